@@ -1,15 +1,25 @@
-"""Shared test helpers: charger-shaped fixtures and the spec."""
+"""Shared test helpers: charger-shaped fixtures, the spec, and a simulator with a client.
+
+Every client test talks HTTP to a real simulator on loopback; nothing of pyPeblar is mocked.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pyPeblar import ChargerMemory, Peblar
+from pyPeblar.simulator import Simulator
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+#: Fast retries and short timeouts, so failure paths are exercised for real without slowing tests.
+FAST: dict[str, Any] = {"timeout": (1.0, 2.0), "backoff": 0.01}
 
 
 def fixture_text(name: str) -> str:
@@ -24,8 +34,28 @@ def fixture_json(name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
-    """The checked-in OpenAPI spec, as the package ships it (pyPeblar/openapi.json)."""
+    """The checked-in OpenAPI spec."""
     import yaml
 
     data: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "peblar.yaml").read_text())
     return data
+
+
+def client_for(simulator: Simulator, **options: Any) -> Peblar:
+    """A client of ``simulator`` with fast test settings and its own relay memory."""
+    settings: dict[str, Any] = {**FAST, "memory": ChargerMemory(), **options}
+    return Peblar(simulator.host, simulator.token, **settings)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """The default simulator: three-phase socket charger, ReadWrite, rate limit on."""
+    with Simulator(phase_switch_delay=0.2) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def charger(sim: Simulator) -> Iterator[Peblar]:
+    """A client of ``sim``."""
+    with client_for(sim) as client:
+        yield client

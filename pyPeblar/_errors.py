@@ -1,0 +1,201 @@
+"""Every error pyPeblar raises about a charger, in one tree.
+
+    PeblarError                          anything that went wrong talking to a charger
+    ├── PeblarConnectionError            no usable answer: refused, reset, unreachable, dropped
+    │   └── PeblarConnectionTimeoutError     connecting or waiting for the answer took too long
+    ├── PeblarResponseError              the charger answered with an error (.status, .statusmsg)
+    │   ├── PeblarBadRequestError            400: the charger refused the request's content
+    │   ├── PeblarAuthenticationError        401: wrong or missing token (or web password)
+    │   ├── PeblarForbiddenError             403: not allowed (OCPP back office, unknown RFID, ...)
+    │   │   └── PeblarReadOnlyError              the local API is in ReadOnly mode
+    │   ├── PeblarNotFoundError              404/405: the firmware lacks it, or the API is disabled
+    │   ├── PeblarRateLimitError             429: too many requests (.retry_after)
+    │   ├── PeblarServerError                5xx: the charger failed
+    │   └── PeblarInvalidResponseError       a success answer that is not the JSON expected
+    ├── PeblarUnsupportedError           the charger cannot do this (checked before sending)
+    ├── PeblarRelayProtectionError       refused: too many pauses or phase switches lately
+    ├── PeblarStateTimeoutError          a write went through, the new state never showed
+    ├── PeblarSetupError                 the web-interface token setup could not finish
+    └── PeblarClosedError                the client was used after close()
+
+The names and tiers match the async ``peblar`` package that Home Assistant uses, so code that maps
+"re-authenticate" to ``PeblarAuthenticationError`` and "retry later" to ``PeblarConnectionError``
+works unchanged. Bad arguments (a current of "ten" amps, both ``token=`` and ``name=``) are
+programming errors, not charger errors: they raise plain ``ValueError`` before anything is sent.
+
+Errors from a write carry ``applied``: ``False`` when the charger is known not to have applied it,
+``None`` when that could not be found out (see docs/reliability.md). No message holds the token.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PeblarAuthenticationError",
+    "PeblarBadRequestError",
+    "PeblarClosedError",
+    "PeblarConnectionError",
+    "PeblarConnectionTimeoutError",
+    "PeblarError",
+    "PeblarForbiddenError",
+    "PeblarInvalidResponseError",
+    "PeblarNotFoundError",
+    "PeblarRateLimitError",
+    "PeblarReadOnlyError",
+    "PeblarRelayProtectionError",
+    "PeblarResponseError",
+    "PeblarServerError",
+    "PeblarSetupError",
+    "PeblarStateTimeoutError",
+    "PeblarUnsupportedError",
+]
+
+
+class PeblarError(Exception):
+    """Base of every charger error pyPeblar raises.
+
+    ``hint`` is one sentence on what to do about it, shown by the command line.
+    """
+
+    hint = ""
+
+    def __init__(
+        self, message: str, *, applied: bool | None = None, request_sent: bool | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        #: For a failed write: False if it is known not to have applied, None if unknown.
+        self.applied = applied
+        #: Whether the request may have reached the charger (None: nothing was sent or it
+        #: does not apply). A connection refused is False; a timeout waiting for the answer True.
+        self.request_sent = request_sent
+
+    def __str__(self) -> str:
+        if self.applied is False:
+            return f"{self.message} (the change was not applied)"
+        return self.message
+
+
+class PeblarConnectionError(PeblarError):
+    """No usable answer: connection refused or reset, host unreachable, answer cut off."""
+
+    hint = "Check the charger's address and that it is powered and on the network."
+
+
+class PeblarConnectionTimeoutError(PeblarConnectionError):
+    """Connecting to the charger, or waiting for its answer, took longer than the timeout."""
+
+    hint = "The charger did not answer in time; check the network or raise --timeout."
+
+
+class PeblarResponseError(PeblarError):
+    """The charger answered with an error status; ``statusmsg`` holds its own words."""
+
+    hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        statusmsg: str = "",
+        applied: bool | None = None,
+    ) -> None:
+        super().__init__(message, applied=applied, request_sent=True)
+        self.status = status
+        self.statusmsg = statusmsg
+
+
+class PeblarBadRequestError(PeblarResponseError):
+    """400: the charger refused the request's content (a value out of range, an unknown key)."""
+
+    hint = "The charger refused the values sent; its message says which."
+
+
+class PeblarAuthenticationError(PeblarResponseError):
+    """401: the token is wrong or missing (for the web interface: the password is wrong)."""
+
+    hint = "Check the token (PEBLAR_TOKEN), or fetch it with `pypeblar token --host HOST`."
+
+
+class PeblarForbiddenError(PeblarResponseError):
+    """403: not allowed, e.g. an OCPP back office manages the charger or the RFID is unknown."""
+
+    hint = "The charger does not allow this; its message says why."
+
+
+class PeblarReadOnlyError(PeblarForbiddenError):
+    """The local REST API is in ReadOnly mode, so writes are refused."""
+
+    hint = "Set the local REST API to ReadWrite in the web interface (or run `pypeblar token`)."
+
+
+class PeblarNotFoundError(PeblarResponseError):
+    """404/405: this charger's firmware lacks the operation, or the local REST API is disabled."""
+
+    hint = (
+        "Enable the local REST API in the web interface (advanced settings); if it is enabled, "
+        "this firmware lacks the operation: update the charger."
+    )
+
+
+class PeblarRateLimitError(PeblarResponseError):
+    """429: more requests than the charger allows (about 5 per second, shared by all clients)."""
+
+    hint = "Too many requests reach the charger; poll less often or stop other clients."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 429,
+        statusmsg: str = "",
+        retry_after: float | None = None,
+        applied: bool | None = None,
+    ) -> None:
+        super().__init__(message, status=status, statusmsg=statusmsg, applied=applied)
+        #: Seconds the charger asked to wait (its Retry-After header), when it sent one.
+        self.retry_after = retry_after
+
+
+class PeblarServerError(PeblarResponseError):
+    """5xx: the charger failed to handle the request."""
+
+    hint = "The charger had an internal error; try again, or restart it if it persists."
+
+
+class PeblarInvalidResponseError(PeblarResponseError):
+    """A success status whose body is not the JSON expected (not JSON, wrong types)."""
+
+    hint = "The charger's answer was not understood; `pypeblar check` shows what differs."
+
+
+class PeblarUnsupportedError(PeblarError):
+    """This charger cannot do what was asked (checked before anything is sent)."""
+
+    hint = "This charger's hardware or configuration does not support it."
+
+
+class PeblarRelayProtectionError(PeblarError):
+    """Refused: too many pauses or phase switches in a short time would wear the relays."""
+
+    hint = "Wait before switching again, or construct Peblar(..., protect_relays=False)."
+
+
+class PeblarStateTimeoutError(PeblarError):
+    """A write was accepted but the charger never reported the new state in time."""
+
+    hint = (
+        "The charger accepted the change but did not carry it out; check it in the web interface."
+    )
+
+
+class PeblarSetupError(PeblarError):
+    """Setting up the local REST API through the web interface could not finish."""
+
+    hint = "Check the web interface's settings for the local REST API."
+
+
+class PeblarClosedError(PeblarError):
+    """The client was used after ``close()`` or after its ``with`` block ended."""
+
+    hint = "Create a new Peblar client."

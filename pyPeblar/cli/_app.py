@@ -1,0 +1,138 @@
+"""The ``pypeblar`` command: global options, dispatch, errors and exit codes, in one place.
+
+Start-up is the whole cost of a command-line call, so this module imports only the standard
+library; a command imports the client (urllib3, pydantic, the generated models) when it runs, and
+``pypeblar --help`` never does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Final
+
+from pyPeblar._version import __version__
+from pyPeblar.cli._commands import COMMANDS, Context, UsageError
+
+__all__ = ["EXIT_CODES", "build_parser", "main"]
+
+#: Exit statuses, documented in docs/cli.md; scripts can tell these failures apart.
+EXIT_OK: Final = 0
+EXIT_DRIFT: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_CONNECTION: Final = 3
+EXIT_AUTHENTICATION: Final = 4
+EXIT_REFUSED: Final = 5
+EXIT_CHARGER: Final = 6
+EXIT_INTERRUPTED: Final = 130
+
+EXIT_CODES: Final = {
+    EXIT_OK: "success",
+    EXIT_DRIFT: "`check` found the charger differs from the spec",
+    EXIT_USAGE: "usage error: bad arguments, or no charger given",
+    EXIT_CONNECTION: "the charger could not be reached, or did not answer in time",
+    EXIT_AUTHENTICATION: "the token (or web password) was rejected",
+    EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
+    "operation) or pyPeblar's relay protection did",
+    EXIT_CHARGER: "the charger failed or answered something unusable (5xx, rate limited, bad JSON)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser: global options first, then one subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="pypeblar",
+        description="Read and control a Peblar EV charger over its local REST API.",
+        epilog="Without a charger, try `pypeblar demo`: it runs on the built-in simulator.",
+    )
+    parser.add_argument(
+        "--host", help="the charger's address, host or host:port (default: $PEBLAR_HOST)"
+    )
+    parser.add_argument("--token", help="the charger's API token (default: $PEBLAR_TOKEN)")
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=10.0,
+        help="seconds to wait for the charger (default: 10)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document (JSON lines for watch)"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="debug logging on stderr (the token is never shown)",
+    )
+    parser.add_argument("--version", action="version", version=f"pypeblar {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        sub = commands.add_parser(name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 and at most 3600 seconds")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status (see ``EXIT_CODES``)."""
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(
+            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+        )
+    context = Context(args)
+    try:
+        return int(args.run(context))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except UsageError as error:
+        print(f"pypeblar: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as error:
+        print(f"pypeblar: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:
+        return report(error, verbose=args.verbose)
+    finally:
+        context.close()
+
+
+def report(error: Exception, *, verbose: bool) -> int:
+    """One readable line on stderr (with a hint) and the exit status for ``error``."""
+    from pyPeblar._errors import (
+        PeblarAuthenticationError,
+        PeblarConnectionError,
+        PeblarError,
+        PeblarResponseError,
+        PeblarServerError,
+    )
+
+    if verbose or not isinstance(error, PeblarError):
+        traceback.print_exception(error, file=sys.stderr)
+    if not isinstance(error, PeblarError):
+        return EXIT_CHARGER
+    hint = f" Hint: {error.hint}" if error.hint else ""
+    print(f"pypeblar: {error}.{hint}", file=sys.stderr)
+    if isinstance(error, PeblarConnectionError):
+        return EXIT_CONNECTION
+    if isinstance(error, PeblarAuthenticationError):
+        return EXIT_AUTHENTICATION
+    if isinstance(error, PeblarServerError) or (
+        isinstance(error, PeblarResponseError) and error.status in (200, 429)
+    ):
+        return EXIT_CHARGER
+    return EXIT_REFUSED

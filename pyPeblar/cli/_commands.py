@@ -1,0 +1,345 @@
+"""The ``pypeblar`` subcommands, and the one ``Context`` they share.
+
+Each command declares its own arguments and returns an exit status; the charger connection, the
+output (human or ``--json``) and the error handling live in ``Context`` and ``_app``, so no command
+repeats them. Commands import the client when they run, never at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pyPeblar._client import Peblar
+
+__all__ = ["COMMANDS", "Command", "Context", "UsageError"]
+
+
+class UsageError(Exception):
+    """A mistake in how pypeblar was called (exit status 2)."""
+
+
+def state_file() -> Path:
+    """Where the command line remembers paused limits and relay switches between calls."""
+    base = os.environ.get("PYPEBLAR_STATE_DIR") or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "pypeblar"
+    )
+    return Path(base) / "memory.json"
+
+
+class Context:
+    """What a command needs: its arguments, the charger (connected on first use), and output."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
+        self.args = args
+        self.out = out or sys.stdout
+        self._charger: Peblar | None = None
+
+    @property
+    def json(self) -> bool:
+        return bool(self.args.json)
+
+    def host(self) -> str | None:
+        return self.args.host or os.environ.get("PEBLAR_HOST") or None
+
+    def charger(self) -> Peblar:
+        """The client for --host/--token (or $PEBLAR_HOST/$PEBLAR_TOKEN), made once."""
+        if self._charger is None:
+            host = self.host()
+            token = self.args.token or os.environ.get("PEBLAR_TOKEN") or None
+            if not host or not token:
+                missing = " and ".join(
+                    name for name, value in (("--host", host), ("--token", token)) if not value
+                )
+                raise UsageError(
+                    f"no charger given: pass {missing} (or set PEBLAR_HOST and PEBLAR_TOKEN); "
+                    "`pypeblar token --host HOST` fetches a token, and `pypeblar demo` runs on "
+                    "the built-in simulator"
+                )
+            from pyPeblar._client import Peblar
+            from pyPeblar._memory import ChargerMemory
+
+            self._charger = Peblar(
+                host,
+                token,
+                timeout=(min(self.args.timeout, 5.0), self.args.timeout),
+                memory=ChargerMemory(state_file()),
+            )
+        return self._charger
+
+    def emit(self, document: Any, human: str) -> None:
+        """Print the result: ``document`` as JSON with --json, else ``human``."""
+        if self.json:
+            self.out.write(json.dumps(document, indent=2, default=str) + "\n")
+        else:
+            self.out.write(human.rstrip("\n") + "\n")
+        self.out.flush()
+
+    def say(self, text: str) -> None:
+        """Progress for people: on stdout in human mode, on stderr with --json (stdout is data)."""
+        stream = sys.stderr if self.json else self.out
+        stream.write(text + "\n")
+        stream.flush()
+
+    def close(self) -> None:
+        if self._charger is not None:
+            self._charger.close()
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Context], int]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def no_arguments(parser: argparse.ArgumentParser) -> None:
+    """For commands that take none."""
+
+
+def command(
+    name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] = no_arguments
+) -> Callable[[Callable[[Context], int]], Callable[[Context], int]]:
+    """Register ``run`` as the subcommand ``name``."""
+
+    def register(run: Callable[[Context], int]) -> Callable[[Context], int]:
+        COMMANDS[name] = Command(help=help, add_arguments=arguments, run=run)
+        return run
+
+    return register
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@command("status", "one screen: vehicle, limits, phases, power, energy, firmware, errors")
+def status(context: Context) -> int:
+    from pyPeblar.cli._render import render_status
+
+    charger = context.charger()
+    health, system = charger.health(), charger.system()
+    ev, meter = charger.ev_interface(), charger.meter()
+    document = {
+        "health": health.to_dict(),
+        "system": system.to_dict(),
+        "evinterface": ev.to_dict(),
+        "meter": meter.to_dict(),
+    }
+    context.emit(document, render_status(health, system, ev, meter))
+    return 0
+
+
+@command("health", "the API version and access mode (needs no token)")
+def health(context: Context) -> int:
+    from pyPeblar.cli._render import render_health
+
+    result = context.charger().health()
+    context.emit(result.to_dict(), render_health(result))
+    return 0
+
+
+@command("system", "identity, firmware, phases, signal strength, error and warning codes")
+def system(context: Context) -> int:
+    from pyPeblar.cli._render import render_system
+
+    result = context.charger().system()
+    context.emit(result.to_dict(), render_system(result))
+    return 0
+
+
+@command("meter", "power, per-phase current and voltage, session and total energy")
+def meter(context: Context) -> int:
+    from pyPeblar.cli._render import render_meter
+
+    result = context.charger().meter()
+    context.emit(result.to_dict(), render_meter(result))
+    return 0
+
+
+@command("ev", "the EV interface: vehicle state, current limits, single-phase charging")
+def ev(context: Context) -> int:
+    from pyPeblar.cli._render import render_ev
+
+    result = context.charger().ev_interface()
+    context.emit(result.to_dict(), render_ev(result))
+    return 0
+
+
+# -- control ----------------------------------------------------------------------------------
+
+
+def show_write(context: Context, done: str, result: Any) -> int:
+    """Print a write's resulting EV interface state, after a line saying what was done."""
+    from pyPeblar.cli._render import render_ev
+
+    context.emit(result.to_dict(), f"{done}\n\n{render_ev(result)}")
+    return 0
+
+
+def current_argument(text: str) -> int:
+    from pyPeblar._current import parse_current
+
+    try:
+        return parse_current(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def set_current_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "current", type=current_argument, metavar="AMPS", help="6 to 32 A: 10, 10.5, 10A or 16000mA"
+    )
+
+
+@command("set-current", "set the charge current limit", set_current_arguments)
+def set_current(context: Context) -> int:
+    milliamps = context.args.current
+    result = context.charger().set_charge_current_limit(milliamps=milliamps)
+    return show_write(context, f"Charge current limit set to {milliamps / 1000:g} A.", result)
+
+
+@command("pause", "pause charging (resume restores the limit)")
+def pause(context: Context) -> int:
+    return show_write(context, "Charging paused.", context.charger().pause())
+
+
+def resume_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "current",
+        type=current_argument,
+        metavar="AMPS",
+        nargs="?",
+        help="resume at this limit instead of the one the pause replaced",
+    )
+
+
+@command("resume", "resume charging at the limit the pause replaced", resume_arguments)
+def resume(context: Context) -> int:
+    result = context.charger().resume(milliamps=context.args.current)
+    return show_write(context, "Charging resumed.", result)
+
+
+def phases_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("phases", type=int, choices=(1, 3), help="1: single phase; 3: all phases")
+
+
+@command(
+    "phases",
+    "charge on one phase or all phases (waits until the charger switched)",
+    phases_arguments,
+)
+def phases(context: Context) -> int:
+    single = context.args.phases == 1
+    result = context.charger().force_single_phase(single)
+    return show_write(context, f"Charging on {'one phase' if single else 'all phases'}.", result)
+
+
+def authorize_arguments(parser: argparse.ArgumentParser) -> None:
+    card = parser.add_mutually_exclusive_group(required=True)
+    card.add_argument("--token", dest="rfid_token", metavar="UID", help="the RFID card's UID")
+    card.add_argument("--name", dest="rfid_name", metavar="NAME", help="the card's description")
+
+
+@command(
+    "authorize",
+    "act as an RFID card: start a waiting session, or stop a running one",
+    authorize_arguments,
+)
+def authorize(context: Context) -> int:
+    charger = context.charger()
+    charger.authorize_charge_session(token=context.args.rfid_token, name=context.args.rfid_name)
+    result = charger.ev_interface()
+    return show_write(context, "Sent; the charger acts on it in a moment.", result)
+
+
+# -- live, discovery, setup ---------------------------------------------------------------------
+
+
+def watch_arguments(parser: argparse.ArgumentParser) -> None:
+    from pyPeblar.cli._watch import add_arguments
+
+    add_arguments(parser)
+
+
+@command("watch", "a live view; one line (or JSON line) per sample when piped", watch_arguments)
+def watch(context: Context) -> int:
+    from pyPeblar.cli._watch import run
+
+    return run(context)
+
+
+def scan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        dest="scan_timeout",
+        type=float,
+        default=3.0,
+        help="seconds to listen (default 3)",
+    )
+
+
+@command(
+    "scan", "find chargers on the local network (mDNS; needs pyPeblar[discovery])", scan_arguments
+)
+def scan(context: Context) -> int:
+    from pyPeblar.cli._scan import run
+
+    return run(context)
+
+
+def token_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", dest="token_host", help="the charger's address")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="enable the API in ReadOnly mode (default ReadWrite)",
+    )
+
+
+@command("token", "log in with the web password, enable the API, print its token", token_arguments)
+def token(context: Context) -> int:
+    host = context.args.token_host or context.host()
+    if not host:
+        raise UsageError("token needs --host HOST (or PEBLAR_HOST)")
+    password = os.environ.get("PEBLAR_PASSWORD")
+    if not password:
+        import getpass
+
+        password = getpass.getpass(f"Web interface password for {host}: ")
+    from pyPeblar._client import Peblar
+
+    mode = "ReadOnly" if context.args.read_only else "ReadWrite"
+    timeout = (min(context.args.timeout, 5.0), context.args.timeout)
+    with Peblar.from_password(host, password, access_mode=mode, timeout=timeout) as charger:
+        context.emit({"host": charger.host, "token": charger.token}, charger.token)
+    return 0
+
+
+def simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    from pyPeblar.simulator._cli import add_arguments
+
+    add_arguments(parser)
+
+
+@command("simulate", "run the built-in charger simulator until Ctrl-C", simulate_arguments)
+def simulate(context: Context) -> int:
+    from pyPeblar.simulator._cli import run
+
+    return run(context.args)
+
+
+@command("demo", "a scripted session on the built-in simulator (or a read-only tour of yours)")
+def demo(context: Context) -> int:
+    from pyPeblar.cli._demo import run
+
+    return run(context)

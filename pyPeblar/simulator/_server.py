@@ -1,0 +1,442 @@
+"""The simulator's HTTP side: routes, the token, the rate limit, faults, and robust I/O.
+
+Standard library only (``ThreadingHTTPServer``): one thread per connection, HTTP/1.1 keep-alive,
+TCP_NODELAY, and every answer written in a single send so small responses never wait on Nagle's
+algorithm. Whatever arrives on the socket (garbage, huge bodies, half a header line) gets a JSON
+4xx or a closed connection, never a dead server; a per-connection timeout keeps slow clients to
+their own thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from pyPeblar._ratelimit import TokenBucket
+from pyPeblar.simulator._charger import Charger
+from pyPeblar.simulator._faults import Fault, FaultList
+from pyPeblar.simulator._reply import RefusedError, Reply, charger_json
+from pyPeblar.simulator._webui import WEB_ROUTES, WebSessions, session_of
+
+__all__ = ["BASE", "MAX_BODY", "SimulatorStats", "State", "make_server"]
+
+logger = logging.getLogger("pyPeblar.simulator")
+
+BASE: Final = "/api/wlac/v1"
+#: Bodies larger than this are refused (413) without being read.
+MAX_BODY: Final = 16 * 1024
+#: How long after answering 202 the charger acts on a charge-session call.
+TOGGLE_DELAY: Final = 0.1
+
+
+@dataclass(frozen=True)
+class SimulatorStats:
+    """What the simulator has seen since it started (or since ``reset_stats()``)."""
+
+    connections_opened: int = 0
+    requests_total: int = 0
+    by_route: dict[str, int] = field(default_factory=dict)
+    by_status: dict[int, int] = field(default_factory=dict)
+    rate_limited: int = 0
+    charge_session_posts: int = 0
+
+
+class Counters:
+    """The mutable counters behind ``SimulatorStats``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.connections = 0
+        self.requests = 0
+        self.routes: dict[str, int] = {}
+        self.statuses: dict[int, int] = {}
+
+    def request(self, route: str) -> None:
+        with self.lock:
+            self.requests += 1
+            self.routes[route] = self.routes.get(route, 0) + 1
+
+    def status(self, status: int) -> None:
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def connection(self) -> None:
+        with self.lock:
+            self.connections += 1
+
+    def snapshot(self) -> SimulatorStats:
+        with self.lock:
+            return SimulatorStats(
+                connections_opened=self.connections,
+                requests_total=self.requests,
+                by_route=dict(self.routes),
+                by_status=dict(self.statuses),
+                rate_limited=self.statuses.get(429, 0),
+                charge_session_posts=self.routes.get("POST /authorization/charge-session", 0),
+            )
+
+
+class State:
+    """Everything the request handlers share: the charger, token, limiter, faults, counters."""
+
+    def __init__(
+        self,
+        charger: Charger,
+        *,
+        token: str,
+        password: str,
+        rate_limit: bool,
+        retry_after: int | None,
+        connection_timeout: float,
+    ) -> None:
+        self.charger = charger
+        self.token = token
+        self.password = password
+        self.rate_limit = rate_limit
+        self.retry_after = retry_after
+        self.connection_timeout = connection_timeout
+        self.limiter = TokenBucket(5, 10)
+        self.faults = FaultList()
+        self.counters = Counters()
+        self.sessions = WebSessions()
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        self.stopping = threading.Event()
+
+
+# -- the REST API's routes ---------------------------------------------------------------------
+
+
+def rest_get(state: State, path: str) -> Reply:
+    bodies = {
+        "/health": state.charger.health,
+        "/system": state.charger.system,
+        "/meter": state.charger.meter,
+        "/evinterface": state.charger.ev_interface,
+    }
+    return Reply(200, bodies[path]())
+
+
+def rest_patch(state: State, path: str, body: Any) -> Reply:
+    return Reply(200, state.charger.write_ev_interface(body, replace=False))
+
+
+def rest_put(state: State, path: str, body: Any) -> Reply:
+    return Reply(200, state.charger.write_ev_interface(body, replace=True))
+
+
+def rest_charge_session(state: State, path: str, body: Any) -> Reply:
+    state.charger.check_charge_session(body)
+    timer = threading.Timer(TOGGLE_DELAY, state.charger.toggle_session)
+    timer.daemon = True
+    timer.start()
+    return Reply(202, None)
+
+
+#: path -> the methods it answers. GET handlers take no body.
+REST_ROUTES: Final[dict[str, tuple[str, ...]]] = {
+    "/health": ("GET",),
+    "/system": ("GET",),
+    "/meter": ("GET",),
+    "/evinterface": ("GET", "PATCH", "PUT"),
+    "/authorization/charge-session": ("POST",),
+}
+REST_WRITES: Final = {"PATCH": rest_patch, "PUT": rest_put, "POST": rest_charge_session}
+
+
+class MethodNotAllowedError(RefusedError):
+    """A 405, which carries the methods the path does answer (the ``Allow`` header)."""
+
+    def __init__(self, allowed: str, message: str) -> None:
+        super().__init__(405, message)
+        self.allowed = allowed
+
+
+def route_rest(state: State, method: str, path: str, headers: Any, body: Any) -> Reply:
+    charger = state.charger
+    if not charger.api_enabled:
+        raise RefusedError(404, "Not found: the local REST API is disabled")
+    methods = REST_ROUTES.get(path)
+    if methods is None:
+        raise RefusedError(404, f"Not found: {BASE}{path}")
+    missing = charger.profile.missing_operations.get((method, path))
+    if method not in methods or missing == 405:
+        allowed = ", ".join(
+            m for m in methods if charger.profile.missing_operations.get((m, path)) != 405
+        )
+        raise MethodNotAllowedError(allowed, f"Method not allowed: {method} {BASE}{path}")
+    if missing == 404:
+        raise RefusedError(404, f"Not found: {BASE}{path}")
+    if path != "/health" and headers.get("Authorization") != state.token:
+        raise RefusedError(401, "Unauthorized")
+    if method == "GET":
+        return rest_get(state, path)
+    return REST_WRITES[method](state, path, parse_json(body))
+
+
+def route_web(state: State, method: str, path: str, headers: Any, body: Any) -> Reply:
+    methods = WEB_ROUTES.get(path)
+    if methods is None:
+        raise RefusedError(404, f"Not found: {path}")
+    if method not in methods:
+        raise MethodNotAllowedError(", ".join(methods), f"Method not allowed: {method} {path}")
+    needs_session, handler = methods[method]
+    cookie = session_of(headers.get("Cookie"))
+    if needs_session and not state.sessions.valid(cookie):
+        raise RefusedError(401, "Unauthorized: log in first")
+    payload = parse_json(body) if method != "GET" and body else None
+    return handler(state, payload, cookie)
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise RefusedError(400, "Bad request: the body is not valid JSON") from None
+
+
+# -- the handler ---------------------------------------------------------------------------------
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection: requests are read and answered in turn (keep-alive)."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "Peblar"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    server: Server
+
+    def setup(self) -> None:
+        self.timeout = self.server.state.connection_timeout  # type: ignore[misc]
+        super().setup()
+        state = self.server.state
+        state.counters.connection()
+        with state.connections_lock:
+            state.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+        with self.server.state.connections_lock:
+            self.server.state.connections.discard(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Even the server's own errors (bad request line, huge headers) are JSON, never HTML."""
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        self.close_connection = True
+        self.send(Reply(code, {"statusmsg": message or phrase}))
+
+    def do_GET(self) -> None:
+        self.dispatch("GET")
+
+    def do_POST(self) -> None:
+        self.dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self.dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self.dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self.dispatch("DELETE")
+
+    def do_OPTIONS(self) -> None:
+        self.dispatch("OPTIONS")
+
+    def dispatch(self, method: str) -> None:
+        state = self.server.state
+        path = urlsplit(self.path).path
+        rest_path = path[len(BASE) :] if path.startswith(BASE + "/") else None
+        state.counters.request(f"{method} {rest_path if rest_path is not None else path}")
+        body = self.read_body()
+        if body is None:
+            return
+        fault = state.faults.take(method, path, rest_path)
+        if fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
+            self.perform(fault, None)
+            return
+        reply = self.answer(method, path, rest_path, body)
+        if fault is None:
+            self.send(reply)
+        else:
+            self.perform(fault, reply)
+
+    def read_body(self) -> bytes | None:
+        """The request body; None when it was refused (and answered) instead."""
+        if self.headers.get("Transfer-Encoding", "").lower() not in ("", "identity"):
+            self.close_connection = True
+            self.send(Reply(400, {"statusmsg": "Bad request: chunked bodies are not supported"}))
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self.send(Reply(400, {"statusmsg": "Bad request: invalid Content-Length"}))
+            return None
+        if length > MAX_BODY:
+            self.close_connection = True
+            self.send(Reply(413, {"statusmsg": f"Payload too large: at most {MAX_BODY} bytes"}))
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def answer(self, method: str, path: str, rest_path: str | None, body: bytes) -> Reply:
+        state = self.server.state
+        try:
+            if rest_path is not None:
+                if state.rate_limit and not state.limiter.try_acquire():
+                    headers = (
+                        {"Retry-After": str(state.retry_after)}
+                        if state.retry_after is not None
+                        else {}
+                    )
+                    return Reply(429, {"statusmsg": "Too many requests"}, headers)
+                return route_rest(state, method, rest_path, self.headers, body)
+            return route_web(state, method, path, self.headers, body)
+        except MethodNotAllowedError as failure:
+            return Reply(failure.status, {"statusmsg": failure.message}, {"Allow": failure.allowed})
+        except RefusedError as failure:
+            return Reply(failure.status, {"statusmsg": failure.message})
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def encode(
+        self, reply: Reply, body: bytes | None = None, content_type: str | None = None
+    ) -> tuple[bytes, bytes]:
+        """(head, body) of an answer, head with a Content-Length for the whole body."""
+        if body is None:
+            body = b"" if reply.payload is None else charger_json(reply.payload)
+        try:
+            phrase = HTTPStatus(reply.status).phrase
+        except ValueError:
+            phrase = "Unknown"
+        lines = [f"HTTP/1.1 {reply.status} {phrase}", f"Content-Length: {len(body)}"]
+        if body:
+            lines.append(f"Content-Type: {content_type or 'application/json'}")
+        lines.extend(f"{name}: {value}" for name, value in reply.headers.items())
+        if self.close_connection:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), body
+
+    def send(
+        self, reply: Reply, body: bytes | None = None, content_type: str | None = None
+    ) -> None:
+        head, payload = self.encode(reply, body, content_type)
+        self.server.state.counters.status(reply.status)
+        try:
+            self.wfile.write(head + payload)  # one send: no Nagle or delayed-ACK stall
+        except OSError:
+            self.close_connection = True
+
+    def abort(self, *, reset: bool = False) -> None:
+        """End the connection now, without (the rest of) an answer."""
+        self.close_connection = True
+        try:
+            if reset:
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def perform(self, fault: Fault, reply: Reply | None) -> None:
+        """Answer (or not) as the fault says; ``reply`` is the normal answer when it was applied."""
+        options = fault.options
+        kind = fault.kind
+        if kind == "delay":
+            self.server.state.stopping.wait(float(options.get("seconds", 1.0)))
+            self.send(reply or Reply(200, {}))
+        elif kind == "hang":
+            self.server.state.stopping.wait(float(options.get("seconds", 30.0)))
+            self.abort()
+        elif kind in ("drop", "reset"):
+            self.abort(reset=kind == "reset")
+        elif kind == "partial":
+            head, body = self.encode(reply or Reply(200, {"statusmsg": "partial"}))
+            self.server.state.counters.status((reply or Reply(200)).status)
+            with contextlib.suppress(OSError):
+                self.wfile.write(head + body[: max(1, len(body) // 2)])
+            self.abort()
+        elif kind == "status":
+            payload = options.get("body", None)
+            status = int(options.get("status", 500))
+            headers = dict(options.get("headers", {}))
+            if payload is None:
+                self.send(Reply(status, {"statusmsg": HTTPStatus(status).phrase}, headers))
+            else:
+                raw = (
+                    payload
+                    if isinstance(payload, bytes)
+                    else (payload.encode() if isinstance(payload, str) else charger_json(payload))
+                )
+                self.send(Reply(status, None, headers), raw, options.get("content_type"))
+        elif kind == "body":
+            self.send(
+                Reply(200, None), bytes(options.get("body", b"")), options.get("content_type")
+            )
+        elif kind == "mutate":
+            self.send(mutated(reply or Reply(200, {}), options))
+
+
+def mutated(reply: Reply, options: dict[str, Any]) -> Reply:
+    """The reply with keys added, removed or set, as newer (or odder) firmware would send it."""
+    if not isinstance(reply.payload, dict):
+        return reply
+    payload = dict(reply.payload)
+    for key in options.get("remove", ()):
+        payload.pop(key, None)
+    payload.update(options.get("add", {}))
+    payload.update(options.get("set", {}))
+    return Reply(reply.status, payload, reply.headers)
+
+
+class Server(ThreadingHTTPServer):
+    """A threaded HTTP server that knows its simulator state."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+    request_queue_size = 64
+
+    def __init__(self, address: tuple[str, int], state: State) -> None:
+        self.state = state
+        super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+def make_server(host: str, port: int, state: State) -> Server:
+    return Server((host, port), state)
+
+
+def drop_connections(state: State) -> None:
+    """Cut every open connection (stop, reboot)."""
+    with state.connections_lock:
+        connections = list(state.connections)
+    for connection in connections:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)

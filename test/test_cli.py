@@ -1,0 +1,405 @@
+"""The ``pypeblar`` console script, run for real in a subprocess against the simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyPeblar.cli import EXIT_CODES
+from pyPeblar.simulator import Simulator
+
+SCRIPT = Path(sys.executable).with_name("pypeblar")
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+def run(
+    *args: str,
+    sim: Simulator | None = None,
+    state_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``pypeblar`` with ``args``; with ``sim``, pointed at it through the environment."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PEBLAR_", "PYPEBLAR_"))
+    }
+    if sim is not None:
+        environment |= {"PEBLAR_HOST": sim.host, "PEBLAR_TOKEN": sim.token}
+    if state_dir is not None:
+        environment["PYPEBLAR_STATE_DIR"] = str(state_dir)
+    environment |= env or {}
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def one_json_document(result: subprocess.CompletedProcess[str]) -> Any:
+    """stdout must be exactly one JSON document and nothing else."""
+    return json.loads(ok(result))
+
+
+def fits_80_columns(text: str) -> None:
+    for line in text.splitlines():
+        assert len(line) <= 80, line
+
+
+@pytest.fixture
+def charging(state_dir: Path) -> Iterator[Simulator]:
+    with Simulator(phase_switch_delay=0.3) as simulator:
+        simulator.plug_in()
+        yield simulator
+
+
+class TestReading:
+    def test_status(self, charging: Simulator) -> None:
+        out = ok(run("status", sim=charging))
+        assert "charging (State C)" in out
+        assert "16.0 A" in out
+        assert "kW" in out and "kWh" in out
+        assert "23-" in out or "Peblar" in out
+        fits_80_columns(out)
+
+    def test_status_json(self, charging: Simulator) -> None:
+        document = one_json_document(run("--json", "status", sim=charging))
+        assert set(document) == {"health", "system", "evinterface", "meter"}
+        assert document["evinterface"]["CpState"] == "State C"
+        assert document["meter"]["PowerTotal"] == charging.snapshot()["meter"]["PowerTotal"]
+
+    @pytest.mark.parametrize(
+        ("command", "key", "words"),
+        [
+            ("health", "AccessMode", "ReadWrite"),
+            ("system", "PhaseCount", "Firmware"),
+            ("meter", "PowerTotal", "Power"),
+            ("ev", "CpState", "Vehicle"),
+        ],
+    )
+    def test_one_endpoint_each(
+        self, charging: Simulator, command: str, key: str, words: str
+    ) -> None:
+        out = ok(run(command, sim=charging))
+        assert words in out
+        fits_80_columns(out)
+        assert key in one_json_document(run("--json", command, sim=charging))
+
+    def test_absent_values_are_shown_as_absent(self) -> None:
+        with Simulator(profile="single-phase") as sim:
+            out = ok(run("status", sim=sim))
+            assert "L2" not in out  # a single-phase charger has no phase 2
+            system = ok(run("system", sim=sim))
+            assert re.search(r"Wi-Fi\s+-\n", system)  # absent, not "0 dBm"
+
+    def test_host_and_token_options(self, charging: Simulator) -> None:
+        out = ok(run("--host", charging.host, "--token", charging.token, "health"))
+        assert "ReadWrite" in out
+
+
+class TestControl:
+    def test_set_current_forms(self, charging: Simulator, state_dir: Path) -> None:
+        for text, milliamps in [("10", 10000), ("10.5", 10500), ("11A", 11000), ("12000mA", 12000)]:
+            out = ok(run("set-current", text, sim=charging, state_dir=state_dir))
+            assert f"{milliamps / 1000:g} A" in out
+            assert charging.charge_current_limit == milliamps
+
+    def test_set_current_json(self, charging: Simulator, state_dir: Path) -> None:
+        document = one_json_document(
+            run("--json", "set-current", "8", sim=charging, state_dir=state_dir)
+        )
+        assert document["ChargeCurrentLimit"] == 8000
+
+    def test_pause_and_resume_across_processes(self, charging: Simulator, state_dir: Path) -> None:
+        ok(run("set-current", "9", sim=charging, state_dir=state_dir))
+        assert "paused" in ok(run("pause", sim=charging, state_dir=state_dir))
+        assert charging.charge_current_limit == 0
+        ok(run("resume", sim=charging, state_dir=state_dir))
+        assert charging.charge_current_limit == 9000  # remembered in the state file
+
+    def test_phases(self, charging: Simulator, state_dir: Path) -> None:
+        assert "one phase" in ok(run("phases", "1", sim=charging, state_dir=state_dir))
+        assert charging.active_phases == 1
+        document = one_json_document(
+            run("--json", "phases", "3", sim=charging, state_dir=state_dir)
+        )
+        assert document["Force1Phase"] is False
+
+    def test_authorize(self, state_dir: Path) -> None:
+        with Simulator(require_authorization=True) as sim:
+            sim.plug_in()
+            ok(run("authorize", "--token", "04A1B2C3", sim=sim, state_dir=state_dir))
+            assert sim.stats().charge_session_posts == 1
+            ok(run("--json", "authorize", "--name", "Garage card", sim=sim, state_dir=state_dir))
+            assert sim.stats().charge_session_posts == 2
+
+
+class TestErrors:
+    def expect(self, result: subprocess.CompletedProcess[str], status: int, *words: str) -> None:
+        assert result.returncode == status, (result.returncode, result.stderr)
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr  # one readable line, no traceback
+        for word in words:
+            assert word in lines[0]
+
+    def test_wrong_token(self, charging: Simulator) -> None:
+        self.expect(run("--host", charging.host, "--token", "f" * 64, "status"), 4, "token")
+
+    def test_unreachable(self) -> None:
+        self.expect(
+            run("--host", "127.0.0.1:9", "--token", "t" * 64, "--timeout", "1", "meter"),
+            3,
+            "could not connect",
+        )
+
+    def test_read_only(self, state_dir: Path) -> None:
+        with Simulator(access_mode="ReadOnly") as sim:
+            self.expect(run("set-current", "10", sim=sim, state_dir=state_dir), 5, "ReadOnly")
+
+    def test_single_phase_charger_refuses_phases_1(self, state_dir: Path) -> None:
+        with Simulator(profile="single-phase") as sim:
+            self.expect(run("phases", "1", sim=sim, state_dir=state_dir), 5, "Force1PhaseAllowed")
+
+    def test_missing_operation(self, state_dir: Path) -> None:
+        with Simulator(profile="old-firmware") as sim:
+            self.expect(
+                run("authorize", "--token", "04A1B2C3", sim=sim, state_dir=state_dir), 5, "firmware"
+            )
+
+    def test_no_charger_given(self) -> None:
+        self.expect(run("status"), 2, "--host", "demo")
+
+    @pytest.mark.parametrize("value", ["abc", "5", "40A", "10kW"])
+    def test_bad_current(self, charging: Simulator, value: str) -> None:
+        result = run("set-current", value, sim=charging)
+        assert result.returncode == 2
+        assert "6 to 32 A" in result.stderr or "not a current" in result.stderr
+
+    def test_verbose_shows_the_traceback_but_not_the_token(self, charging: Simulator) -> None:
+        result = run("-v", "--host", charging.host, "--token", "f" * 64, "system")
+        assert result.returncode == 4
+        assert "Traceback" in result.stderr
+        assert "GET" in result.stderr
+        assert "f" * 64 not in result.stderr
+        assert charging.token not in result.stderr
+
+    def test_exit_codes_are_documented(self) -> None:
+        docs = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+        for status in EXIT_CODES:
+            assert f"| {status} |" in docs
+
+
+class TestWatch:
+    def test_lines_when_piped(self, charging: Simulator) -> None:
+        out = ok(run("watch", "--interval", "0.5", "--count", "3", sim=charging))
+        lines = out.strip().splitlines()
+        assert len(lines) == 3
+        assert all("State C" in line for line in lines)
+        fits_80_columns(out)
+
+    def test_json_lines(self, charging: Simulator) -> None:
+        out = ok(run("--json", "watch", "--interval", "0.5", "--count", "2", sim=charging))
+        samples = [json.loads(line) for line in out.strip().splitlines()]
+        assert len(samples) == 2
+        assert samples[0]["evinterface"]["CpState"] == "State C"
+        assert "PowerTotal" in samples[1]["meter"]
+
+    def test_ctrl_c_exits_cleanly(self, charging: Simulator) -> None:
+        environment = {**os.environ, "PEBLAR_HOST": charging.host, "PEBLAR_TOKEN": charging.token}
+        process = subprocess.Popen(
+            [str(SCRIPT), "watch", "--interval", "0.5"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        assert process.stdout is not None
+        process.stdout.readline()  # a first sample arrived
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=10)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err
+
+    def test_stays_within_the_rate_limit(self, charging: Simulator) -> None:
+        ok(run("watch", "--interval", "0.5", "--count", "8", sim=charging))
+        assert charging.stats().by_status.get(429, 0) == 0
+
+
+class TestDemoAndSetup:
+    def test_demo_walks_through_a_session(self) -> None:
+        out = ok(run("demo", timeout=120))
+        for words in ("simulator", "10 A", "one phase", "Pause", "Resume", "kWh"):
+            assert words in out
+        fits_80_columns(out)
+
+    def test_demo_json(self) -> None:
+        document = one_json_document(run("--json", "demo", timeout=120))
+        titles = [step["step"] for step in document["steps"]]
+        assert any("10 A" in title for title in titles)
+        energy = [
+            s["result"]["EnergySession"]
+            for s in document["steps"]
+            if "EnergySession" in s["result"]
+        ]
+        assert energy[-1] > energy[0]  # the meter moved
+
+    def test_token(self) -> None:
+        with Simulator(password="secret") as sim:
+            result = run("token", "--host", sim.host, env={"PEBLAR_PASSWORD": "secret"})
+            assert ok(result).strip() == sim.token
+            wrong = run("token", "--host", sim.host, env={"PEBLAR_PASSWORD": "guess"})
+            assert wrong.returncode == 4
+            assert "guess" not in wrong.stderr
+
+    def test_simulate_runs_until_interrupted(self) -> None:
+        process = subprocess.Popen(
+            [
+                str(SCRIPT),
+                "simulate",
+                "--port",
+                "0",
+                "--token",
+                "a" * 64,
+                "--profile",
+                "single-phase",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            deadline = time.monotonic() + 10
+            text = ""
+            while "http://" not in text and time.monotonic() < deadline:
+                text += process.stdout.readline()
+            url = re.search(r"http://127\.0\.0\.1:\d+", text)
+            assert url, text
+            host = url.group(0).removeprefix("http://")
+            document = one_json_document(
+                run("--host", host, "--token", "a" * 64, "--json", "system")
+            )
+            assert document["PhaseCount"] == 1
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=10)
+        assert process.returncode == 0
+
+    def test_scan_finds_chargers_old_and_new(self) -> None:
+        import socket
+
+        from zeroconf import ServiceInfo, Zeroconf
+
+        def service(kind: str, name: str, port: int, properties: dict[str, str]) -> ServiceInfo:
+            return ServiceInfo(
+                kind,
+                f"{name}.{kind}",
+                addresses=[socket.inet_aton("127.0.0.1")],
+                port=port,
+                properties=properties,
+                server=f"{name.lower()}.local.",
+            )
+
+        services = [
+            service(
+                "_pblr._tcp.local.",
+                "PBLR-0012345",
+                80,
+                {"sn": "23-45-A4O-MOF", "version": "1.9.2+1+WL-1"},
+            ),
+            service(
+                "_http._tcp.local.",
+                "PBLR-0000042",
+                8080,
+                {"sn": "21-01-OLD-FW1", "version": "1.7.0+1+WL-1"},
+            ),
+            service("_http._tcp.local.", "printer", 80, {}),
+        ]
+        announcer = Zeroconf(interfaces=["127.0.0.1"])  # loopback only
+        try:
+            for info in services:
+                announcer.register_service(info)
+            result = run(
+                "--json", "scan", "--timeout", "2", env={"PYPEBLAR_MDNS_INTERFACES": "127.0.0.1"}
+            )
+            found = one_json_document(result)
+            assert "Listening" in result.stderr
+        finally:
+            announcer.close()
+        assert sorted((c["host"], c["serial"], c["firmware"]) for c in found) == [
+            ("127.0.0.1", "23-45-A4O-MOF", "1.9.2+1+WL-1"),
+            ("127.0.0.1:8080", "21-01-OLD-FW1", "1.7.0+1+WL-1"),
+        ]
+
+    def test_scan_without_zeroconf_says_what_to_install(self) -> None:
+        code = (
+            "import sys; sys.modules['zeroconf'] = None; "
+            "from pyPeblar.cli import main; sys.exit(main(['scan', '--timeout', '0.1']))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 2
+        assert (
+            result.stderr.strip()
+            == "pypeblar: pypeblar scan needs zeroconf: pip install 'pyPeblar[discovery]'"
+        )
+
+
+class TestStartUp:
+    def loaded_by(self, *args: str) -> list[str]:
+        code = (
+            "import sys, atexit\n"
+            "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules "
+            "if m.split('.')[0] in ('pydantic', 'urllib3')} | {m for m in sys.modules "
+            "if m.startswith(('pyPeblar.models', 'pyPeblar.api'))}), file=sys.stderr))\n"
+            "from pyPeblar.cli import main\n"
+            f"sys.exit(main({list(args)!r}))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        loaded: list[str] = json.loads(result.stderr.strip().splitlines()[-1].replace("'", '"'))
+        return loaded
+
+    @pytest.mark.parametrize("option", ["--help", "--version"])
+    def test_help_and_version_import_nothing_heavy(self, option: str) -> None:
+        assert self.loaded_by(option) == []
+
+    def test_version(self) -> None:
+        from pyPeblar import __version__
+
+        assert ok(run("--version")).strip() == f"pypeblar {__version__}"
+
+    def test_python_dash_m(self) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "pyPeblar", "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0
+        assert result.stdout.startswith("pypeblar ")

@@ -1,0 +1,84 @@
+"""Getting a client: from the environment, and from the web interface password."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyPeblar import (
+    Peblar,
+    PeblarAuthenticationError,
+    PeblarReadOnlyError,
+    PeblarSetupError,
+)
+from pyPeblar.models import AccessMode
+from pyPeblar.simulator import Simulator
+from test.conftest import FAST
+
+
+class TestFromEnv:
+    def test_reads_host_and_token(self, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("PEBLAR_HOST", sim.host)
+        monkeypatch.setenv("PEBLAR_TOKEN", sim.token)
+        with Peblar.from_env(timeout=2) as charger:
+            assert charger.system().phase_count == 3
+
+    @pytest.mark.parametrize("missing", ["PEBLAR_HOST", "PEBLAR_TOKEN"])
+    def test_says_what_is_missing(self, monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+        monkeypatch.setenv("PEBLAR_HOST", "192.168.1.50")
+        monkeypatch.setenv("PEBLAR_TOKEN", "t" * 64)
+        monkeypatch.delenv(missing)
+        with pytest.raises(ValueError, match=missing):
+            Peblar.from_env()
+
+
+class TestFromPassword:
+    def test_enables_the_api_and_fetches_the_token(self) -> None:
+        with Simulator(password="secret") as sim:
+            sim.api_enabled = False
+            with Peblar.from_password(sim.host, "secret", **FAST) as charger:
+                assert charger.token == sim.token
+                assert sim.api_enabled
+                assert charger.health().access_mode is AccessMode.READ_WRITE
+                assert charger.set_charge_current_limit(amps=7).charge_current_limit == 7000
+
+    def test_read_only_access(self) -> None:
+        with Simulator(password="secret") as sim:
+            with Peblar.from_password(
+                sim.host, "secret", access_mode="ReadOnly", **FAST
+            ) as charger:
+                assert charger.health().access_mode is AccessMode.READ_ONLY
+                with pytest.raises(PeblarReadOnlyError):
+                    charger.set_charge_current_limit(amps=7)
+
+    def test_wrong_password(self) -> None:
+        with Simulator(password="secret") as sim:
+            with pytest.raises(PeblarAuthenticationError, match="refused the password") as info:
+                Peblar.from_password(sim.host, "guess", **FAST)
+            assert "guess" not in str(info.value)
+
+    def test_api_not_allowed(self) -> None:
+        with Simulator(password="secret", local_api_allowed=False) as sim:
+            with pytest.raises(PeblarSetupError, match="does not allow the local REST API"):
+                Peblar.from_password(sim.host, "secret", **FAST)
+
+    def test_no_token(self) -> None:
+        with Simulator(password="secret") as sim:
+            sim.inject(
+                "body", path="/api/v1/config/api-token", body=b'{"ApiToken": ""}', times=None
+            )
+            with pytest.raises(PeblarSetupError, match="no API token"):
+                Peblar.from_password(sim.host, "secret", **FAST)
+
+    def test_logs_in_again_when_the_session_is_forgotten(self) -> None:
+        with Simulator(password="secret") as sim:
+            sim.inject("status", path="/api/v1/config/api-token", status=401, times=1)
+            with Peblar.from_password(sim.host, "secret", **FAST) as charger:
+                assert charger.token == sim.token
+            assert sim.stats().by_route.get("POST /api/v1/auth/login") == 2
+
+    @pytest.mark.parametrize(
+        ("password", "mode"), [("", "ReadWrite"), ("secret", "readwrite"), ("secret", "Full")]
+    )
+    def test_bad_arguments(self, password: str, mode: str) -> None:
+        with pytest.raises(ValueError, match=r"password|access_mode"):
+            Peblar.from_password("192.168.1.50", password, access_mode=mode)
