@@ -41,6 +41,16 @@ def spec() -> dict[str, Any]:
     return data
 
 
+def schema_errors(spec: dict[str, Any], name: str, instance: object) -> list[str]:
+    """What is wrong with ``instance`` as a ``name`` of the spec (strict: what the spec says)."""
+    from openapi_schema_validator import OAS30Validator
+
+    validator = OAS30Validator(
+        {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    )
+    return sorted(error.message for error in validator.iter_errors(instance))
+
+
 def client_for(simulator: Simulator, **options: Any) -> Peblar:
     """A client of ``simulator`` with fast test settings and its own relay memory."""
     settings: dict[str, Any] = {**FAST, "memory": ChargerMemory(), **options}

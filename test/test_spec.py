@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from test.conftest import FIXTURES, ROOT, fixture_json
+from test.conftest import FIXTURES, ROOT, fixture_json, schema_errors
 
 OPERATIONS = {
     ("get", "/health"),
@@ -36,13 +35,6 @@ FIXTURE_SCHEMAS = {
     "evinterface_firmware_1_9.json": "EVInterfaceResponse",
     "error.json": "ApiError",
 }
-
-
-def schema_errors(spec: dict[str, Any], name: str, instance: object) -> list[str]:
-    validator = OAS30Validator(
-        {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
-    )
-    return sorted(error.message for error in validator.iter_errors(instance))
 
 
 def test_spec_is_valid_openapi_3_0(spec: dict[str, Any]) -> None:

@@ -65,4 +65,10 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     signal.signal(signal.SIGTERM, previous)
+    stats = simulator.stats()
+    print(
+        f"Served {stats.requests_total} requests on {stats.connections_opened} connections.",
+        file=sys.stderr,
+        flush=True,
+    )
     return 0

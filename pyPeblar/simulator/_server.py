@@ -245,23 +245,12 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.send(Reply(code, {"statusmsg": message or phrase}))
 
-    def do_GET(self) -> None:
-        self.dispatch("GET")
-
-    def do_POST(self) -> None:
-        self.dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self.dispatch("PUT")
-
-    def do_PATCH(self) -> None:
-        self.dispatch("PATCH")
-
-    def do_DELETE(self) -> None:
-        self.dispatch("DELETE")
-
-    def do_OPTIONS(self) -> None:
-        self.dispatch("OPTIONS")
+    def __getattr__(self, name: str) -> Any:
+        """``do_GET``, ``do_TRACE``...: every method is routed, so a known path answers 405."""
+        method = name[3:]
+        if name.startswith("do_") and method.isalpha() and method.isupper():
+            return lambda: self.dispatch(method)
+        raise AttributeError(name)
 
     def dispatch(self, method: str) -> None:
         state = self.server.state
@@ -344,6 +333,8 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         head, payload = self.encode(reply, body, content_type)
         self.server.state.counters.status(reply.status)
+        if self.command == "HEAD":
+            payload = b""  # HEAD answers carry the headers of the body, not the body
         try:
             self.wfile.write(head + payload)  # one send: no Nagle or delayed-ACK stall
         except OSError:

@@ -1,0 +1,313 @@
+"""Injected faults, reboots, robustness against bad clients, the web interface, the CLI."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pyPeblar.simulator import FAULT_KINDS, Simulator
+from test.simulator.conftest import call
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(rate_limit=False) as simulator:
+        yield simulator
+
+
+def raw_exchange(sim: Simulator, data: bytes, *, read: bool = True) -> bytes:
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=5) as connection:
+        connection.sendall(data)
+        if not read:
+            return b""
+        chunks = []
+        while True:
+            try:
+                chunk = connection.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class TestFaults:
+    def test_every_kind_is_known(self, sim: Simulator) -> None:
+        assert set(FAULT_KINDS) == {
+            "delay",
+            "hang",
+            "drop",
+            "reset",
+            "partial",
+            "status",
+            "body",
+            "mutate",
+        }
+        with pytest.raises(ValueError, match="unknown fault kind"):
+            sim.inject("explode")
+
+    def test_delay(self, sim: Simulator) -> None:
+        sim.inject("delay", path="/meter", seconds=0.3)
+        started = time.monotonic()
+        assert call(sim, "GET", "/meter").status == 200
+        assert time.monotonic() - started >= 0.3
+
+    @pytest.mark.parametrize("kind", ["drop", "reset", "hang"])
+    def test_no_answer(self, sim: Simulator, kind: str) -> None:
+        sim.inject(kind, path="/meter", seconds=0.2)
+        with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
+            call(sim, "GET", "/meter")
+        assert call(sim, "GET", "/meter").status == 200  # times=1: the next one is fine
+
+    def test_partial(self, sim: Simulator) -> None:
+        sim.inject("partial", path="/meter")
+        with pytest.raises(http.client.IncompleteRead):
+            call(sim, "GET", "/meter")
+
+    def test_status_with_any_body(self, sim: Simulator) -> None:
+        sim.inject(
+            "status", path="/meter", status=503, body=b"<html>busy</html>", content_type="text/html"
+        )
+        answer = call(sim, "GET", "/meter")
+        assert (answer.status, answer.raw, answer.headers["Content-Type"]) == (
+            503,
+            b"<html>busy</html>",
+            "text/html",
+        )
+        sim.inject("status", path="/meter", status=500)
+        assert call(sim, "GET", "/meter").json == {"statusmsg": "Internal Server Error"}
+
+    def test_body(self, sim: Simulator) -> None:
+        sim.inject("body", path="/meter", body=b"not json", times=2)
+        assert call(sim, "GET", "/meter").raw == b"not json"
+        assert call(sim, "GET", "/meter").raw == b"not json"
+        assert call(sim, "GET", "/meter").json["PowerTotal"] == 0
+
+    def test_mutate(self, sim: Simulator) -> None:
+        sim.inject(
+            "mutate",
+            path="/evinterface",
+            add={"NewKey": 1},
+            remove=["LockState"],
+            set={"CpState": "State Z"},
+        )
+        body = call(sim, "GET", "/evinterface").json
+        assert body["NewKey"] == 1
+        assert "LockState" not in body
+        assert body["CpState"] == "State Z"
+
+    def test_matching_by_path_method_and_times(self, sim: Simulator) -> None:
+        fault = sim.inject("status", path="/evinterface", method="PATCH", status=500, times=None)
+        assert call(sim, "GET", "/evinterface").status == 200
+        for _ in range(3):
+            assert call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 8000}).status == 500
+        assert fault.hits == 3
+        fault.cancel()
+        assert call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 8000}).status == 200
+
+    def test_apply_decides_whether_a_write_lands(self, sim: Simulator) -> None:
+        sim.inject("drop", path="/evinterface", method="PATCH", apply=False)
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 8000})
+        assert sim.charge_current_limit == 16000
+        sim.inject("drop", path="/evinterface", method="PATCH", apply=True)
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 8000})
+        assert sim.charge_current_limit == 8000
+
+    def test_clear(self, sim: Simulator) -> None:
+        sim.inject("status", status=500, times=None)
+        sim.clear_faults()
+        assert call(sim, "GET", "/meter").status == 200
+
+
+class TestLifecycle:
+    def test_reboot_refuses_then_comes_back_on_the_same_port(self, sim: Simulator) -> None:
+        port = sim.port
+        sim.reboot(downtime=0.5)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        time.sleep(0.8)
+        assert sim.port == port
+        assert call(sim, "GET", "/system").json["Uptime"] < 2
+
+    def test_reboot_with_a_new_token(self, sim: Simulator) -> None:
+        old = sim.token
+        sim.reboot(downtime=0.1, new_token=True)
+        time.sleep(0.4)
+        assert call(sim, "GET", "/meter", token=old).status == 401
+        assert call(sim, "GET", "/meter").status == 200
+
+    def test_stop_frees_the_port(self) -> None:
+        sim = Simulator().start()
+        port = sim.port
+        sim.stop()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sim.stop()  # twice is fine
+
+    def test_command_line(self) -> None:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pyPeblar.simulator",
+                "--port",
+                "0",
+                "--profile",
+                "three-phase-cable",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            url_line, token_line = process.stdout.readline(), process.stdout.readline()
+            port = int(re.findall(r":(\d+)", url_line)[-1])
+            token = token_line.split()[-1]
+            assert len(token) == 64
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/api/wlac/v1/system", headers={"Authorization": token})
+            assert b"6004-2300-8103" in connection.getresponse().read()
+            connection.close()
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=10)
+        assert process.returncode == 0
+
+
+class TestRobustness:
+    def test_garbage(self, sim: Simulator) -> None:
+        answer = raw_exchange(sim, b"\x00\xff\xfegarbage\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 400")
+        assert b'"statusmsg"' in answer
+        assert call(sim, "GET", "/health").status == 200
+
+    def test_bad_request_line(self, sim: Simulator) -> None:
+        assert raw_exchange(sim, b"GET\r\n\r\n").startswith(b"HTTP/1.1 400")
+
+    def test_any_other_method_is_405(self, sim: Simulator) -> None:
+        answer = raw_exchange(sim, b"BREW /api/wlac/v1/meter HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 405")
+        assert b"application/json" in answer
+        head = raw_exchange(sim, b"HEAD /api/wlac/v1/meter HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 405")
+        assert head.endswith(b"\r\n\r\n")  # headers only
+
+    def test_huge_header(self, sim: Simulator) -> None:
+        answer = raw_exchange(
+            sim, b"GET /api/wlac/v1/health HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n"
+        )
+        assert answer.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400"))
+
+    def test_slow_client_does_not_block_others(self) -> None:
+        with Simulator(rate_limit=False, connection_timeout=1.0) as sim:
+            slow = socket.create_connection(("127.0.0.1", sim.port), timeout=5)
+            slow.sendall(b"GET /api/wlac/v1/health HTTP/1.1\r\nHost: x\r\n")  # never finishes
+            started = time.monotonic()
+            assert call(sim, "GET", "/health").status == 200
+            assert time.monotonic() - started < 0.5
+            slow.settimeout(3)
+            assert slow.recv(100) == b""  # the server hung up on it after its timeout
+            slow.close()
+
+    def test_many_clients_at_once(self, sim: Simulator) -> None:
+        results: list[int] = []
+
+        def poll() -> None:
+            for _ in range(10):
+                results.append(call(sim, "GET", "/meter").status)
+
+        threads = [threading.Thread(target=poll) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == [200] * 80
+
+
+class TestWebInterface:
+    def login(self, sim: Simulator, password: str = "peblar") -> str | None:
+        answer = call(
+            sim,
+            "POST",
+            "/api/v1/auth/login",
+            {"Password": password, "PersistentSession": False},
+            token=None,
+        )
+        cookie = answer.headers.get("Set-Cookie")
+        return cookie.split(";")[0] if answer.status == 200 and cookie else None
+
+    def test_login_and_token(self, sim: Simulator) -> None:
+        assert self.login(sim, "wrong") is None
+        cookie = self.login(sim)
+        assert cookie
+        headers = {"Cookie": cookie}
+        assert (
+            call(sim, "GET", "/api/v1/auth/status", token=None, headers=headers).json["Active"]
+            is True
+        )
+        assert call(sim, "GET", "/api/v1/config/api-token", token=None, headers=headers).json == {
+            "ApiToken": sim.token
+        }
+        old = sim.token
+        assert (
+            call(sim, "POST", "/api/v1/config/api-token", token=None, headers=headers).status == 200
+        )
+        assert sim.token != old
+        firmware = call(
+            sim,
+            "GET",
+            "/api/v1/system/software/automatic-update/current-versions",
+            token=None,
+            headers=headers,
+        )
+        assert firmware.json["Firmware"] == sim.profile.firmware
+        call(sim, "POST", "/api/v1/auth/logout", token=None, headers=headers)
+        assert call(sim, "GET", "/api/v1/config/user", token=None, headers=headers).status == 401
+
+    def test_needs_a_session(self, sim: Simulator) -> None:
+        assert call(sim, "GET", "/api/v1/config/api-token", token=None).status == 401
+
+    def test_enabling_the_api(self, sim: Simulator) -> None:
+        sim.api_enabled = False
+        headers = {"Cookie": self.login(sim) or ""}
+        settings = call(sim, "GET", "/api/v1/config/user", token=None, headers=headers).json
+        assert (settings["LocalRestApiEnable"], settings["LocalRestApiAllowed"]) == (False, True)
+        change = {"LocalRestApiEnable": True, "LocalRestApiAccessMode": "ReadOnly"}
+        assert (
+            call(sim, "PATCH", "/api/v1/config/user", change, token=None, headers=headers).status
+            == 200
+        )
+        assert sim.api_enabled
+        assert sim.access_mode == "ReadOnly"
+
+    def test_not_allowed(self, sim: Simulator) -> None:
+        sim.local_api_allowed = False
+        headers = {"Cookie": self.login(sim) or ""}
+        answer = call(
+            sim,
+            "PATCH",
+            "/api/v1/config/user",
+            {"LocalRestApiEnable": True},
+            token=None,
+            headers=headers,
+        )
+        assert answer.status == 403
+
+    def test_reboot_forgets_sessions(self, sim: Simulator) -> None:
+        headers = {"Cookie": self.login(sim) or ""}
+        sim.reboot(downtime=0.1)
+        time.sleep(0.4)
+        assert call(sim, "GET", "/api/v1/config/user", token=None, headers=headers).status == 401
