@@ -291,6 +291,26 @@ class Peblar:
 
         return self._get("/evinterface", EVInterfaceResponse)
 
+    def raw(
+        self, method: str, path: str, body: bytes | None = None, *, retry: bool | None = None
+    ) -> bytes:
+        """The raw body of any call, for tools that must see exactly what the charger sends.
+
+        ``path`` is relative to the API base (``"/meter"``). Errors raise like every other call;
+        ``retry`` defaults to True except for POST (which may not be safe to repeat).
+
+        >>> charger.raw("GET", "/evinterface")          # doctest: +SKIP
+        b'{\n\t"ChargeCurrentLimit" : 16000,\n ...'
+        """
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"path must start with '/', relative to {API}, not {path!r}")
+        method = method.upper()
+        repeat = method != "POST" if retry is None else retry
+        response = self._transport.request(
+            method, API + path, body=body, retry=repeat, auth=path != "/health"
+        )
+        return response.data
+
     # -- writes -----------------------------------------------------------------------------
 
     def set_charge_current_limit(
