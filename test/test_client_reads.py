@@ -182,3 +182,14 @@ def test_generated_layer_is_reachable_through_the_client(charger: Peblar, sim: S
     assert isinstance(meter, MeterResponse)
     assert meter.power_total == sim.snapshot()["meter"]["PowerTotal"]
     assert EVInterfaceApi(charger.api_client).get_ev_interface().cp_state is CpState.STATE_C
+
+
+def test_raw_gives_exactly_what_the_charger_sent(charger: Peblar, sim: Simulator) -> None:
+    import json
+
+    raw = charger.raw("GET", "/evinterface")
+    assert raw.startswith(b'{\n\t"ChargeCurrentLimit" : ')
+    assert json.loads(raw) == sim.snapshot()["evinterface"]
+    assert json.loads(charger.raw("GET", "/health"))["ApiVersion"] == "1.0"
+    with pytest.raises(ValueError, match="path"):
+        charger.raw("GET", "meter")
