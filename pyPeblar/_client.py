@@ -89,8 +89,8 @@ def check_token(token: object) -> str:
         raise ValueError(
             "the token must be a non-empty string (the charger's 64-character API token)"
         )
-    if not token.isprintable() or any(c.isspace() for c in token):
-        raise ValueError("the token must not contain spaces or control characters")
+    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+        raise ValueError("the token must be printable ASCII without spaces")
     return token
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pyPeblar._errors import PeblarRelayProtectionError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["ChargerMemory", "RelayGuard", "process_memory"]
 
@@ -56,6 +57,8 @@ class ChargerMemory:
     def _save(self, data: dict[str, dict[str, Any]]) -> None:
         if self.path is None:
             return
+        import tempfile  # only the command line keeps a file
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".memory-")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -1,31 +1,20 @@
-"""HTTP to one charger: a keep-alive pool, timeouts, retries, rate limiting and error mapping.
+"""Requests to one charger: retries, rate limiting and error mapping over a keep-alive pool.
 
-The generated ``ApiClient`` goes through urllib3's ``PoolManager``, which parses the URL and looks
-the pool up again on every call. A client talks to one charger for its whole life, so this module
-holds that charger's ``HTTPConnectionPool`` directly and builds its headers once. Every failure
-leaves here as a ``PeblarError`` (urllib3 and socket exceptions are chained, never raised raw), and
-nothing here ever logs or formats a header, so the token cannot leak through it.
+A client talks to one charger for its whole life, so the request's fixed part (request line
+prefix, Host, User-Agent, token) is built once and each call is one ``sendall`` on a kept-alive
+socket (see ``_http``). Every failure leaves here as a ``PeblarError`` (socket errors are chained,
+never raised raw), and nothing here ever logs or formats a header, so the token cannot leak
+through it.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
-import threading
 import time
-from dataclasses import dataclass
-from typing import Final
-
-import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    LocationParseError,
-    NewConnectionError,
-    ReadTimeoutError,
-)
+from typing import Final, NamedTuple
+from urllib.parse import urlsplit
 
 from pyPeblar._errors import (
     PeblarAuthenticationError,
@@ -41,10 +30,19 @@ from pyPeblar._errors import (
     PeblarResponseError,
     PeblarServerError,
 )
+from pyPeblar._http import (
+    ConnectFailedError,
+    ConnectTimeoutError,
+    Headers,
+    HttpError,
+    KeepAlivePool,
+    RawResponse,
+    ReadTimeoutError,
+)
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar._version import __version__
 
-__all__ = ["Address", "Response", "RetryPolicy", "Transport", "parse_address"]
+__all__ = ["Address", "Response", "RetryPolicy", "Transport", "parse_address", "proxy_address"]
 
 logger = logging.getLogger("pyPeblar")
 logger.addHandler(logging.NullHandler())
@@ -57,8 +55,7 @@ DEFAULT_RATE_LIMIT_PAUSE: Final = 1.0
 MAX_RETRY_AFTER: Final = 30.0
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(NamedTuple):
     """Where a charger is: host (or IP) and port."""
 
     host: str
@@ -80,26 +77,22 @@ def parse_address(value: str) -> Address:
             f"chargers serve their local API over plain http, so {value!r} cannot be used"
         )
     try:
-        url = urllib3.util.parse_url(text if "://" in text else f"http://{text}")
-    except LocationParseError as exc:
+        url = urlsplit(text if "://" in text else f"http://{text}")
+        host, port = url.hostname, url.port
+    except ValueError as exc:
         raise ValueError(f"{value!r} is not a host name, IP address or host:port") from exc
-    if not url.host or (url.path not in (None, "", "/")) or url.query or url.auth:
+    if not host or url.path not in ("", "/") or url.query or url.fragment or "@" in url.netloc:
         raise ValueError(f"give only the charger's host (and port), not {value!r}")
-    host = url.host.strip("[]")
-    return Address(host=host, port=url.port or 80)
+    if not host.replace(".", "").replace("-", "").replace(":", "").replace("_", "").isalnum():
+        raise ValueError(f"{value!r} is not a host name, IP address or host:port")
+    return Address(host=host, port=port or 80)
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    """A successful (2xx) answer."""
-
-    status: int
-    data: bytes
-    headers: urllib3.HTTPHeaderDict
+#: A successful (2xx) answer: ``status``, ``data`` (the body) and ``headers``.
+Response = RawResponse
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """How hard to try: ``retries`` more attempts, ``backoff * 2**n`` s apart (jittered)."""
 
     retries: int = 2
@@ -145,7 +138,7 @@ def status_error(
     status: int,
     reason: str,
     data: bytes,
-    headers: urllib3.HTTPHeaderDict,
+    headers: Headers,
 ) -> PeblarResponseError:
     """The exception for an error status, with the charger's message and a readable summary."""
     statusmsg = error_text(data, reason)
@@ -182,6 +175,8 @@ def retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils  # only for the rare HTTP-date form
+
     try:
         when: float = email.utils.parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -190,7 +185,7 @@ def retry_after(value: str | None) -> float | None:
 
 
 class Transport:
-    """Requests to one charger over one keep-alive connection pool. Thread-safe."""
+    """Requests to one charger over a small keep-alive connection pool. Thread-safe."""
 
     def __init__(
         self,
@@ -206,29 +201,27 @@ class Transport:
         self.address = address
         self.base = f"http://{address.netloc}"
         self.connect_timeout, self.read_timeout = timeout
-        self.timeout = urllib3.Timeout(connect=self.connect_timeout, read=self.read_timeout)
         self.policy = policy
         self.limiter = limiter
-        # A thread waits at most this long for a free connection before failing.
-        self.pool_timeout = int(self.connect_timeout + self.read_timeout) + 1
         self._closed = False
-        self._lock = threading.Lock()
-        common = {"User-Agent": f"pyPeblar/{__version__}", "Accept": "application/json"}
-        self._anonymous_headers = dict(common)
-        if token is not None:
-            common["Authorization"] = token
-        self._headers = common
-        self._json_headers = {**common, "Content-Type": "application/json"}
-        self._proxy: urllib3.ProxyManager | None = None
-        # block=True bounds the connections however many threads share the client.
-        self._pool: urllib3.HTTPConnectionPool
+        # Through a proxy the request names the charger in full; the socket goes to the proxy.
+        target, server = ("", address)
         if proxy:
-            self._proxy = urllib3.ProxyManager(proxy, maxsize=maxsize, block=True)
-            self._pool = self._proxy.connection_from_host(address.host, address.port, "http")
-        else:
-            self._pool = urllib3.HTTPConnectionPool(
-                address.host, address.port, maxsize=maxsize, block=True, timeout=self.timeout
-            )
+            target, server = self.base, proxy_address(proxy)
+        self._target = target
+        self.pool = KeepAlivePool(
+            server.host,
+            server.port,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            maxsize=maxsize,
+        )
+        common = (
+            f"Host: {address.netloc}\r\nUser-Agent: pyPeblar/{__version__}\r\n"
+            "Accept: application/json\r\n"
+        )
+        self._anonymous = common
+        self._authorized = common if token is None else f"{common}Authorization: {token}\r\n"
 
     @property
     def closed(self) -> bool:
@@ -236,11 +229,8 @@ class Transport:
 
     def close(self) -> None:
         """Close every pooled connection; later requests raise ``PeblarClosedError``."""
-        with self._lock:
-            self._closed = True
-            self._pool.close()
-            if self._proxy is not None:
-                self._proxy.clear()
+        self._closed = True
+        self.pool.close()
 
     def request(
         self,
@@ -260,19 +250,21 @@ class Transport:
         ``PeblarError`` for everything else; its ``__cause__`` is the urllib3 or socket error, if
         any, and its ``request_sent`` says whether the request may have reached the charger.
         """
-        if headers is not None:
-            send_headers = {**self._anonymous_headers, **headers}
-        elif not auth:
-            send_headers = self._anonymous_headers
-        else:
-            send_headers = self._json_headers if body is not None else self._headers
+        fixed = self._authorized if auth and headers is None else self._anonymous
+        if headers:
+            fixed += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        if body is not None:
+            fixed += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        elif method not in ("GET", "HEAD"):
+            fixed += "Content-Length: 0\r\n"
+        head = f"{method} {self._target}{path} HTTP/1.1\r\n{fixed}\r\n".encode("latin-1")
         attempt = 0
         while True:
             if self._closed:
                 raise PeblarClosedError("this Peblar client is closed")
             if rate_limited and self.limiter is not None:
                 self.limiter.acquire()
-            outcome = self._attempt(method, path, body, send_headers)
+            outcome = self._attempt(method, path, head, body)
             if isinstance(outcome, Response):
                 return outcome
             delay = self._retry_delay(outcome, attempt) if retry else None
@@ -283,36 +275,16 @@ class Transport:
             attempt += 1
 
     def _attempt(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+        self, method: str, path: str, head: bytes, body: bytes | None
     ) -> Response | PeblarError:
         """One try: the 2xx response, or the error it ended in (returned, not raised)."""
         started = time.perf_counter()
         try:
-            raw = self._send(method, path, body, headers)
-        except NewConnectionError as exc:
-            return self._connection_error(method, path, exc, sent=False)
-        except ConnectTimeoutError as exc:
-            return chained(
-                PeblarConnectionTimeoutError(
-                    f"{method} {path}: could not connect to {self.address.netloc} within "
-                    f"{self.connect_timeout:g} s",
-                    request_sent=False,
-                ),
-                exc,
-            )
-        except ReadTimeoutError as exc:
-            return chained(
-                PeblarConnectionTimeoutError(
-                    f"{method} {path}: {self.address.netloc} did not answer within "
-                    f"{self.read_timeout:g} s",
-                    request_sent=True,
-                ),
-                exc,
-            )
-        except (HTTPError, OSError) as exc:
+            raw = self.pool.request(head, body)
+        except HttpError as exc:
             if self._closed:
                 return chained(PeblarClosedError("this Peblar client is closed"), exc)
-            return self._connection_error(method, path, exc, sent=True)
+            return self._connection_error(method, path, exc)
         status = raw.status
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
@@ -326,9 +298,9 @@ class Transport:
                 elapsed,
             )
         if 200 <= status < 300:
-            return Response(status, raw.data, raw.headers)
+            return raw
         return status_error(
-            method, path, status=status, reason=raw.reason or "", data=raw.data, headers=raw.headers
+            method, path, status=status, reason=raw.reason, data=raw.data, headers=raw.headers
         )
 
     def _retry_delay(self, error: PeblarError, attempt: int) -> float | None:
@@ -346,43 +318,29 @@ class Transport:
             return None
         return self.policy.delay(attempt)
 
-    def _send(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> urllib3.BaseHTTPResponse:
-        if self._proxy is not None:
-            return self._proxy.urlopen(
-                method,
-                self.base + path,
-                body=body,
-                headers=headers,
-                retries=False,
-                redirect=False,
-                timeout=self.timeout,
+    def _connection_error(self, method: str, path: str, exc: HttpError) -> PeblarError:
+        where = self.address.netloc
+        if isinstance(exc, ConnectTimeoutError):
+            message = f"could not connect to {where} within {self.connect_timeout:g} s"
+            error: PeblarError = PeblarConnectionTimeoutError(
+                f"{method} {path}: {message}", request_sent=False
             )
-        return self._pool.urlopen(
-            method,
-            path,
-            body=body,
-            headers=headers,
-            retries=False,
-            redirect=False,
-            assert_same_host=False,
-            timeout=self.timeout,
-            pool_timeout=self.pool_timeout,
-            decode_content=False,
-        )
-
-    def _connection_error(
-        self, method: str, path: str, exc: BaseException, *, sent: bool
-    ) -> PeblarConnectionError:
-        reason = getattr(exc, "reason", None) or exc
-        what = "could not connect to" if not sent else "lost the connection to"
-        error = PeblarConnectionError(
-            f"{method} {path}: {what} {self.address.netloc}: {describe(reason)}",
-            request_sent=sent,
-        )
-        error.__cause__ = exc
-        return error
+        elif isinstance(exc, ReadTimeoutError):
+            error = PeblarConnectionTimeoutError(
+                f"{method} {path}: {where} did not answer within {self.read_timeout:g} s",
+                request_sent=True,
+            )
+        elif isinstance(exc, ConnectFailedError):
+            error = PeblarConnectionError(
+                f"{method} {path}: could not connect to {where}: {describe(exc)}",
+                request_sent=False,
+            )
+        else:
+            error = PeblarConnectionError(
+                f"{method} {path}: lost the connection to {where}: {describe(exc)}",
+                request_sent=True,
+            )
+        return chained(error, exc)
 
 
 def chained(error: PeblarError, cause: BaseException) -> PeblarError:
@@ -391,18 +349,20 @@ def chained(error: PeblarError, cause: BaseException) -> PeblarError:
     return error
 
 
+def proxy_address(proxy: str) -> Address:
+    """Where an ``http://host:port`` proxy listens (chargers have no TLS, so no CONNECT)."""
+    if not isinstance(proxy, str) or not proxy.lower().startswith("http://"):
+        raise ValueError(f"proxy must be an http:// URL, not {proxy!r}")
+    return parse_address(proxy.rstrip("/"))
+
+
 def describe(reason: object) -> str:
     """A short, token-free description of a low-level failure."""
     text = str(reason)
-    if "Connection refused" in text:
+    if "refused" in text.lower():
         return "connection refused (is the local REST API enabled, and the address right?)"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host name"
     if "reset by peer" in text:
         return "connection reset by the charger"
-    if "RemoteDisconnected" in text or "closed connection without response" in text:
-        return "the charger closed the connection without answering"
-    if "IncompleteRead" in text:
-        return "the answer was cut off"
-    # urllib3 prefixes its own object reprs ("<HTTPConnection object at 0x...>: ..."); drop them.
-    return text.split(">: ", 1)[-1][:200]
+    return text[:200]

@@ -34,9 +34,7 @@ class WebSession:
     def login(self) -> None:
         body = json.dumps({"Password": self.password, "PersistentSession": False}).encode()
         try:
-            response = self.transport.request(
-                "POST", f"{WEB}/auth/login", body=body, headers={"Content-Type": "application/json"}
-            )
+            response = self.transport.request("POST", f"{WEB}/auth/login", body=body, auth=False)
         except PeblarAuthenticationError as error:
             raise PeblarAuthenticationError(
                 "the charger's web interface refused the password",
@@ -52,7 +50,7 @@ class WebSession:
     def call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         """A JSON call in the session (None for an empty answer); on a 401, log in again once."""
         for attempt in (1, 2):
-            headers = {"Cookie": self.cookie, "Content-Type": "application/json"}
+            headers = {"Cookie": self.cookie}
             body = None if payload is None else json.dumps(payload).encode()
             try:
                 response = self.transport.request(method, WEB + path, body=body, headers=headers)

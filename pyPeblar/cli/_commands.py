@@ -12,11 +12,11 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pyPeblar._client import Peblar
 
 __all__ = ["COMMANDS", "Command", "Context", "UsageError"]
@@ -28,6 +28,8 @@ class UsageError(Exception):
 
 def state_file() -> Path:
     """Where the command line remembers paused limits and relay switches between calls."""
+    from pathlib import Path
+
     base = os.environ.get("PYPEBLAR_STATE_DIR") or os.path.join(
         os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "pypeblar"
     )
@@ -93,8 +95,9 @@ class Context:
             self._charger.close()
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
+    """A subcommand: its help line, how it declares its arguments, and what it runs."""
+
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[Context], int]

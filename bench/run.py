@@ -1,0 +1,398 @@
+"""pyPeblar's benchmark: every figure and ratio measured side by side in one run.
+
+    python bench/run.py            # the full run (a few minutes)
+    python bench/run.py --quick    # a few iterations: CI checks that it runs and prints everything
+    python bench/run.py --others PYTHON   # also other Peblar clients installed for PYTHON
+
+The simulator runs in its own process on loopback with its rate limit off, so what is measured is
+the client. Timings are medians of interleaved rounds: each round runs every contender once, in a
+shuffled order, so drift in machine load hits all of them alike. Never compare absolute figures
+across runs or machines; compare the ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _simulator_process import SimulatorProcess
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = Path(sys.executable).with_name("pypeblar")
+
+
+@dataclass
+class Settings:
+    rounds: int
+    calls: int
+    decode_loops: int
+    cold_runs: int
+    memory_calls: int
+    thread_seconds: float
+    connection_calls: int
+
+
+FULL = Settings(
+    rounds=9,
+    calls=300,
+    decode_loops=20000,
+    cold_runs=15,
+    memory_calls=20000,
+    thread_seconds=3.0,
+    connection_calls=1000,
+)
+QUICK = Settings(
+    rounds=2,
+    calls=20,
+    decode_loops=200,
+    cold_runs=2,
+    memory_calls=500,
+    thread_seconds=0.3,
+    connection_calls=1000,
+)
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process (Linux /proc; 0 where unavailable)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+# -- 1. per call ---------------------------------------------------------------------------
+
+
+def contenders(host: str, token: str, path: str) -> dict[str, Callable[[], object]]:
+    """The three ways to GET one endpoint, each warmed up on its own keep-alive connection."""
+    import urllib3
+
+    from pyPeblar import ApiClient, Configuration, Peblar
+    from pyPeblar.api import EVInterfaceApi, MeterApi
+
+    manager = urllib3.PoolManager()
+    url = f"http://{host}/api/wlac/v1{path}"
+    headers = {"Authorization": token}
+    client = Peblar(host, token, rate_limit=False)
+    generated = ApiClient(
+        Configuration(host=f"http://{host}/api/wlac/v1", api_key={"ApiToken": token})
+    )
+    if path == "/meter":
+        api_call: Callable[[], object] = MeterApi(generated).get_meter
+        client_call: Callable[[], object] = client.meter
+    else:
+        api_call = EVInterfaceApi(generated).get_ev_interface
+        client_call = client.ev_interface
+    return {
+        "raw urllib3 + json.loads (floor)": lambda: json.loads(
+            manager.request("GET", url, headers=headers).data
+        ),
+        "generated API class": api_call,
+        "Peblar client": client_call,
+    }
+
+
+def per_call(settings: Settings, host: str, token: str) -> dict[str, dict[str, dict[str, float]]]:
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for path in ("/meter", "/evinterface"):
+        calls = contenders(host, token, path)
+        walls: dict[str, list[float]] = {name: [] for name in calls}
+        cpus: dict[str, list[float]] = {name: [] for name in calls}
+        for call in calls.values():
+            for _ in range(20):
+                call()
+        for _ in range(settings.rounds):
+            order = list(calls)
+            random.shuffle(order)
+            for name in order:
+                call = calls[name]
+                cpu_start = time.thread_time()
+                for _ in range(settings.calls):
+                    started = time.perf_counter()
+                    call()
+                    walls[name].append(time.perf_counter() - started)
+                cpus[name].append((time.thread_time() - cpu_start) / settings.calls)
+        results[path] = {
+            name: {
+                "cpu_us": statistics.median(cpus[name]) * 1e6,
+                "wall_median_us": statistics.median(walls[name]) * 1e6,
+                "wall_p95_us": p95(walls[name]) * 1e6,
+            }
+            for name in calls
+        }
+    return results
+
+
+# -- 2. decoding ---------------------------------------------------------------------------
+
+
+def from_dict(model: Any, text: str) -> object:
+    return model.from_dict(json.loads(text))
+
+
+def decoding(settings: Settings, host: str, token: str) -> dict[str, dict[str, float]]:
+    from pyPeblar import Peblar
+    from pyPeblar._client import decode
+    from pyPeblar._http import Headers, RawResponse
+    from pyPeblar.models import EVInterfaceResponse, MeterResponse
+
+    results: dict[str, dict[str, float]] = {}
+    with Peblar(host, token, rate_limit=False) as client:
+        payloads: dict[str, tuple[type[Any], bytes]] = {
+            "MeterResponse": (MeterResponse, client.raw("GET", "/meter")),
+            "EVInterfaceResponse": (EVInterfaceResponse, client.raw("GET", "/evinterface")),
+        }
+    for name, (model, raw) in payloads.items():
+        response = RawResponse(200, "OK", Headers({}), raw)
+        text = raw.decode()
+        ways: dict[str, Callable[[], object]] = {
+            "from_json (generated)": partial(model.from_json, text),
+            "json.loads + from_dict (the generated API's path)": partial(from_dict, model, text),
+            "the client's path": partial(decode, model, response, "GET", "/x"),
+            "model_validate_json (plain pydantic)": partial(model.model_validate_json, raw),
+        }
+        timings: dict[str, list[float]] = {way: [] for way in ways}
+        for _ in range(max(3, settings.rounds)):
+            for way, function in ways.items():
+                started = time.perf_counter()
+                for _ in range(settings.decode_loops // 3 or 1):
+                    function()
+                timings[way].append(
+                    (time.perf_counter() - started) / (settings.decode_loops // 3 or 1)
+                )
+        results[name] = {way: statistics.median(values) * 1e6 for way, values in timings.items()}
+    return results
+
+
+# -- 3. cold start -------------------------------------------------------------------------
+
+
+def cold_start(settings: Settings, host: str, token: str) -> dict[str, float]:
+    python = sys.executable
+    commands = {
+        "python -c 'import pydantic, urllib3' (floor)": [python, "-c", "import pydantic, urllib3"],
+        "python -c 'import pyPeblar'": [python, "-c", "import pyPeblar"],
+        "python -c 'from pyPeblar import Peblar'": [python, "-c", "from pyPeblar import Peblar"],
+        "pypeblar --help": [str(SCRIPT), "--help"],
+        "pypeblar --json meter": [str(SCRIPT), "--json", "--host", host, "--token", token, "meter"],
+    }
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PEBLAR_")}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(settings.cold_runs + 1):
+        order = list(commands)
+        random.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            subprocess.run(commands[name], check=True, capture_output=True, env=environment)
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values[1:] or values) * 1e3 for name, values in times.items()}
+
+
+# -- 4. connections and memory ------------------------------------------------------------
+
+
+def connections_and_memory(settings: Settings) -> dict[str, float]:
+    from pyPeblar import Peblar
+
+    with (
+        SimulatorProcess() as simulator,
+        Peblar(simulator.host, simulator.token, rate_limit=False) as client,
+    ):
+        for _ in range(settings.connection_calls):
+            client.meter()
+    with (
+        SimulatorProcess() as memory_simulator,
+        Peblar(memory_simulator.host, memory_simulator.token, rate_limit=False) as client,
+    ):
+        for _ in range(200):
+            client.meter()
+        start = rss_bytes()
+        for index in range(settings.memory_calls):
+            client.ev_interface() if index % 2 else client.meter()
+        growth = rss_bytes() - start
+    return {
+        "calls": settings.connection_calls,
+        "connections": float(simulator.connections if simulator.connections is not None else -1),
+        "memory_calls": settings.memory_calls,
+        "rss_growth_mib": growth / 2**20,
+    }
+
+
+# -- 5. threads ---------------------------------------------------------------------------
+
+
+def hammer(client: Any, seconds: float, count: int) -> tuple[int, float, float]:
+    """``count`` threads calling ``client.meter()`` for ``seconds``: (calls, elapsed, CPU)."""
+    done = [0] * count
+    stop = time.perf_counter() + seconds
+
+    def work(slot: int) -> None:
+        while time.perf_counter() < stop:
+            client.meter()
+            done[slot] += 1
+
+    workers = [threading.Thread(target=work, args=(slot,)) for slot in range(count)]
+    cpu_start, started = time.process_time(), time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(done), time.perf_counter() - started, time.process_time() - cpu_start
+
+
+def threads(settings: Settings, host: str, token: str) -> dict[int, dict[str, float]]:
+    from pyPeblar import Peblar
+
+    results: dict[int, dict[str, float]] = {}
+    for count in (1, 4, 16):
+        with Peblar(host, token, rate_limit=False) as client:
+            total, elapsed, cpu = hammer(client, settings.thread_seconds, count)
+        results[count] = {
+            "calls_per_s": total / elapsed,
+            "cpu_us_per_call": cpu / max(total, 1) * 1e6,
+        }
+    return results
+
+
+# -- 6. other clients --------------------------------------------------------------------
+
+
+def other_clients(python: str | None, host: str, token: str, settings: Settings) -> dict[str, Any]:
+    if not python:
+        return {"skipped": "no --others interpreter (see docs/performance.md)"}
+    if not shutil.which(python) and not Path(python).exists():
+        return {"skipped": f"{python} not found"}
+    result = subprocess.run(
+        [
+            python,
+            str(HERE / "others.py"),
+            host,
+            token,
+            str(settings.calls * max(2, settings.rounds)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return {"skipped": f"others.py failed: {result.stderr.strip().splitlines()[-1:]}"}
+    measured: dict[str, Any] = json.loads(result.stdout)
+    return measured
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    import pydantic
+    import urllib3
+
+    return (
+        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; pydantic {pydantic.VERSION}, urllib3 {urllib3.__version__}"  # type: ignore[attr-defined]
+    )
+
+
+def report(args: argparse.Namespace) -> None:
+    settings = QUICK if args.quick else FULL
+    print(f"pyPeblar benchmark{' (quick mode: figures are rough)' if args.quick else ''}")
+    print(machine())
+    print(
+        "Simulator in its own process on loopback, rate limit off; medians of interleaved rounds.\n"
+    )
+    with SimulatorProcess() as simulator:
+        host, token = simulator.host, simulator.token
+        calls = per_call(settings, host, token)
+        print(
+            f"1. Per call, sequential on one keep-alive connection ({settings.rounds} rounds x "
+            f"{settings.calls} calls)"
+        )
+        for path, rows in calls.items():
+            print(f"   GET {path:<14} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
+            for name, row in rows.items():
+                print(
+                    f"   {name:<33} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
+                    f"{row['wall_p95_us']:7.0f} us"
+                )
+            floor = rows["raw urllib3 + json.loads (floor)"]
+            for name in ("Peblar client", "generated API class"):
+                row = rows[name]
+                print(
+                    f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x, "
+                    f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
+                )
+        print("\n2. Decoding one payload (us per decode)")
+        for model, ways in decoding(settings, host, token).items():
+            print(f"   {model}")
+            for way, micros in ways.items():
+                print(f"     {way:<50} {micros:6.1f} us")
+        print(f"\n3. Cold start, whole processes (median of {settings.cold_runs})")
+        starts = cold_start(settings, host, token)
+        floor_ms = next(iter(starts.values()))
+        for name, millis in starts.items():
+            print(f"   {name:<48} {millis:6.0f} ms  {millis / floor_ms:4.2f}x")
+        print(f"\n5. Threads sharing one client ({settings.thread_seconds:g} s each)")
+        for count, row in threads(settings, host, token).items():
+            plural = "s" if count > 1 else " "
+            print(
+                f"   {count:>2} thread{plural}  {row['calls_per_s']:7.0f} calls/s  "
+                f"{row['cpu_us_per_call']:5.0f} us CPU per call"
+            )
+        others = other_clients(args.others, host, token, settings)
+    usage = connections_and_memory(settings)
+    print("\n4. Connections and memory")
+    print(
+        f"   connections the simulator saw for {usage['calls']:.0f} sequential calls: "
+        f"{usage['connections']:.0f}"
+    )
+    growth = usage["rss_growth_mib"]
+    print(f"   resident memory growth over {usage['memory_calls']:.0f} calls: {growth:.2f} MiB")
+    print("\n6. Other Python Peblar clients, GET /meter against the same simulator")
+    if "skipped" in others:
+        print(f"   skipped: {others['skipped']}")
+    else:
+        client_cpu = calls["/meter"]["Peblar client"]["cpu_us"]
+        for name, row in others.items():
+            print(
+                f"   {name:<33} {row['cpu_us']:7.0f} us CPU {row['wall_median_us']:9.0f} us wall   "
+                f"(Peblar client CPU: {client_cpu / row['cpu_us']:.2f}x of it)"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="pyPeblar's benchmark (see docs/performance.md)")
+    parser.add_argument("--quick", action="store_true", help="few iterations (CI)")
+    parser.add_argument(
+        "--others",
+        metavar="PYTHON",
+        default=os.environ.get("PYPEBLAR_BENCH_OTHERS"),
+        help="an interpreter with the `peblar` and `pypeblar` packages installed",
+    )
+    report(parser.parse_args())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

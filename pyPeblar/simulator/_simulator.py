@@ -1,0 +1,332 @@
+"""The ``Simulator`` facade: start, stop, reboot, and drive the simulated charger from Python."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from types import TracebackType
+from typing import Any
+
+from pyPeblar.simulator._charger import Charger
+from pyPeblar.simulator._faults import Fault
+from pyPeblar.simulator._profiles import Profile, profile_named
+from pyPeblar.simulator._server import BASE, Server, SimulatorStats, State, drop_connections
+
+__all__ = ["Simulator"]
+
+
+class Simulator:
+    """A simulated Peblar charger serving its local REST API on ``host:port``.
+
+    ``profile`` names a kind of charger (see ``PROFILES``) or is a ``Profile``; ``token`` is
+    generated (64 hex characters) when not given; ``access_mode`` is ``"ReadWrite"`` or
+    ``"ReadOnly"``; ``rate_limit`` plays the charger's 5 requests/s (bursts of 10), answering 429
+    beyond, with ``retry_after`` seconds in a Retry-After header if set; ``phase_switch_delay`` is
+    how long a switch between one and three phases takes while charging; with
+    ``require_authorization`` a plugged-in car waits for an RFID (``rfid_tokens``: UID -> name);
+    ``password`` is the web interface's; ``connection_timeout`` drops idle or slow connections.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        profile: str | Profile = "three-phase-socket",
+        access_mode: str = "ReadWrite",
+        rate_limit: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        password: str = "peblar",
+        phase_switch_delay: float = 1.0,
+        require_authorization: bool = False,
+        rfid_tokens: dict[str, str] | None = None,
+        local_api_allowed: bool = True,
+        retry_after: int | None = None,
+        connection_timeout: float = 10.0,
+    ) -> None:
+        charger = Charger(
+            profile_named(profile),
+            access_mode=access_mode,
+            phase_switch_delay=phase_switch_delay,
+            require_authorization=require_authorization,
+            rfid_tokens=rfid_tokens,
+        )
+        charger.local_api_allowed = local_api_allowed
+        self._state = State(
+            charger,
+            token=token or secrets.token_hex(32),
+            password=password,
+            rate_limit=rate_limit,
+            retry_after=retry_after,
+            connection_timeout=connection_timeout,
+        )
+        self._charger = charger
+        self._bind = (host, port)
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._port = port
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        """Start serving in a background thread (on a free port if none was given)."""
+        with self._lock:
+            if self._server is None:
+                self._serve(self._bind[1])
+        return self
+
+    def _serve(self, port: int) -> None:
+        self._state.stopping.clear()
+        self._server = Server((self._bind[0], port), self._state)
+        self._port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"peblar-simulator-{self._port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving: close the listener and every open connection."""
+        with self._lock:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        self._state.stopping.set()
+        server.shutdown()
+        server.server_close()
+        drop_connections(self._state)
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def reboot(self, downtime: float = 2.0, new_token: bool = False) -> None:
+        """Go away for ``downtime`` seconds (connections refused), then come back on the same port.
+
+        A reboot forgets web sessions and restarts the uptime; ``new_token`` gives the local API a
+        new token, so the old one gets 401.
+        """
+        with self._lock:
+            port = self._port
+            self._shutdown()
+            self._state.sessions.forget_all()
+            self._charger.reboot()
+            if new_token:
+                self._state.token = secrets.token_hex(32)
+
+        def come_back() -> None:
+            with self._lock:
+                if self._server is None:
+                    self._serve(port)
+
+        timer = threading.Timer(downtime, come_back)
+        timer.daemon = True
+        timer.start()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Simulator {self._charger.profile.name} on {self.host}>"
+
+    # -- where it is --------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def host(self) -> str:
+        """``127.0.0.1:PORT``, what ``Peblar()`` takes."""
+        return f"{self._bind[0]}:{self._port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    @property
+    def api_url(self) -> str:
+        """The REST API's base URL, what the generated ``Configuration(host=...)`` takes."""
+        return self.url + BASE
+
+    @property
+    def token(self) -> str:
+        return self._state.token
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self._state.token = value
+
+    @property
+    def profile(self) -> Profile:
+        return self._charger.profile
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def charge_current_limit(self) -> int:
+        """The limit set through the API, in mA."""
+        return self._charger.charge_current_limit
+
+    @property
+    def force_1phase(self) -> bool:
+        """Whether charging is on one phase (the applied state, as GET reports it)."""
+        with self._charger.lock:
+            self._charger.ev_interface()  # completes a switch-over that is due
+            return self._charger.force_1phase
+
+    @property
+    def active_phases(self) -> int:
+        with self._charger.lock:
+            self._charger.ev_interface()
+            return self._charger.active_phases()
+
+    @property
+    def cp_state(self) -> str:
+        return str(self._charger.ev_interface()["CpState"])
+
+    @property
+    def energy_session_wh(self) -> int:
+        return self._charger.energy()[0]
+
+    @property
+    def energy_total_wh(self) -> int:
+        return self._charger.energy()[1]
+
+    @property
+    def authorized(self) -> bool:
+        """Whether the plugged-in car's session is authorised (running or allowed to run)."""
+        return self._charger.session_active
+
+    @property
+    def access_mode(self) -> str:
+        return self._charger.access_mode
+
+    @access_mode.setter
+    def access_mode(self, value: str) -> None:
+        if value not in ("ReadOnly", "ReadWrite"):
+            raise ValueError(f"access_mode must be 'ReadOnly' or 'ReadWrite', not {value!r}")
+        self._charger.change(access_mode=value)
+
+    @property
+    def api_enabled(self) -> bool:
+        return self._charger.api_enabled
+
+    @api_enabled.setter
+    def api_enabled(self, value: bool) -> None:
+        self._charger.change(api_enabled=bool(value))
+
+    @property
+    def local_api_allowed(self) -> bool:
+        return self._charger.local_api_allowed
+
+    @local_api_allowed.setter
+    def local_api_allowed(self, value: bool) -> None:
+        self._charger.change(local_api_allowed=bool(value))
+
+    @property
+    def rate_limit(self) -> bool:
+        """Whether the charger's rate limit (5/s, bursts of 10, then 429) is played."""
+        return self._state.rate_limit
+
+    @rate_limit.setter
+    def rate_limit(self, value: bool) -> None:
+        self._state.rate_limit = bool(value)
+
+    @property
+    def ocpp_managed(self) -> bool:
+        return self._charger.ocpp_managed
+
+    @ocpp_managed.setter
+    def ocpp_managed(self, value: bool) -> None:
+        self._charger.change(ocpp_managed=bool(value))
+
+    def plug_in(self, car_max_current_ma: int = 32000) -> None:
+        """A car is plugged in; it charges at once unless ``require_authorization``."""
+        self._charger.plug_in(car_max_current_ma)
+
+    def unplug(self) -> None:
+        """The car leaves; the session's energy stays readable until the next one."""
+        self._charger.unplug()
+
+    def set_car_full(self, full: bool = True) -> None:
+        """The car stops (or starts again) drawing current by itself: State B."""
+        self._charger.change(car_full=bool(full))
+
+    def authorize(self) -> None:
+        """Present an RFID card: start a waiting session, or stop a running one."""
+        self._charger.toggle_session()
+
+    def set_limiter(self, source: str, milliamps: int | None) -> None:
+        """Let another limiter (``"Solar charging"``, ``"Installation limit"``) cap the current."""
+        with self._charger.lock:
+            limiters = dict(self._charger.limiters)
+            if milliamps is None:
+                limiters.pop(source, None)
+            else:
+                limiters[source] = int(milliamps)
+            self._charger.change(limiters=limiters)
+
+    def set_error_codes(self, codes: list[int]) -> None:
+        self._charger.change(error_codes=list(codes))
+
+    def set_warning_codes(self, codes: list[int]) -> None:
+        self._charger.change(warning_codes=list(codes))
+
+    def set_cp_state_override(self, state: str | None) -> None:
+        """Report this control-pilot state whatever happens (``"State E"``, ``"State Invalid"``)."""
+        self._charger.change(cp_state_override=state)
+
+    def advance(self, seconds: float) -> None:
+        """Let simulated time pass: energy accrues and pending phase switch-overs complete."""
+        self._charger.advance(seconds)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """What each GET would answer now."""
+        charger = self._charger
+        return {
+            "health": charger.health(),
+            "system": charger.system(),
+            "meter": charger.meter(),
+            "evinterface": charger.ev_interface(),
+        }
+
+    # -- faults and counters --------------------------------------------------------------------
+
+    def inject(
+        self,
+        kind: str,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        times: int | None = 1,
+        apply: bool | None = None,
+        **options: Any,
+    ) -> Fault:
+        """Make the next ``times`` matching requests fail as ``kind`` says (see ``FAULT_KINDS``)."""
+        return self._state.faults.add(
+            kind, path=path, method=method, times=times, apply=apply, options=options
+        )
+
+    def clear_faults(self) -> None:
+        self._state.faults.clear()
+
+    def stats(self) -> SimulatorStats:
+        return self._state.counters.snapshot()
+
+    def reset_stats(self) -> None:
+        with self._state.counters.lock:
+            self._state.counters.reset()
