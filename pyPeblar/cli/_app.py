@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -90,6 +91,9 @@ def positive_seconds(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (see ``EXIT_CODES``)."""
     args = build_parser().parse_args(argv)
+    # pydantic looks for third-party plugins (an entry-point scan) when the first model is built;
+    # a short-lived command needs none, and the scan costs more than the request itself.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if args.verbose:
         logging.basicConfig(
             level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"

@@ -125,56 +125,97 @@ def command(
 # -- reading ----------------------------------------------------------------------------------
 
 
+#: The four GET endpoints: command name, help, path, the client method, and its renderer.
+ENDPOINTS = (
+    (
+        "health",
+        "the API version and access mode (needs no token)",
+        "/health",
+        "health",
+        "render_health",
+    ),
+    (
+        "system",
+        "identity, firmware, phases, signal strength, error and warning codes",
+        "/system",
+        "system",
+        "render_system",
+    ),
+    (
+        "meter",
+        "power, per-phase current and voltage, session and total energy",
+        "/meter",
+        "meter",
+        "render_meter",
+    ),
+    (
+        "ev",
+        "the EV interface: vehicle state, current limits, single-phase charging",
+        "/evinterface",
+        "ev_interface",
+        "render_ev",
+    ),
+)
+
+
+def charger_document(context: Context, path: str) -> Any:
+    """What the charger answered on ``path``, as parsed JSON, unchanged.
+
+    With --json a read prints the charger's own document: its key names and values as sent,
+    including ones this version of pyPeblar does not know, and without loading pydantic (so a
+    `pypeblar --json meter` in a cron job costs little more than starting Python).
+    """
+    from pyPeblar._errors import PeblarInvalidResponseError
+
+    data = context.charger().raw("GET", path)
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise PeblarInvalidResponseError(
+            f"GET {path}: the charger's answer is not JSON", status=200
+        ) from None
+
+
+def endpoint_command(path: str, method: str, renderer: str) -> Callable[[Context], int]:
+    """A read command: the raw document with --json, else the model rendered for people."""
+
+    def run(context: Context) -> int:
+        if context.json:
+            context.emit(charger_document(context, path), "")
+            return 0
+        from pyPeblar.cli import _render
+
+        result = getattr(context.charger(), method)()
+        context.emit(None, getattr(_render, renderer)(result))
+        return 0
+
+    return run
+
+
+for _name, _help, _path, _method, _renderer in ENDPOINTS:
+    command(_name, _help)(endpoint_command(_path, _method, _renderer))
+
+
 @command("status", "one screen: vehicle, limits, phases, power, energy, firmware, errors")
 def status(context: Context) -> int:
+    if context.json:
+        document = {
+            key: charger_document(context, path)
+            for key, path in (
+                ("health", "/health"),
+                ("system", "/system"),
+                ("evinterface", "/evinterface"),
+                ("meter", "/meter"),
+            )
+        }
+        context.emit(document, "")
+        return 0
     from pyPeblar.cli._render import render_status
 
     charger = context.charger()
     health, system = charger.health(), charger.system()
     ev, meter = charger.ev_interface(), charger.meter()
-    document = {
-        "health": health.to_dict(),
-        "system": system.to_dict(),
-        "evinterface": ev.to_dict(),
-        "meter": meter.to_dict(),
-    }
-    context.emit(document, render_status(health, system, ev, meter))
-    return 0
-
-
-@command("health", "the API version and access mode (needs no token)")
-def health(context: Context) -> int:
-    from pyPeblar.cli._render import render_health
-
-    result = context.charger().health()
-    context.emit(result.to_dict(), render_health(result))
-    return 0
-
-
-@command("system", "identity, firmware, phases, signal strength, error and warning codes")
-def system(context: Context) -> int:
-    from pyPeblar.cli._render import render_system
-
-    result = context.charger().system()
-    context.emit(result.to_dict(), render_system(result))
-    return 0
-
-
-@command("meter", "power, per-phase current and voltage, session and total energy")
-def meter(context: Context) -> int:
-    from pyPeblar.cli._render import render_meter
-
-    result = context.charger().meter()
-    context.emit(result.to_dict(), render_meter(result))
-    return 0
-
-
-@command("ev", "the EV interface: vehicle state, current limits, single-phase charging")
-def ev(context: Context) -> int:
-    from pyPeblar.cli._render import render_ev
-
-    result = context.charger().ev_interface()
-    context.emit(result.to_dict(), render_ev(result))
+    context.emit(None, render_status(health, system, ev, meter))
     return 0
 
 
