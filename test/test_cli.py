@@ -403,3 +403,34 @@ class TestStartUp:
         )
         assert result.returncode == 0
         assert result.stdout.startswith("pypeblar ")
+
+
+def interface() -> str:
+    """Every subcommand's arguments, one line each: an interface change shows up in review."""
+    import argparse
+
+    from pyPeblar.cli._app import ALL, build_parser
+
+    parser = build_parser(ALL)
+    lines = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                options = [
+                    "/".join(a.option_strings) or a.dest
+                    for a in sub._actions
+                    if a.dest != "help"
+                ]
+                lines.append(f"{name}: {' '.join(options)}".rstrip())
+        elif action.dest != "help":
+            lines.append(f"(global): {'/'.join(action.option_strings)}")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_command_line_interface_is_as_recorded() -> None:
+    recorded = Path(__file__).parent / "fixtures" / "cli-interface.txt"
+    if os.environ.get("PYPEBLAR_UPDATE_SNAPSHOTS"):
+        recorded.write_text(interface())
+    assert interface() == recorded.read_text(), (
+        "the command line changed: if intended, run with PYPEBLAR_UPDATE_SNAPSHOTS=1 and commit"
+    )

@@ -8,17 +8,15 @@ library; a command imports the client (urllib3, pydantic, the generated models) 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Final
 
 from pyPeblar._version import __version__
 from pyPeblar.cli._commands import COMMANDS, Context, UsageError
 
-__all__ = ["EXIT_CODES", "build_parser", "main"]
+__all__ = ["ALL", "EXIT_CODES", "build_parser", "main"]
 
 #: Exit statuses, documented in docs/cli.md; scripts can tell these failures apart.
 EXIT_OK: Final = 0
@@ -43,13 +41,8 @@ EXIT_CODES: Final = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser: global options first, then one subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="pypeblar",
-        description="Read and control a Peblar EV charger over its local REST API.",
-        epilog="Without a charger, try `pypeblar demo`: it runs on the built-in simulator.",
-    )
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """The options that come before the command, declared once."""
     parser.add_argument(
         "--host", help="the charger's address, host or host:port (default: $PEBLAR_HOST)"
     )
@@ -70,12 +63,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="debug logging on stderr (the token is never shown)",
     )
     parser.add_argument("--version", action="version", version=f"pypeblar {__version__}")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser: global options, then one subcommand.
+
+    Only ``command``'s own arguments are declared (every command's with ``ALL``): declaring all
+    the subcommands' arguments would cost more than the rest of a ``pypeblar --help``.
+    """
+    parser = argparse.ArgumentParser(
+        prog="pypeblar",
+        description="Read and control a Peblar EV charger over its local REST API.",
+        epilog="Without a charger, try `pypeblar demo`: it runs on the built-in simulator.",
+    )
+    add_global_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, command in COMMANDS.items():
-        sub = commands.add_parser(name, help=command.help, description=command.help)
-        command.add_arguments(sub)
-        sub.set_defaults(run=command.run)
+    for name, spec in COMMANDS.items():
+        sub = commands.add_parser(name, help=spec.help, description=spec.help)
+        if command in (name, ALL):
+            spec.add_arguments(sub)
+        sub.set_defaults(run=spec.run)
     return parser
+
+
+#: ``build_parser(ALL)`` declares every subcommand's arguments (for tests and documentation).
+ALL: Final = "*"
+
+
+def chosen_command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named in ``argv``, found without declaring any subcommand's arguments."""
+    first = argparse.ArgumentParser(prog="pypeblar", add_help=False, exit_on_error=False)
+    add_global_options(first)
+    first.add_argument("command", nargs="?")
+    first.add_argument("rest", nargs=argparse.REMAINDER)
+    try:
+        known, _ = first.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None  # the full parser reports it, with the full usage
+    name = known.command
+    return name if name in COMMANDS else None
 
 
 def positive_seconds(text: str) -> float:
@@ -90,11 +116,13 @@ def positive_seconds(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (see ``EXIT_CODES``)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(chosen_command(argv)).parse_args(argv)
     # pydantic looks for third-party plugins (an entry-point scan) when the first model is built;
     # a short-lived command needs none, and the scan costs more than the request itself.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if args.verbose:
+        import logging
+
         logging.basicConfig(
             level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
         )
@@ -126,6 +154,8 @@ def report(error: Exception, *, verbose: bool) -> int:
     )
 
     if verbose or not isinstance(error, PeblarError):
+        import traceback
+
         traceback.print_exception(error, file=sys.stderr)
     if not isinstance(error, PeblarError):
         return EXIT_CHARGER

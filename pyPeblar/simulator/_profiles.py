@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Final
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, NamedTuple
 
 __all__ = ["ABSENT", "PROFILES", "Absent", "Profile", "profile_named"]
 
@@ -18,8 +19,7 @@ class Absent:
 ABSENT: Final = Absent()
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     """What a simulated charger is: its identity, hardware and firmware quirks."""
 
     name: str
@@ -36,7 +36,7 @@ class Profile:
     wlan_signal: int | Absent | None = -62
     cellular_signal: int | Absent | None = None
     #: Operations this firmware lacks: (method, path) -> the status it answers (404 or 405).
-    missing_operations: dict[tuple[str, str], int] = field(default_factory=dict)
+    missing_operations: Mapping[tuple[str, str], int] = MappingProxyType({})
     #: Plays newer firmware than the spec knows (see the "future-firmware" profile).
     future: bool = False
 
