@@ -417,9 +417,7 @@ def interface() -> str:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
                 options = [
-                    "/".join(a.option_strings) or a.dest
-                    for a in sub._actions
-                    if a.dest != "help"
+                    "/".join(a.option_strings) or a.dest for a in sub._actions if a.dest != "help"
                 ]
                 lines.append(f"{name}: {' '.join(options)}".rstrip())
         elif action.dest != "help":
