@@ -60,7 +60,7 @@ def test_import_pypeblar_loads_neither_pydantic_nor_urllib3() -> None:
         "import sys, pyPeblar; print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'pydantic', 'urllib3', 'dateutil'} or m.startswith('pyPeblar.')))"
     )
-    assert loaded == "['pyPeblar._version']"
+    assert loaded == "['pyPeblar._errors', 'pyPeblar._lazy', 'pyPeblar._version']"
 
 
 def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:
@@ -71,6 +71,8 @@ def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:
     assert loaded == str(
         sorted(
             [
+                "pyPeblar._errors",
+                "pyPeblar._lazy",
                 "pyPeblar._version",
                 "pyPeblar.models",
                 "pyPeblar.models.charge_current_limit_source",

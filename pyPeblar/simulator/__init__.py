@@ -13,7 +13,9 @@ library only: importing it loads neither pydantic nor urllib3.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pyPeblar._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from pyPeblar.simulator._faults import FAULT_KINDS, Fault
@@ -23,27 +25,16 @@ if TYPE_CHECKING:
 
 __all__ = ["FAULT_KINDS", "PROFILES", "Fault", "Profile", "Simulator", "SimulatorStats"]
 
-# Imported on first use (PEP 562): `pypeblar --help` lists the profiles without loading a server.
-_LAZY = {
-    "FAULT_KINDS": "pyPeblar.simulator._faults",
-    "Fault": "pyPeblar.simulator._faults",
-    "PROFILES": "pyPeblar.simulator._profiles",
-    "Profile": "pyPeblar.simulator._profiles",
-    "SimulatorStats": "pyPeblar.simulator._server",
-    "Simulator": "pyPeblar.simulator._simulator",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pyPeblar.simulator' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Imported on first use: `pypeblar --help` lists the profiles without loading a server.
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    globals(),
+    {
+        "FAULT_KINDS": "pyPeblar.simulator._faults",
+        "Fault": "pyPeblar.simulator._faults",
+        "PROFILES": "pyPeblar.simulator._profiles",
+        "Profile": "pyPeblar.simulator._profiles",
+        "SimulatorStats": "pyPeblar.simulator._server",
+        "Simulator": "pyPeblar.simulator._simulator",
+    },
+)
