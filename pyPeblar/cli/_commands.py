@@ -387,3 +387,26 @@ def demo(context: Context) -> int:
     from pyPeblar.cli._demo import run
 
     return run(context)
+
+
+# -- firmware drift -------------------------------------------------------------------------------
+
+
+@command("check", "compare the charger's answers with the spec (exit 1 when they differ)")
+def check(context: Context) -> int:
+    from pyPeblar.cli._check import check as run
+
+    return run(context)
+
+
+def dump_arguments(parser: argparse.ArgumentParser) -> None:
+    from pyPeblar.cli._check import add_dump_arguments
+
+    add_dump_arguments(parser)
+
+
+@command("dump", "save the charger's raw answers, for fixtures or a bug report", dump_arguments)
+def dump(context: Context) -> int:
+    from pyPeblar.cli._check import dump as run
+
+    return run(context)
