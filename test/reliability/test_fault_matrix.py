@@ -1,0 +1,197 @@
+"""The fault matrix: one row per way a charger or the network can fail, with exact outcomes.
+
+Each row asserts what the caller gets (a result or an exact exception class), whether the request
+may have reached the charger, how many attempts the charger saw, and an upper bound on the time.
+Client: connect timeout 1 s, read timeout 0.5 s, 2 retries, 20 ms backoff.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pyPeblar import (
+    Peblar,
+    PeblarAuthenticationError,
+    PeblarConnectionError,
+    PeblarConnectionTimeoutError,
+    PeblarError,
+    PeblarInvalidResponseError,
+    PeblarRateLimitError,
+    PeblarServerError,
+)
+from pyPeblar.models import MeterResponse
+from pyPeblar.simulator import Simulator
+from test.conftest import client_for
+from test.reliability.conftest import QUICK, outcome
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(rate_limit=False) as simulator:
+        yield simulator
+
+
+def attempts(sim: Simulator) -> int:
+    return sim.stats().by_route.get("GET /meter", 0)
+
+
+def test_connection_refused() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Peblar(f"127.0.0.1:{port}", "t" * 64, **QUICK) as charger:  # type: ignore[arg-type]
+        error, _ = outcome(charger.meter, bound=1.0)
+    assert type(error) is PeblarConnectionError
+    assert error.request_sent is False
+
+
+# (fault, options, expected class or None for success, request_sent, attempts, seconds bound)
+ROWS: list[tuple[str, str, dict[str, Any], type[PeblarError], bool, int, float]] = [
+    ("reset before the answer", "reset", {}, PeblarConnectionError, True, 3, 1.0),
+    ("connection closed before the answer", "drop", {}, PeblarConnectionError, True, 3, 1.0),
+    ("reset during the answer (cut off)", "partial", {}, PeblarConnectionError, True, 3, 1.0),
+    (
+        "no answer until the read timeout",
+        "hang",
+        {"seconds": 5},
+        PeblarConnectionTimeoutError,
+        True,
+        3,
+        2.5,
+    ),
+    (
+        "429 for ever",
+        "status",
+        {"status": 429, "headers": {"Retry-After": "0"}},
+        PeblarRateLimitError,
+        True,
+        3,
+        1.0,
+    ),
+    ("500 with JSON", "status", {"status": 500}, PeblarServerError, True, 3, 1.0),
+    (
+        "502 with HTML",
+        "status",
+        {"status": 502, "body": b"<html><h1>Bad Gateway</h1></html>", "content_type": "text/html"},
+        PeblarServerError,
+        True,
+        3,
+        1.0,
+    ),
+    ("503 empty", "status", {"status": 503, "body": b""}, PeblarServerError, True, 3, 1.0),
+    ("200 empty", "body", {"body": b""}, PeblarInvalidResponseError, True, 1, 0.5),
+    (
+        "200 not JSON",
+        "body",
+        {"body": b"<html>hello</html>"},
+        PeblarInvalidResponseError,
+        True,
+        1,
+        0.5,
+    ),
+    (
+        "200 wrong types",
+        "body",
+        {"body": b'{"CurrentPhase1": "16 A"}'},
+        PeblarInvalidResponseError,
+        True,
+        1,
+        0.5,
+    ),
+    (
+        "200 truncated JSON",
+        "body",
+        {"body": b'{"CurrentPhase1": 160'},
+        PeblarInvalidResponseError,
+        True,
+        1,
+        0.5,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "expected", "sent", "tries", "bound"),
+    [row[1:] for row in ROWS],
+    ids=[row[0] for row in ROWS],
+)
+def test_fault_for_ever(  # noqa: PLR0917 - one parameter per column of the matrix
+    sim: Simulator,
+    kind: str,
+    options: dict[str, Any],
+    expected: type[PeblarError],
+    sent: bool,
+    tries: int,
+    bound: float,
+) -> None:
+    sim.inject(kind, path="/meter", times=None, **options)
+    with client_for(sim, **QUICK) as charger:
+        error, _ = outcome(charger.meter, bound=bound)
+    assert type(error) is expected, error
+    assert isinstance(error, PeblarError)
+    assert error.request_sent is sent
+    assert "<html" not in str(error)
+    assert attempts(sim) == tries
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("reset", {}),
+        ("drop", {}),
+        ("partial", {}),
+        ("hang", {"seconds": 5}),
+        ("status", {"status": 500}),
+        ("status", {"status": 503, "body": b""}),
+        ("status", {"status": 429}),
+    ],
+)
+def test_fault_once_then_success(sim: Simulator, kind: str, options: dict[str, Any]) -> None:
+    sim.inject(kind, path="/meter", times=1, **options)
+    with client_for(sim, **QUICK) as charger:
+        result, _ = outcome(charger.meter, bound=2.0)  # a 429 waits its default 1 s
+    assert isinstance(result, MeterResponse)
+    assert attempts(sim) == 2
+
+
+def test_429_honours_retry_after(sim: Simulator) -> None:
+    sim.inject("status", path="/meter", status=429, headers={"Retry-After": "1"}, times=1)
+    with client_for(sim, **QUICK) as charger:
+        result, elapsed = outcome(charger.meter, bound=2.0)
+    assert isinstance(result, MeterResponse)
+    assert elapsed >= 0.95
+
+
+def test_charger_rebooting_mid_run(sim: Simulator) -> None:
+    """A polling loop loses a few calls while the charger is away, then carries on."""
+    failures: list[Exception] = []
+    recovered = False
+    with client_for(sim, **QUICK) as charger:
+        charger.meter()
+        sim.reboot(downtime=1.5)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            result, _ = outcome(charger.meter, bound=1.5)
+            if isinstance(result, MeterResponse):
+                recovered = True
+                break
+            failures.append(result)
+            time.sleep(0.2)
+    assert failures, "the reboot went unnoticed: the test proved nothing"
+    assert all(type(f) is PeblarConnectionError and f.request_sent is False for f in failures)
+    assert recovered
+
+
+def test_token_rejected_after_a_reboot(sim: Simulator) -> None:
+    with client_for(sim, **QUICK) as charger:
+        charger.meter()
+        sim.reboot(downtime=0.2, new_token=True)
+        time.sleep(0.5)
+        error, _ = outcome(charger.meter, bound=1.0)
+    assert type(error) is PeblarAuthenticationError
+    assert attempts(sim) == 2  # one before the reboot, one after: a 401 is not retried

@@ -1,0 +1,223 @@
+"""Property-based: whatever a charger answers and whatever a caller passes, the only outcomes are
+a result, a PeblarError, or a ValueError raised before anything was sent. Never a raw urllib3,
+pydantic, json or UnicodeDecodeError, never a hang."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pyPeblar import Peblar, PeblarError
+from pyPeblar.cli import EXIT_CODES, main
+from pyPeblar.simulator import Simulator
+from test.conftest import client_for
+from test.reliability.conftest import QUICK, outcome
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+KEYS = [
+    "CpState",
+    "ChargeCurrentLimit",
+    "ChargeCurrentLimitSource",
+    "Force1Phase",
+    "LockState",
+    "CurrentPhase1",
+    "VoltagePhase2",
+    "PowerTotal",
+    "EnergySession",
+    "AccessMode",
+    "ApiVersion",
+    "PhaseCount",
+    "ActiveErrorCodes",
+    "FirmwareVersion",
+    "Uptime",
+]
+charger_like = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), json_values, max_size=8)
+bodies = st.one_of(
+    st.binary(max_size=200),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    charger_like.map(lambda v: json.dumps(v).encode()),
+)
+
+READS: dict[str, Callable[[Peblar], Any]] = {
+    "/health": Peblar.health,
+    "/system": Peblar.system,
+    "/meter": Peblar.meter,
+    "/evinterface": Peblar.ev_interface,
+}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with Simulator(rate_limit=False, phase_switch_delay=0.01) as simulator:
+        simulator.plug_in()
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def charger(sim: Simulator) -> Iterator[Peblar]:
+    with client_for(
+        sim, **QUICK, rate_limit=False, protect_relays=False, phase_switch_timeout=0.3
+    ) as client:
+        yield client
+
+
+@SETTINGS
+@given(path=st.sampled_from(sorted(READS)), body=bodies)
+def test_any_answer_to_a_read(sim: Simulator, charger: Peblar, path: str, body: bytes) -> None:
+    sim.clear_faults()
+    sim.inject("body", path=path, body=body, times=None)
+    result, _ = outcome(lambda: READS[path](charger), bound=3.0)
+    sim.clear_faults()
+    assert isinstance(result, PeblarError) or hasattr(result, "to_dict"), result
+
+
+@SETTINGS
+@given(body=bodies, status=st.sampled_from([200, 400, 401, 403, 404, 429, 500, 502, 503]))
+def test_any_answer_to_a_write(sim: Simulator, charger: Peblar, body: bytes, status: int) -> None:
+    sim.clear_faults()
+    sim.inject(
+        "status",
+        path="/evinterface",
+        method="PATCH",
+        status=status,
+        body=body,
+        headers={"Retry-After": "0"},
+        times=None,
+    )
+    result, _ = outcome(lambda: charger.set_charge_current_limit(amps=8), bound=4.0)
+    sim.clear_faults()
+    if isinstance(result, PeblarError):
+        assert result.applied in (False, None)
+
+
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
+    st.binary(max_size=4),
+)
+
+
+def before_any_request(sim: Simulator, call: Callable[[], Any]) -> Any:
+    """The call's outcome; a ValueError must come before any request reached the charger."""
+    sent = sim.stats().requests_total
+    result, _ = outcome(call, bound=4.0)
+    if isinstance(result, ValueError) and not isinstance(result, PeblarError):
+        assert sim.stats().requests_total == sent, f"ValueError after a request: {result}"
+    return result
+
+
+@SETTINGS
+@given(amps=anything, milliamps=anything)
+def test_any_current(sim: Simulator, charger: Peblar, amps: Any, milliamps: Any) -> None:
+    before_any_request(
+        sim, lambda: charger.set_charge_current_limit(amps=amps, milliamps=milliamps)
+    )
+    before_any_request(sim, lambda: charger.resume(amps=amps, milliamps=milliamps))
+
+
+@SETTINGS
+@given(token=anything, name=anything)
+def test_any_rfid(sim: Simulator, charger: Peblar, token: Any, name: Any) -> None:
+    before_any_request(sim, lambda: charger.authorize_charge_session(token=token, name=name))
+
+
+@SETTINGS
+@given(value=anything)
+def test_any_phase_choice(sim: Simulator, charger: Peblar, value: Any) -> None:
+    before_any_request(sim, lambda: charger.force_single_phase(value))
+    before_any_request(sim, lambda: charger.replace_ev_interface(amps=8, force_single_phase=value))
+
+
+@SETTINGS
+@given(host=anything, token=anything, timeout=anything, retries=anything, backoff=anything)
+def test_any_construction(host: Any, token: Any, timeout: Any, retries: Any, backoff: Any) -> None:
+    def build() -> None:
+        Peblar(host, token, timeout=timeout, retries=retries, backoff=backoff).close()
+
+    outcome(build, bound=1.0)  # a client or a ValueError; building never connects
+
+
+@SETTINGS
+@given(method=st.sampled_from(["GET", "PATCH", "PUT", "POST", "DELETE"]), path=st.text(max_size=30))
+def test_any_raw_call(charger: Peblar, method: str, path: str) -> None:
+    outcome(lambda: charger.raw(method, path, b"{}"), bound=3.0)
+
+
+# -- the command line, in-process (the subprocess form is in test/test_cli.py) ------------------
+
+WORDS = [
+    "status",
+    "health",
+    "system",
+    "meter",
+    "ev",
+    "set-current",
+    "pause",
+    "resume",
+    "phases",
+    "authorize",
+    "check",
+    "--json",
+    "-v",
+    "--timeout",
+    "--token",
+    "--name",
+    "--count",
+    "1",
+    "3",
+    "0",
+    "10",
+    "10.5",
+    "16000mA",
+    "40A",
+    "-1",
+    "abc",
+    "--",
+    "",
+    "\x00",
+    "é",
+]
+
+
+@SETTINGS
+@given(argv=st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=5))
+def test_any_command_line(sim: Simulator, argv: list[str], monkeypatch_env: None) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as leave:  # argparse: usage errors, --help
+            status = int(leave.code or 0)
+    assert status in EXIT_CODES, (argv, status, err.getvalue())
+    assert "Traceback" not in err.getvalue() or "-v" in argv, (argv, err.getvalue())
+
+
+@pytest.fixture
+def monkeypatch_env(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    monkeypatch.setenv("PEBLAR_HOST", sim.host)
+    monkeypatch.setenv("PEBLAR_TOKEN", sim.token)
+    monkeypatch.setenv("PYPEBLAR_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    yield

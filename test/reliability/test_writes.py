@@ -1,0 +1,121 @@
+"""Writes are never lost or doubled: after a write returns, the charger is in the requested state;
+when it raises, the error says whether it applied, and the charger agrees."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from pyPeblar import ChargerMemory, Peblar, PeblarError
+from pyPeblar.simulator import Simulator
+from test.conftest import client_for
+from test.reliability.conftest import QUICK, outcome
+
+# Faults on the write itself; "apply" says whether the charger processed it before failing.
+FAULTS: list[tuple[str, dict[str, Any]]] = [
+    ("drop, not applied", {"kind": "drop", "apply": False}),
+    ("drop, applied", {"kind": "drop", "apply": True}),
+    ("reset, not applied", {"kind": "reset", "apply": False}),
+    ("reset, applied", {"kind": "reset", "apply": True}),
+    ("cut off, applied", {"kind": "partial", "apply": True}),
+    ("no answer, applied", {"kind": "hang", "apply": True, "seconds": 3}),
+    ("500, not applied", {"kind": "status", "status": 500}),
+    ("500, applied", {"kind": "status", "status": 500, "apply": True}),
+    ("429, not applied", {"kind": "status", "status": 429, "headers": {"Retry-After": "0"}}),
+    ("200 garbage, applied", {"kind": "body", "body": b"{not json"}),
+]
+
+# (name, the call, what the simulator must show when the call has applied)
+WRITES: list[tuple[str, Callable[[Peblar], Any], Callable[[Simulator], bool]]] = [
+    (
+        "set 9 A",
+        lambda c: c.set_charge_current_limit(amps=9),
+        lambda s: s.charge_current_limit == 9000,
+    ),
+    ("pause", lambda c: c.pause(), lambda s: s.charge_current_limit == 0),
+    ("one phase", lambda c: c.force_single_phase(True), lambda s: s.force_1phase),
+    (
+        "PUT 7 A, one phase",
+        lambda c: c.replace_ev_interface(amps=7, force_single_phase=True),
+        lambda s: s.charge_current_limit == 7000 and s.force_1phase,
+    ),
+]
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(rate_limit=False, phase_switch_delay=0.2) as simulator:
+        simulator.plug_in()
+        yield simulator
+
+
+@pytest.mark.parametrize("times", [1, None], ids=["once", "for ever"])
+@pytest.mark.parametrize("fault", [f[1] for f in FAULTS], ids=[f[0] for f in FAULTS])
+@pytest.mark.parametrize("write", WRITES, ids=[w[0] for w in WRITES])
+def test_a_write_under_a_fault(
+    sim: Simulator,
+    write: tuple[str, Callable[[Peblar], Any], Callable[[Simulator], bool]],
+    fault: dict[str, Any],
+    times: int | None,
+) -> None:
+    _, call, applied = write
+    options = dict(fault)
+    kind = options.pop("kind")
+    method = "PUT" if write[0].startswith("PUT") else "PATCH"
+    sim.inject(kind, path="/evinterface", method=method, times=times, **options)
+    with client_for(sim, **QUICK, phase_switch_timeout=2.0) as charger:
+        result, _ = outcome(lambda: call(charger), bound=12.0)
+    sim.clear_faults()
+    if isinstance(result, PeblarError):
+        # The error says what happened, and the charger agrees.
+        assert result.applied in (False, None), result
+        if result.applied is False:
+            assert not applied(sim), f"{result} says not applied, but the charger shows it"
+    else:
+        assert applied(sim), "the write returned, but the charger is not in the requested state"
+    if times == 1:
+        assert not isinstance(result, PeblarError), f"one fault should be retried away: {result}"
+
+
+def test_a_retried_pause_counts_once_for_the_relays(sim: Simulator) -> None:
+    memory = ChargerMemory()
+    sim.inject("status", path="/evinterface", method="PATCH", status=500, apply=True, times=1)
+    with client_for(sim, **QUICK, memory=memory) as charger:
+        charger.pause()
+    assert sim.charge_current_limit == 0
+    assert sim.stats().by_route["PATCH /evinterface"] == 2  # applied twice: the same absolute value
+    assert len(memory.switches_since(sim.host, 0)) == 1  # one pause as far as the relays go
+
+
+def test_a_lost_answer_is_not_sent_again_when_the_read_back_shows_it(sim: Simulator) -> None:
+    sim.inject("drop", path="/evinterface", method="PATCH", apply=True, times=None)
+    with client_for(sim, **QUICK) as charger:
+        result = charger.set_charge_current_limit(amps=11)
+    assert result.charge_current_limit == 11000
+    assert sim.stats().by_route["PATCH /evinterface"] == 3  # the retries, all the same value
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "drop", "apply": True},
+        {"kind": "reset", "apply": False},
+        {"kind": "hang", "apply": True, "seconds": 3},
+        {"kind": "status", "status": 500},
+        {"kind": "status", "status": 429},
+        {"kind": "status", "status": 503, "apply": True},
+    ],
+    ids=["drop", "reset", "hang", "500", "429", "503 applied"],
+)
+def test_the_charge_session_call_is_sent_at_most_once(
+    sim: Simulator, fault: dict[str, Any]
+) -> None:
+    options = dict(fault)
+    kind = options.pop("kind")
+    sim.inject(kind, path="/authorization/charge-session", times=None, **options)
+    with client_for(sim, **QUICK) as charger:
+        result, _ = outcome(lambda: charger.authorize_charge_session(token="04A1B2C3"), bound=2.0)
+    assert isinstance(result, PeblarError)
+    assert sim.stats().charge_session_posts == 1
