@@ -242,6 +242,49 @@ class TestWatch:
         assert process.returncode == 0, err
         assert "Traceback" not in err
 
+    def test_a_reader_that_stops_early_is_not_an_error(self, charging: Simulator) -> None:
+        environment = {**os.environ, "PEBLAR_HOST": charging.host, "PEBLAR_TOKEN": charging.token}
+        pipeline = f"{SCRIPT} watch --interval 0.5 | head -n 1"
+        result = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", pipeline],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=20,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "State C" in result.stdout
+        assert "Traceback" not in result.stderr
+
+    def test_live_view_on_a_terminal(self, charging: Simulator) -> None:
+        import pty
+
+        leader, follower = pty.openpty()
+        environment = {**os.environ, "PEBLAR_HOST": charging.host, "PEBLAR_TOKEN": charging.token}
+        process = subprocess.Popen(
+            [str(SCRIPT), "watch", "--interval", "0.5", "--count", "2"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env=environment,
+        )
+        os.close(follower)
+        screen = b""
+        while process.poll() is None or not screen.endswith(b"\n"):
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        process.wait(timeout=10)
+        os.close(leader)
+        assert process.returncode == 0
+        assert screen.count(b"\x1b[H\x1b[2J") == 2  # the view was redrawn in place
+        assert b"Ctrl-C" in screen
+        assert b"charging (State C)" in screen
+
     def test_stays_within_the_rate_limit(self, charging: Simulator) -> None:
         ok(run("watch", "--interval", "0.5", "--count", "8", sim=charging))
         assert charging.stats().by_status.get(429, 0) == 0

@@ -131,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(context))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`pypeblar watch | head -3`): not an error, and nothing to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except UsageError as error:
         print(f"pypeblar: {error}", file=sys.stderr)
         return EXIT_USAGE

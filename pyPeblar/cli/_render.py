@@ -144,7 +144,7 @@ def render_system(system: SystemResponse) -> str:
             ("Firmware", system.firmware_version or ABSENT),
             ("Uptime", duration(system.uptime)),
             ("Phases", str(system.phase_count) if system.phase_count is not None else ABSENT),
-            ("1-phase allowed", yes_no(system.force1_phase_allowed, "yes", "no")),
+            ("Single phase", yes_no(system.force1_phase_allowed, "allowed", "not allowed")),
             ("Wi-Fi", ABSENT if signal is None else f"{signal} dBm"),
             ("Cellular", ABSENT if cellular is None else f"{cellular} dBm"),
             ("Errors", codes(system.active_error_codes)),
