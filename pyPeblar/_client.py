@@ -59,6 +59,9 @@ MAX_BY_PART_NUMBER: Final = {
     "6004-2504-6400": 32000,
 }
 SAFE_DEFAULT_MAX: Final = 16000
+#: Statuses that refuse a write for good: the same request gets the same answer every time, so
+#: none of the attempts applied it. (A 429 or 5xx after a retry proves nothing of the sort.)
+REFUSALS: Final = frozenset({400, 401, 403, 404, 405, 409, 413, 422})
 
 _limiters: dict[str, TokenBucket] = {}
 _limiters_lock = threading.Lock()
@@ -476,9 +479,10 @@ class Peblar:
         """PATCH or PUT the EV interface; on an uncertain failure, read back whether it applied.
 
         Retried on connection errors, 5xx and 429 (both writes are idempotent: they set absolute
-        values). If every attempt failed after the request may have reached the charger, the
-        state is read back: if it shows the change (within ``settle`` seconds), the write counts
-        as done and that state is returned; otherwise the error is raised with ``applied`` set.
+        values). A refusal (400, 403...) did not apply. Otherwise, if any attempt may have reached
+        the charger, the state is read back: if it shows the change (within ``settle`` seconds),
+        the write counts as done and that state is returned; if not, the error is raised with
+        ``applied`` False (None when the state could not be read).
         """
         from pyPeblar.models.ev_interface_patch_request import EVInterfacePatchRequest
         from pyPeblar.models.ev_interface_put_request import EVInterfacePutRequest
@@ -490,8 +494,7 @@ class Peblar:
             response = self._transport.request(method, EV_INTERFACE, body=body)
             return decode(EVInterfaceResponse, response, method, EV_INTERFACE)
         except PeblarError as error:
-            refused = isinstance(error, PeblarResponseError) and error.status < 500
-            if refused and not isinstance(error, PeblarInvalidResponseError):
+            if isinstance(error, PeblarResponseError) and error.status in REFUSALS:
                 error.applied = False
                 if isinstance(error, PeblarForbiddenError):
                     self._raise_read_only_or(error)
@@ -500,9 +503,10 @@ class Peblar:
                         "; this firmware has no PUT: set the limit and phases separately"
                     )
                 raise
-            if error.request_sent is False:
+            if error.request_sent is False:  # no attempt reached the charger
                 error.applied = False
                 raise
+            # A 429, a 5xx, a lost or unusable answer: any attempt may have applied it.
             state = self._read_back(applied, settle)
             if state is None:
                 error.applied = None

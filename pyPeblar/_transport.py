@@ -247,8 +247,8 @@ class Transport:
 
         ``path`` is the full path on the charger (``/api/wlac/v1/meter``); ``auth=False`` leaves
         the token out, and ``headers`` replaces it (the web interface's cookie). Raises a
-        ``PeblarError`` for everything else; its ``__cause__`` is the urllib3 or socket error, if
-        any, and its ``request_sent`` says whether the request may have reached the charger.
+        ``PeblarError`` for everything else; its ``__cause__`` is the socket error, if any, and its
+        ``request_sent`` says whether any attempt may have reached the charger.
         """
         fixed = self._authorized if auth and headers is None else self._anonymous
         if headers:
@@ -259,6 +259,7 @@ class Transport:
             fixed += "Content-Length: 0\r\n"
         head = f"{method} {self._target}{path} HTTP/1.1\r\n{fixed}\r\n".encode("latin-1")
         attempt = 0
+        reached = False  # whether any attempt so far may have reached the charger
         while True:
             if self._closed:
                 raise PeblarClosedError("this Peblar client is closed")
@@ -267,8 +268,11 @@ class Transport:
             outcome = self._attempt(method, path, head, body)
             if isinstance(outcome, Response):
                 return outcome
+            reached = reached or outcome.request_sent is not False
             delay = self._retry_delay(outcome, attempt) if retry else None
             if delay is None:
+                # The last attempt may have failed to connect after an earlier one got through.
+                outcome.request_sent = reached
                 raise outcome
             logger.debug("%s %s: %s; retrying in %.2f s", method, path, outcome, delay)
             time.sleep(delay)

@@ -4,6 +4,9 @@ CI runs it briefly (10 s); run it longer with, for example,
 
     PYPEBLAR_SOAK_SECONDS=600 python -m pytest -s test/reliability/test_soak.py
 
+Faults are drawn at random; the seed is printed (PYPEBLAR_SOAK_SEED repeats a run's choices, though
+thread timing still varies).
+
 It prints calls made, faults injected, errors by type and resident memory at start and end, and
 fails on any exception that is not a PeblarError, on any lost write (a write that returned while
 the charger shows something else, or that said "not applied" while the charger shows it), and on
@@ -52,7 +55,8 @@ def resident_mib() -> float:
 @pytest.mark.slow
 def test_soak() -> None:
     seconds = float(os.environ.get("PYPEBLAR_SOAK_SECONDS", "10"))
-    rng = random.Random(1234)
+    seed = int(os.environ.get("PYPEBLAR_SOAK_SEED", random.randrange(10**6)))
+    rng = random.Random(seed)
     calls, faults, errors = Counter[str](), Counter[str](), Counter[str]()
     lost: list[str] = []
     stop = threading.Event()
@@ -110,7 +114,8 @@ def test_soak() -> None:
             injector.join(timeout=5)
             memory_end = resident_mib()
     print(
-        f"\nsoak {seconds:g} s: {sum(calls.values())} calls ({dict(calls)}), "
+        f"\nsoak {seconds:g} s (PYPEBLAR_SOAK_SEED={seed}): "
+        f"{sum(calls.values())} calls ({dict(calls)}), "
         f"{sum(faults.values())} faults injected ({dict(faults)}), "
         f"errors {dict(errors)}, resident memory {memory_start:.1f} -> {memory_end:.1f} MiB"
     )

@@ -119,3 +119,36 @@ def test_the_charge_session_call_is_sent_at_most_once(
         result, _ = outcome(lambda: charger.authorize_charge_session(token="04A1B2C3"), bound=2.0)
     assert isinstance(result, PeblarError)
     assert sim.stats().charge_session_posts == 1
+
+
+def test_an_applied_attempt_is_not_forgotten_when_a_retry_is_refused(sim: Simulator) -> None:
+    """Found by the soak: attempt 1 applied (answer lost), the retries got 429s."""
+    sim.inject("drop", path="/evinterface", method="PATCH", apply=True, times=1)
+    sim.inject(
+        "status",
+        path="/evinterface",
+        method="PATCH",
+        status=429,
+        headers={"Retry-After": "0"},
+        times=None,
+    )
+    with client_for(sim, **QUICK) as charger:
+        result = charger.set_charge_current_limit(amps=12)  # read back: it did apply
+    assert result.charge_current_limit == 12000
+    assert sim.charge_current_limit == 12000
+
+
+def test_an_attempt_that_got_through_counts_even_if_the_last_could_not_connect(
+    sim: Simulator,
+) -> None:
+    """Attempt 1 reached the charger (and applied); then the charger went away."""
+    import threading
+
+    sim.inject("drop", path="/evinterface", method="PATCH", apply=True, times=1)
+    threading.Timer(0.05, lambda: sim.reboot(downtime=3)).start()
+    with client_for(sim, timeout=(0.5, 0.5), retries=2, backoff=0.3) as charger:
+        error, _ = outcome(lambda: charger.set_charge_current_limit(amps=12), bound=6.0)
+    assert isinstance(error, PeblarError)
+    assert error.request_sent is True  # not "never sent": the first attempt was
+    assert error.applied is None  # and the charger could not be asked
+    assert sim.charge_current_limit == 12000
