@@ -193,3 +193,56 @@ def test_raw_gives_exactly_what_the_charger_sent(charger: Peblar, sim: Simulator
     assert json.loads(charger.raw("GET", "/health"))["ApiVersion"] == "1.0"
     with pytest.raises(ValueError, match="path"):
         charger.raw("GET", "meter")
+
+
+class TestProxies:
+    def test_proxy_variables_in_the_environment_are_ignored(
+        self, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+        with client_for(sim) as charger:
+            assert charger.health().api_version == "1.0"
+            assert MeterApi(charger.api_client).get_meter() is not None
+
+    def test_a_proxy_when_asked_for(self, sim: Simulator) -> None:
+        import http.client
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        seen: list[str] = []
+
+        class Forward(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # a plain-HTTP proxy: absolute URI in the request line
+                seen.append(self.path)
+                target = urlsplit(self.path)
+                upstream = http.client.HTTPConnection(target.hostname or "", target.port, timeout=5)
+                upstream.request("GET", target.path, headers=dict(self.headers))
+                answer = upstream.getresponse()
+                body = answer.read()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        proxy = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+        thread.start()
+        try:
+            address = f"http://127.0.0.1:{proxy.server_address[1]}"
+            with client_for(sim, proxy=address) as charger:
+                assert charger.system().phase_count == 3
+        finally:
+            proxy.shutdown()
+            proxy.server_close()
+        assert seen == [f"http://{sim.host}/api/wlac/v1/system"]
+
+    def test_only_http_proxies(self) -> None:
+        with pytest.raises(ValueError, match="http://"):
+            Peblar("192.168.1.50", "t" * 64, proxy="socks5://127.0.0.1:1080")
