@@ -105,14 +105,19 @@ class Peblar:
     <CpState.STATE_C: 'State C'>
 
     ``host`` may carry a port (``"peblar.local:8080"``) and an ``http://`` prefix. Options:
-    ``timeout`` seconds for connecting and for each read (or a ``(connect, read)`` pair; default
-    5 and 10), ``retries`` extra attempts after a failure that is safe to repeat (default 2),
-    ``backoff`` the first retry delay in seconds (doubling, jittered), ``rate_limit`` (default
-    True: stay under the charger's 5 requests/s, shared by every client of the charger in this
-    process), ``protect_relays`` (default True: refuse a fourth pause or phase switch within ten
-    minutes), ``phase_switch_timeout`` seconds to wait for a phase switch to show (default 30),
-    ``proxy`` an HTTP proxy URL (none by default; proxy variables in the environment are ignored),
-    and ``memory`` where pause/resume and relay history are kept (default: this process).
+
+    - ``timeout``: seconds for connecting and for the whole answer, or a ``(connect, read)``
+      pair (default 5 and 10);
+    - ``retries``: extra attempts after a failure that is safe to repeat (default 2);
+    - ``backoff``: the first retry delay in seconds, doubling, jittered (default 0.5);
+    - ``rate_limit``: stay under the charger's 5 requests/s, shared by every client of the
+      charger in this process (default True);
+    - ``protect_relays``: refuse a fourth pause or phase switch within ten minutes (default True);
+    - ``phase_switch_timeout``: seconds to wait for a phase switch to show (default 30);
+    - ``proxy``: an ``http://`` proxy URL (none by default; proxy variables in the environment
+      are ignored);
+    - ``memory``: where pause/resume and relay history are kept (default: this process).
+
     Thread-safe: threads may share one client.
     """
 
@@ -328,8 +333,8 @@ class Peblar:
         10000
         """
         limit = milliamps_from(amps, milliamps)
-        result = self._patch(
-            {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
+        result = self._write(
+            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
         )
         self._memory.set_paused_limit(self.host, None)
         return result
@@ -349,7 +354,7 @@ class Peblar:
         self._guard.check("pause charging")
         if current.charge_current_limit is not None:
             self._memory.set_paused_limit(self.host, current.charge_current_limit)
-        result = self._patch({"charge_current_limit": 0}, is_paused)
+        result = self._write("PATCH", {"charge_current_limit": 0}, is_paused)
         self._guard.record()
         return result
 
@@ -369,8 +374,8 @@ class Peblar:
         if explicit is None and not is_paused(current):
             return current
         limit = explicit or self._memory.paused_limit(self.host) or self._default_maximum()
-        result = self._patch(
-            {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
+        result = self._write(
+            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
         )
         self._memory.set_paused_limit(self.host, None)
         return result
@@ -462,11 +467,6 @@ class Peblar:
     def _get(self, path: str, model: type[ModelT], *, auth: bool = True) -> ModelT:
         response = self._transport.request("GET", API + path, auth=auth)
         return decode(model, response, "GET", API + path)
-
-    def _patch(
-        self, fields: dict[str, Any], applied: Callable[[EVInterfaceResponse], bool]
-    ) -> EVInterfaceResponse:
-        return self._write("PATCH", fields, applied)
 
     def _write(
         self,
