@@ -1,26 +1,32 @@
 """The ``Peblar`` client: what most users touch.
 
-It wraps the generated models with what the generated layer lacks: default timeouts, retries that
-know which calls are safe to repeat, a rate limiter shared by every client of a charger, one error
-tree, checked current limits, relay-friendly pause/resume and verified single-phase switching.
-Models are imported on first use, so ``from pyPeblar import Peblar`` does not import pydantic.
+Every call goes through the generated API classes (``MeterApi``, ``EVInterfaceApi``,
+``AuthorizationApi``...) on one generated ``ApiClient``, whose REST client is pyPeblar's policy
+layer (``_rest``): timeouts, the call deadline, safe retries, the shared rate limiter and the error
+tree live there, for this client and for anyone using the generated classes directly. What stays
+here is what a spec cannot say: argument checks, pause memory, the relay guard, verified phase
+switching, read-back after an uncertain write, and the web-interface token setup.
+The generated layers are imported on first use, so ``from pyPeblar import Peblar`` stays light.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 
+from pyPeblar._address import Address, parse_address
 from pyPeblar._current import MIN_CHARGING_MILLIAMPS, milliamps_from
 from pyPeblar._errors import (
+    PeblarClosedError,
     PeblarError,
     PeblarForbiddenError,
-    PeblarInvalidResponseError,
     PeblarNotFoundError,
     PeblarReadOnlyError,
     PeblarResponseError,
@@ -28,28 +34,26 @@ from pyPeblar._errors import (
     PeblarUnsupportedError,
 )
 from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
-from pyPeblar._ratelimit import TokenBucket
-from pyPeblar._transport import Address, Response, RetryPolicy, Transport, parse_address
+from pyPeblar._policy import Policy, call_deadline, current_deadline
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
+    from pyPeblar._rest import RESTClientObject
     from pyPeblar.api_client import ApiClient
     from pyPeblar.models import EVInterfaceResponse, HealthResponse, MeterResponse, SystemResponse
 
-    ModelT = TypeVar("ModelT", bound=BaseModel)
-
 __all__ = ["Peblar"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 logger = logging.getLogger("pyPeblar")
 
 API: Final = "/api/wlac/v1"
 EV_INTERFACE: Final = f"{API}/evinterface"
 
-#: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
-#: jitter between client and charger never turns into a 429.
-CLIENT_RATE: Final = 4.5
-CLIENT_BURST: Final = 9
+#: What ``raw()`` accepts: an HTTP method token, and a path of URL characters (no space, CR, LF).
+METHOD: Final = re.compile(r"[A-Za-z]{1,16}")
+PATH: Final = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*")
 
 #: Maximum current by part number, for resume() when no earlier limit is known.
 MAX_BY_PART_NUMBER: Final = {
@@ -63,18 +67,6 @@ SAFE_DEFAULT_MAX: Final = 16000
 #: none of the attempts applied it. (A 429 or 5xx after a retry proves nothing of the sort.)
 REFUSALS: Final = frozenset({400, 401, 403, 404, 405, 409, 413, 422})
 
-_limiters: dict[str, TokenBucket] = {}
-_limiters_lock = threading.Lock()
-
-
-def shared_limiter(key: str) -> TokenBucket:
-    """The one rate limiter of a charger, shared by every client of it in this process."""
-    with _limiters_lock:
-        limiter = _limiters.get(key)
-        if limiter is None:
-            limiter = _limiters[key] = TokenBucket(CLIENT_RATE, CLIENT_BURST)
-        return limiter
-
 
 def as_timeout(value: object) -> tuple[float, float]:
     """``10`` (connect and read) or ``(connect, read)``, in seconds, checked."""
@@ -82,7 +74,11 @@ def as_timeout(value: object) -> tuple[float, float]:
     if len(pair) != 2:
         raise ValueError(f"timeout must be seconds or (connect, read) seconds, not {value!r}")
     for part in pair:
-        if isinstance(part, bool) or not isinstance(part, (int, float)) or not 0 < part < 3600:
+        if (
+            isinstance(part, bool)
+            or not isinstance(part, (int, float))
+            or not 0 < part < 3600  # also refuses NaN
+        ):
             raise ValueError(f"timeout must be between 0 and 3600 seconds, not {value!r}")
     return float(pair[0]), float(pair[1])
 
@@ -97,8 +93,32 @@ def check_token(token: object) -> str:
     return token
 
 
+def one_call(
+    *, switches_phases: bool = False
+) -> Callable[[Callable[Concatenate[Peblar, P], R]], Callable[Concatenate[Peblar, P], R]]:
+    """Bound a method's every request, wait and read-back by the client's one call deadline.
+
+    A phase switch gets ``phase_switch_timeout`` on top, for the charger's switch-over.
+    """
+
+    def decorate(
+        method: Callable[Concatenate[Peblar, P], R],
+    ) -> Callable[Concatenate[Peblar, P], R]:
+        @functools.wraps(method)
+        def bounded(self: Peblar, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            seconds = self.policy.deadline
+            if switches_phases:
+                seconds += self._phase_switch_timeout
+            with call_deadline(seconds):
+                return method(self, *args, **kwargs)
+
+        return bounded
+
+    return decorate
+
+
 class Peblar:
-    """A Peblar charger's local REST API, over one keep-alive connection.
+    """A Peblar charger's local REST API, over one keep-alive connection pool.
 
     >>> with Peblar("192.168.1.50", token="...") as charger:   # doctest: +SKIP
     ...     charger.ev_interface().cp_state
@@ -106,8 +126,10 @@ class Peblar:
 
     ``host`` may carry a port (``"peblar.local:8080"``) and an ``http://`` prefix. Options:
 
-    - ``timeout``: seconds for connecting and for the whole answer, or a ``(connect, read)``
-      pair (default 5 and 10);
+    - ``timeout``: seconds for connecting and for the whole answer of one attempt, or a
+      ``(connect, read)`` pair (default 5 and 10);
+    - ``deadline``: seconds for a whole call, every attempt, wait and read-back included
+      (default 30; a phase switch also gets ``phase_switch_timeout`` on top);
     - ``retries``: extra attempts after a failure that is safe to repeat (default 2);
     - ``backoff``: the first retry delay in seconds, doubling, jittered (default 0.5);
     - ``rate_limit``: stay under the charger's 5 requests/s, shared by every client of the
@@ -127,6 +149,7 @@ class Peblar:
         token: str,
         *,
         timeout: float | tuple[float, float] = (5.0, 10.0),
+        deadline: float = 30.0,
         retries: int = 2,
         backoff: float = 0.5,
         rate_limit: bool = True,
@@ -137,29 +160,35 @@ class Peblar:
     ) -> None:
         self._address: Address = parse_address(host)
         self._token = check_token(token)
-        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-            raise ValueError(f"retries must be a whole number from 0 to 10, not {retries!r}")
-        if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or backoff < 0:
-            raise ValueError(f"backoff must be a number of seconds >= 0, not {backoff!r}")
-        if not isinstance(phase_switch_timeout, (int, float)) or phase_switch_timeout < 0:
+        connect, read = as_timeout(timeout)
+        self._policy = Policy(
+            connect_timeout=connect,
+            read_timeout=read,
+            deadline=deadline,
+            retries=retries,
+            backoff=backoff,
+            rate_limit=rate_limit,
+        )
+        if (
+            isinstance(phase_switch_timeout, bool)
+            or not isinstance(phase_switch_timeout, (int, float))
+            or not 0 <= phase_switch_timeout <= 3600  # also refuses NaN
+        ):
             raise ValueError(
-                f"phase_switch_timeout must be seconds >= 0, not {phase_switch_timeout!r}"
+                f"phase_switch_timeout must be seconds from 0 to 3600, not {phase_switch_timeout!r}"
             )
-        self._timeout = as_timeout(timeout)
+        if not isinstance(protect_relays, bool):
+            raise ValueError(f"protect_relays must be True or False, not {protect_relays!r}")
+        if proxy is not None:
+            from pyPeblar._rest import check_proxy
+
+            check_proxy(proxy)
         self._phase_switch_timeout = float(phase_switch_timeout)
         self._proxy = proxy
-        key = self._address.netloc
-        self._transport = Transport(
-            self._address,
-            token=self._token,
-            timeout=self._timeout,
-            policy=RetryPolicy(retries=retries, backoff=float(backoff)),
-            limiter=shared_limiter(key) if rate_limit else None,
-            proxy=proxy,
-        )
         self._memory = memory or process_memory()
-        self._guard = RelayGuard(self._memory, key, enabled=protect_relays)
+        self._guard = RelayGuard(self._memory, self._address.netloc, enabled=protect_relays)
         self._lock = threading.Lock()
+        self._closed = False
         self._system: SystemResponse | None = None
         self._api_client: ApiClient | None = None
 
@@ -196,18 +225,19 @@ class Peblar:
         from pyPeblar._webui import fetch_token
 
         address = parse_address(host)
-        timeout = as_timeout(options.get("timeout", (5.0, 10.0)))
-        token = fetch_token(address, password, access_mode=access_mode, timeout=timeout)
+        connect, read = as_timeout(options.get("timeout", (5.0, 10.0)))
+        policy = Policy(connect_timeout=connect, read_timeout=read, rate_limit=False)
+        token = fetch_token(address, password, access_mode=access_mode, policy=policy)
         return cls(host, token, **options)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the connections. Leaving a ``with`` block does this."""
-        self._transport.close()
         with self._lock:
+            self._closed = True
             if self._api_client is not None:
-                self._api_client.rest_client.pool_manager.clear()
+                self._rest().close()
 
     def __enter__(self) -> Peblar:
         return self
@@ -221,7 +251,7 @@ class Peblar:
         self.close()
 
     def __repr__(self) -> str:
-        state = " closed" if self._transport.closed else ""
+        state = " closed" if self._closed else ""
         return f"<Peblar {self._address.netloc}{state}>"
 
     @property
@@ -235,25 +265,51 @@ class Peblar:
         return self._token
 
     @property
+    def policy(self) -> Policy:
+        """Timeouts, deadline, retries and rate limiting in force for every call of this client."""
+        return self._policy
+
+    @property
     def api_client(self) -> ApiClient:
-        """The generated ``ApiClient`` for this charger, for the raw layer (``pyPeblar.api``).
+        """The generated ``ApiClient`` this client calls through, for the generated API classes.
+
+        Calls made with it follow this client's policy (timeouts, deadline, retries, the rate
+        limiter) and share its connections.
 
         >>> from pyPeblar.api import MeterApi                                # doctest: +SKIP
         >>> MeterApi(charger.api_client).get_meter()                         # doctest: +SKIP
         """
+        api_client = self._api_client
+        if api_client is not None:
+            return api_client
         with self._lock:
+            if self._closed:
+                raise PeblarClosedError("this Peblar client is closed")
             if self._api_client is None:
-                from pyPeblar.api_client import ApiClient
-                from pyPeblar.configuration import Configuration
-
-                configuration = Configuration(
-                    host=f"http://{self._address.netloc}{API}",
-                    api_key={"ApiToken": self._token},
-                    proxy=self._proxy,
-                    no_proxy=None if self._proxy else "*",
-                )
-                self._api_client = ApiClient(configuration)
+                self._api_client = self._new_api_client()
             return self._api_client
+
+    def _new_api_client(self) -> ApiClient:
+        from pyPeblar._rest import RESTClientObject
+        from pyPeblar._version import __version__
+        from pyPeblar.api_client import ApiClient
+        from pyPeblar.configuration import Configuration
+
+        configuration = Configuration(
+            host=f"http://{self._address.netloc}{API}",
+            api_key={"ApiToken": self._token},
+            proxy=self._proxy,
+            # Proxy variables in the environment are ignored: a charger is on the local network.
+            no_proxy="" if self._proxy else "*",
+        )
+        api_client = ApiClient(configuration)
+        api_client.rest_client = RESTClientObject(configuration, policy=self._policy)
+        api_client.user_agent = f"pyPeblar/{__version__}"
+        return api_client
+
+    def _rest(self) -> RESTClientObject:
+        rest: RESTClientObject = self.api_client.rest_client
+        return rest
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -263,9 +319,9 @@ class Peblar:
         >>> charger.health().access_mode          # doctest: +SKIP
         <AccessMode.READ_WRITE: 'ReadWrite'>
         """
-        from pyPeblar.models.health_response import HealthResponse
+        from pyPeblar.api.health_api import HealthApi
 
-        return self._get("/health", HealthResponse, auth=False)
+        return HealthApi(self.api_client).get_health()
 
     def system(self) -> SystemResponse:
         """Identity, firmware, phases and active error codes.
@@ -273,9 +329,9 @@ class Peblar:
         >>> charger.system().firmware_version     # doctest: +SKIP
         '1.9.2+1+WL-1'
         """
-        from pyPeblar.models.system_response import SystemResponse
+        from pyPeblar.api.system_api import SystemApi
 
-        system = self._get("/system", SystemResponse)
+        system = SystemApi(self.api_client).get_system()
         self._system = system
         return system
 
@@ -285,9 +341,9 @@ class Peblar:
         >>> charger.meter().power_total           # doctest: +SKIP
         11085
         """
-        from pyPeblar.models.meter_response import MeterResponse
+        from pyPeblar.api.meter_api import MeterApi
 
-        return self._get("/meter", MeterResponse)
+        return MeterApi(self.api_client).get_meter()
 
     def ev_interface(self) -> EVInterfaceResponse:
         """Control-pilot state, current limits and single-phase charging.
@@ -295,9 +351,9 @@ class Peblar:
         >>> charger.ev_interface().charge_current_limit_actual   # doctest: +SKIP
         16000
         """
-        from pyPeblar.models.ev_interface_response import EVInterfaceResponse
+        from pyPeblar.api.ev_interface_api import EVInterfaceApi
 
-        return self._get("/evinterface", EVInterfaceResponse)
+        return EVInterfaceApi(self.api_client).get_ev_interface()
 
     def raw(
         self, method: str, path: str, body: bytes | None = None, *, retry: bool | None = None
@@ -310,17 +366,33 @@ class Peblar:
         >>> charger.raw("GET", "/evinterface")          # doctest: +SKIP
         b'{\n\t"ChargeCurrentLimit" : 16000,\n ...'
         """
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"path must start with '/', relative to {API}, not {path!r}")
-        method = method.upper()
-        repeat = method != "POST" if retry is None else retry
-        response = self._transport.request(
-            method, API + path, body=body, retry=repeat, auth=path != "/health"
+        if not isinstance(method, str) or not METHOD.fullmatch(method):
+            raise ValueError(f"method must be an HTTP method such as 'GET', not {method!r}")
+        if not isinstance(path, str) or not PATH.fullmatch(path):
+            raise ValueError(
+                f"path must start with '/' and hold only URL characters, relative to {API}, "
+                f"not {path!r}"
+            )
+        if body is not None and not isinstance(body, bytes):
+            raise ValueError(f"body must be bytes or None, not {type(body).__name__}")
+        if retry is not None and not isinstance(retry, bool):
+            raise ValueError(f"retry must be True, False or None, not {retry!r}")
+        api_client = self.api_client
+        method, url, headers, data, _ = api_client.param_serialize(
+            method.upper(),
+            path,
+            header_params={"Accept": "application/json"},
+            body=body,
+            auth_settings=[] if path == "/health" else ["ApiToken"],
         )
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        response = self._rest().request(method, url, headers=headers, body=data, retry=retry)
         return response.data
 
     # -- writes -----------------------------------------------------------------------------
 
+    @one_call()
     def set_charge_current_limit(
         self, *, amps: float | None = None, milliamps: int | None = None
     ) -> EVInterfaceResponse:
@@ -339,6 +411,7 @@ class Peblar:
         self._memory.set_paused_limit(self.host, None)
         return result
 
+    @one_call()
     def pause(self) -> EVInterfaceResponse:
         """Pause charging (limit 0); ``resume()`` restores the limit it replaced.
 
@@ -358,6 +431,7 @@ class Peblar:
         self._guard.record()
         return result
 
+    @one_call()
     def resume(
         self, *, amps: float | None = None, milliamps: int | None = None
     ) -> EVInterfaceResponse:
@@ -380,6 +454,7 @@ class Peblar:
         self._memory.set_paused_limit(self.host, None)
         return result
 
+    @one_call(switches_phases=True)
     def force_single_phase(self, enabled: bool) -> EVInterfaceResponse:
         """Charge on one phase (``True``) or all phases (``False``), and wait until it shows.
 
@@ -399,6 +474,7 @@ class Peblar:
             return current
         return self._switch_phases({"force1_phase": enabled}, enabled, "PATCH")
 
+    @one_call(switches_phases=True)
     def replace_ev_interface(
         self,
         *,
@@ -430,6 +506,7 @@ class Peblar:
         self._memory.set_paused_limit(self.host, None)
         return result
 
+    @one_call()
     def authorize_charge_session(
         self, *, token: str | None = None, name: str | None = None
     ) -> None:
@@ -448,14 +525,15 @@ class Peblar:
             raise ValueError(
                 f"the RFID {'token' if token is not None else 'name'} must be a non-empty string"
             )
+        from pyPeblar.api.authorization_api import AuthorizationApi
         from pyPeblar.models.authorization_method import AuthorizationMethod
         from pyPeblar.models.charge_session_request import ChargeSessionRequest
 
         card = {"token": token} if token is not None else {"name": name}
         body = ChargeSessionRequest(method=AuthorizationMethod.RFID, **card)
-        path = f"{API}/authorization/charge-session"
         try:
-            self._transport.request("POST", path, body=body.to_json().encode(), retry=False)
+            # A POST: the policy layer never sends it twice.
+            AuthorizationApi(self.api_client).authorize_charge_session(body)
         except PeblarNotFoundError as error:
             error.message += "; this firmware has no charge-session call"
             raise
@@ -463,10 +541,6 @@ class Peblar:
             self._raise_read_only_or(error)
 
     # -- internals --------------------------------------------------------------------------
-
-    def _get(self, path: str, model: type[ModelT], *, auth: bool = True) -> ModelT:
-        response = self._transport.request("GET", API + path, auth=auth)
-        return decode(model, response, "GET", API + path)
 
     def _write(
         self,
@@ -484,15 +558,17 @@ class Peblar:
         the write counts as done and that state is returned; if not, the error is raised with
         ``applied`` False (None when the state could not be read).
         """
-        from pyPeblar.models.ev_interface_patch_request import EVInterfacePatchRequest
-        from pyPeblar.models.ev_interface_put_request import EVInterfacePutRequest
-        from pyPeblar.models.ev_interface_response import EVInterfaceResponse
+        from pyPeblar.api.ev_interface_api import EVInterfaceApi
 
-        request = EVInterfacePutRequest if method == "PUT" else EVInterfacePatchRequest
-        body = request(**fields).to_json().encode()
+        api = EVInterfaceApi(self.api_client)
         try:
-            response = self._transport.request(method, EV_INTERFACE, body=body)
-            return decode(EVInterfaceResponse, response, method, EV_INTERFACE)
+            if method == "PUT":
+                from pyPeblar.models.ev_interface_put_request import EVInterfacePutRequest
+
+                return api.put_ev_interface(EVInterfacePutRequest(**fields))
+            from pyPeblar.models.ev_interface_patch_request import EVInterfacePatchRequest
+
+            return api.patch_ev_interface(EVInterfacePatchRequest(**fields))
         except PeblarError as error:
             if isinstance(error, PeblarResponseError) and error.status in REFUSALS:
                 error.applied = False
@@ -525,8 +601,14 @@ class Peblar:
     def _read_back(
         self, applied: Callable[[EVInterfaceResponse], bool], settle: float
     ) -> EVInterfaceResponse | None:
-        """The state after a failed write (waiting ``settle`` s for it); None if unreadable."""
+        """The state after a failed write (waiting ``settle`` s for it); None if unreadable.
+
+        Runs inside the write's call deadline, so it never outlives the call.
+        """
         deadline = time.monotonic() + settle
+        ambient = current_deadline()
+        if ambient is not None:
+            deadline = min(deadline, ambient)
         while True:
             try:
                 state = self.ev_interface()
@@ -613,21 +695,3 @@ def is_paused(state: EVInterfaceResponse) -> bool:
         state.charge_current_limit is not None
         and state.charge_current_limit < MIN_CHARGING_MILLIAMPS
     )
-
-
-def decode(model: type[ModelT], response: Response, method: str, path: str) -> ModelT:
-    """Parse and validate a body in one pass into a generated model; never a raw pydantic error."""
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate_json(response.data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-            for error in exc.errors(include_url=False, include_input=False)[:3]
-        )
-        raise PeblarInvalidResponseError(
-            f"{method} {path}: the charger's answer is not a valid {model.__name__}: {problems}",
-            status=response.status,
-            statusmsg="",
-        ) from exc

@@ -1,22 +1,31 @@
-"""Every error pyPeblar raises about a charger, in one tree.
+"""Every error pyPeblar raises about a charger, in one tree, over both roads.
 
-    PeblarError                          anything that went wrong talking to a charger
-    ├── PeblarConnectionError            no usable answer: refused, reset, unreachable, dropped
-    │   └── PeblarConnectionTimeoutError     connecting or waiting for the answer took too long
-    ├── PeblarResponseError              the charger answered with an error (.status, .statusmsg)
-    │   ├── PeblarBadRequestError            400: the charger refused the request's content
-    │   ├── PeblarAuthenticationError        401: wrong or missing token (or web password)
-    │   ├── PeblarForbiddenError             403: not allowed (OCPP back office, unknown RFID, ...)
-    │   │   └── PeblarReadOnlyError              the local API is in ReadOnly mode
-    │   ├── PeblarNotFoundError              404/405: the firmware lacks it, or the API is disabled
-    │   ├── PeblarRateLimitError             429: too many requests (.retry_after)
-    │   ├── PeblarServerError                5xx: the charger failed
-    │   └── PeblarInvalidResponseError       a success answer that is not the JSON expected
-    ├── PeblarUnsupportedError           the charger cannot do this (checked before sending)
-    ├── PeblarRelayProtectionError       refused: too many pauses or phase switches lately
-    ├── PeblarStateTimeoutError          a write went through, the new state never showed
-    ├── PeblarSetupError                 the web-interface token setup could not finish
-    └── PeblarClosedError                the client was used after close()
+    PeblarError                        anything that went wrong talking to a charger
+    ├── PeblarConnectionError          no usable answer: refused, reset, unreachable, dropped
+    │   └── PeblarConnectionTimeoutError   connecting, the answer or the call deadline ran out
+    ├── PeblarResponseError            an error answer (.status, .statusmsg)  ══ ApiException
+    │   ├── PeblarBadRequestError          400: content refused       ══ BadRequestException
+    │   ├── PeblarAuthenticationError      401: wrong or missing token ══ UnauthorizedException
+    │   ├── PeblarForbiddenError           403: not allowed            ══ ForbiddenException
+    │   │   └── PeblarReadOnlyError            the local API is in ReadOnly mode
+    │   ├── PeblarNotFoundError            404/405: not on this firmware ══ NotFoundException
+    │   ├── PeblarRateLimitError           429: too many requests (.retry_after)
+    │   ├── PeblarServerError              5xx: the charger failed      ══ ServiceException
+    │   └── PeblarInvalidResponseError     not what the spec says: not JSON, wrong types, nested
+    │                                      too deep, over the size cap, a redirect
+    ├── PeblarUnsupportedError         the charger cannot do this (checked before sending)
+    ├── PeblarRelayProtectionError     refused: too many pauses or phase switches lately
+    ├── PeblarStateTimeoutError        a write went through, the new state never showed
+    ├── PeblarSetupError               the web-interface token setup could not finish
+    └── PeblarClosedError              the client was used after close()
+
+The ``══`` marks the join with the generated layer: every status error is also the exception
+openapi-generator users catch (``pyPeblar.exceptions``), so ``except ApiException`` and
+``except UnauthorizedException`` keep working on the same objects, with ``status``, ``reason``,
+``body`` and ``headers`` set as the generator's own exceptions set them. Both roads (``Peblar``
+and a generated API class on any ``ApiClient``) raise only errors of this tree: the policy layer
+under the generated REST client (``pyPeblar._rest``) maps every urllib3, socket, JSON and pydantic
+failure.
 
 The names and tiers match the async ``peblar`` package that Home Assistant uses, so code that maps
 "re-authenticate" to ``PeblarAuthenticationError`` and "retry later" to ``PeblarConnectionError``
@@ -28,6 +37,17 @@ Errors from a write carry ``applied``: ``False`` when the charger is known not t
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pyPeblar.exceptions import (
+    ApiException,
+    BadRequestException,
+    ForbiddenException,
+    NotFoundException,
+    ServiceException,
+    UnauthorizedException,
+)
 
 __all__ = [
     "PeblarAuthenticationError",
@@ -61,7 +81,9 @@ class PeblarError(Exception):
     def __init__(
         self, message: str, *, applied: bool | None = None, request_sent: bool | None = None
     ) -> None:
-        super().__init__(message)
+        # Exception's own __init__, not the next class in the MRO: for status errors that is
+        # ApiException, whose first parameter is the status.
+        Exception.__init__(self, message)
         self.message = message
         #: For a failed write: False if it is known not to have applied, None if unknown.
         self.applied = applied
@@ -87,8 +109,12 @@ class PeblarConnectionTimeoutError(PeblarConnectionError):
     hint = "The charger did not answer in time; check the network or raise --timeout."
 
 
-class PeblarResponseError(PeblarError):
-    """The charger answered with an error status; ``statusmsg`` holds its own words."""
+class PeblarResponseError(PeblarError, ApiException):
+    """The charger answered with an error status; ``statusmsg`` holds its own words.
+
+    Also an ``ApiException``: ``status``, ``reason`` (the charger's words), ``body`` (the answer's
+    text) and ``headers`` are set as openapi-generator's exceptions set them.
+    """
 
     hint = ""
 
@@ -99,25 +125,34 @@ class PeblarResponseError(PeblarError):
         status: int,
         statusmsg: str = "",
         applied: bool | None = None,
+        body: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message, applied=applied, request_sent=True)
+        PeblarError.__init__(self, message, applied=applied, request_sent=True)
         self.status = status
         self.statusmsg = statusmsg
+        self.reason = statusmsg
+        self.body = body
+        self.data = None
+        self.headers = headers
+
+    def __str__(self) -> str:
+        return PeblarError.__str__(self)
 
 
-class PeblarBadRequestError(PeblarResponseError):
+class PeblarBadRequestError(PeblarResponseError, BadRequestException):
     """400: the charger refused the request's content (a value out of range, an unknown key)."""
 
     hint = "The charger refused the values sent; its message says which."
 
 
-class PeblarAuthenticationError(PeblarResponseError):
+class PeblarAuthenticationError(PeblarResponseError, UnauthorizedException):
     """401: the token is wrong or missing (for the web interface: the password is wrong)."""
 
     hint = "Check the token (PEBLAR_TOKEN), or fetch it with `pypeblar token --host HOST`."
 
 
-class PeblarForbiddenError(PeblarResponseError):
+class PeblarForbiddenError(PeblarResponseError, ForbiddenException):
     """403: not allowed, e.g. an OCPP back office manages the charger or the RFID is unknown."""
 
     hint = "The charger does not allow this; its message says why."
@@ -129,7 +164,7 @@ class PeblarReadOnlyError(PeblarForbiddenError):
     hint = "Set the local REST API to ReadWrite in the web interface (or run `pypeblar token`)."
 
 
-class PeblarNotFoundError(PeblarResponseError):
+class PeblarNotFoundError(PeblarResponseError, NotFoundException):
     """404/405: this charger's firmware lacks the operation, or the local REST API is disabled."""
 
     hint = (
@@ -151,20 +186,30 @@ class PeblarRateLimitError(PeblarResponseError):
         statusmsg: str = "",
         retry_after: float | None = None,
         applied: bool | None = None,
+        body: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message, status=status, statusmsg=statusmsg, applied=applied)
+        super().__init__(
+            message,
+            status=status,
+            statusmsg=statusmsg,
+            applied=applied,
+            body=body,
+            headers=headers,
+        )
         #: Seconds the charger asked to wait (its Retry-After header), when it sent one.
         self.retry_after = retry_after
 
 
-class PeblarServerError(PeblarResponseError):
+class PeblarServerError(PeblarResponseError, ServiceException):
     """5xx: the charger failed to handle the request."""
 
     hint = "The charger had an internal error; try again, or restart it if it persists."
 
 
 class PeblarInvalidResponseError(PeblarResponseError):
-    """A success status whose body is not the JSON expected (not JSON, wrong types)."""
+    """An answer that is not what the spec says: not JSON, wrong types, nested too deep, larger
+    than the response-size cap, or a redirect (never followed)."""
 
     hint = "The charger's answer was not understood; `pypeblar check` shows what differs."
 

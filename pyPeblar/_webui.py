@@ -1,9 +1,10 @@
 """Getting the API token with the web interface password.
 
-The charger's web interface has its own JSON API under ``/api/v1/``. With the owner's password it
-can switch the local REST API on and read its token, so a user never has to copy 64 characters out
-of a browser. Neither the password nor the token is ever logged or put in an error message: bodies
-of these calls are parsed here and never echoed.
+The charger's web interface has its own JSON API under ``/api/v1/``: not yet in a spec, so the
+six calls are made here, through the same policy layer as every other request. With the owner's
+password it can switch the local REST API on and read its token, so a user never has to copy 64
+characters out of a browser. Neither the password nor the token is ever logged or put in an error
+message: bodies of these calls are parsed here and never echoed.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import json
 import logging
 from typing import Any, Final
 
+from pyPeblar._address import Address
 from pyPeblar._errors import PeblarAuthenticationError, PeblarError, PeblarSetupError
-from pyPeblar._transport import Address, RetryPolicy, Transport
+from pyPeblar._policy import Policy
+from pyPeblar._rest import RESTClientObject
 
 __all__ = ["fetch_token"]
 
@@ -21,20 +24,25 @@ logger = logging.getLogger("pyPeblar")
 
 WEB: Final = "/api/v1"
 ACCESS_MODES: Final = ("ReadOnly", "ReadWrite")
+JSON_HEADERS: Final = {"Accept": "application/json", "Content-Type": "application/json"}
 
 
 class WebSession:
     """A logged-in web-interface session; logs in again once if the charger forgets it."""
 
-    def __init__(self, transport: Transport, password: str) -> None:
-        self.transport = transport
+    def __init__(self, rest: RESTClientObject, address: Address, password: str) -> None:
+        self.rest = rest
+        self.base = f"http://{address.netloc}{WEB}"
+        self.address = address
         self.password = password
         self.cookie = ""
 
     def login(self) -> None:
         body = json.dumps({"Password": self.password, "PersistentSession": False}).encode()
         try:
-            response = self.transport.request("POST", f"{WEB}/auth/login", body=body, auth=False)
+            response = self.rest.request(
+                "POST", f"{self.base}/auth/login", headers=JSON_HEADERS, body=body
+            )
         except PeblarAuthenticationError as error:
             raise PeblarAuthenticationError(
                 "the charger's web interface refused the password",
@@ -45,15 +53,15 @@ class WebSession:
         self.cookie = "; ".join(c.split(";", 1)[0].strip() for c in cookies if "=" in c)
         if not self.cookie:
             raise PeblarSetupError("the web interface accepted the password but gave no session")
-        logger.debug("logged in to the web interface of %s", self.transport.address.netloc)
+        logger.debug("logged in to the web interface of %s", self.address.netloc)
 
     def call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         """A JSON call in the session (None for an empty answer); on a 401, log in again once."""
         for attempt in (1, 2):
-            headers = {"Cookie": self.cookie}
+            headers = {**JSON_HEADERS, "Cookie": self.cookie}
             body = None if payload is None else json.dumps(payload).encode()
             try:
-                response = self.transport.request(method, WEB + path, body=body, headers=headers)
+                response = self.rest.request(method, self.base + path, headers=headers, body=body)
             except PeblarAuthenticationError:
                 if attempt == 2:
                     raise
@@ -69,23 +77,24 @@ class WebSession:
 
     def logout(self) -> None:
         try:
-            self.transport.request(
-                "POST", f"{WEB}/auth/logout", headers={"Cookie": self.cookie}, retry=False
+            self.rest.request(
+                "POST", f"{self.base}/auth/logout", headers={"Cookie": self.cookie}, retry=False
             )
         except PeblarError as error:
             logger.debug("logging out of the web interface failed: %s", error)
 
 
-def fetch_token(
-    address: Address, password: str, *, access_mode: str, timeout: tuple[float, float]
-) -> str:
+def fetch_token(address: Address, password: str, *, access_mode: str, policy: Policy) -> str:
     """Log in, enable the local REST API in ``access_mode`` if allowed, read the token, log out."""
     if not isinstance(password, str) or not password:
         raise ValueError("the web interface password must be a non-empty string")
     if access_mode not in ACCESS_MODES:
         raise ValueError(f"access_mode must be 'ReadOnly' or 'ReadWrite', not {access_mode!r}")
-    transport = Transport(address, token=None, timeout=timeout, policy=RetryPolicy(), limiter=None)
-    session = WebSession(transport, password)
+    from pyPeblar.configuration import Configuration
+
+    configuration = Configuration(host=f"http://{address.netloc}{WEB}", no_proxy="*")
+    rest = RESTClientObject(configuration, policy=policy)
+    session = WebSession(rest, address, password)
     try:
         session.login()
         try:
@@ -93,7 +102,7 @@ def fetch_token(
         finally:
             session.logout()
     finally:
-        transport.close()
+        rest.close()
 
 
 def _enable_and_read_token(session: WebSession, access_mode: str) -> str:
@@ -114,9 +123,7 @@ def _enable_and_read_token(session: WebSession, access_mode: str) -> str:
             "/config/user",
             {"LocalRestApiEnable": True, "LocalRestApiAccessMode": access_mode},
         )
-        logger.info(
-            "enabled the local REST API (%s) on %s", access_mode, session.transport.address.netloc
-        )
+        logger.info("enabled the local REST API (%s) on %s", access_mode, session.address.netloc)
     answer = session.call("GET", "/config/api-token")
     token = answer.get("ApiToken") if isinstance(answer, dict) else None
     if not isinstance(token, str) or not token.strip():

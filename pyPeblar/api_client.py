@@ -6,7 +6,6 @@
 """  # noqa: E501
 
 
-
 import datetime
 from dateutil.parser import parse
 from enum import Enum
@@ -26,6 +25,7 @@ from pyPeblar.configuration import Configuration
 from pyPeblar.api_response import ApiResponse, T as ApiResponseT
 import pyPeblar.models
 from pyPeblar import rest
+from pyPeblar._policy import invalid_answer
 from pyPeblar.exceptions import (
     ApiValueError,
     ApiException,
@@ -303,7 +303,11 @@ class ApiClient:
             and 'default' in response_types_map:
             response_type = response_types_map['default']
 
-        # deserialize response data
+        # deserialize response data. pyPeblar: the REST client (pyPeblar._rest) has already raised
+        # a PeblarError for every answer that is not a 2xx; a model is parsed and validated in one
+        # pass (model_validate_json), and a body that is not what the spec says (not JSON, wrong
+        # types, nested too deep) becomes a PeblarInvalidResponseError, never a raw pydantic,
+        # JSON or recursion error.
         response_text = None
         return_data = None
         try:
@@ -312,13 +316,21 @@ class ApiClient:
             elif response_type == "file":
                 return_data = self.__deserialize_file(response_data)
             elif response_type is not None:
-                match = None
-                content_type = response_data.headers.get('content-type')
-                if content_type is not None:
-                    match = re.search(r"charset=([a-zA-Z\-\d]+)[\s;]?", content_type)
-                encoding = match.group(1) if match else "utf-8"
-                response_text = response_data.data.decode(encoding)
-                return_data = self.deserialize(response_text, response_type, content_type)
+                model = self._response_model(response_type)
+                if model is not None:
+                    return_data = model.model_validate_json(response_data.data)
+                else:
+                    match = None
+                    content_type = response_data.headers.get('content-type')
+                    if content_type is not None:
+                        match = re.search(r"charset=([a-zA-Z\-\d]+)[\s;]?", content_type)
+                    encoding = match.group(1) if match else "utf-8"
+                    response_text = response_data.data.decode(encoding)
+                    return_data = self.deserialize(response_text, response_type, content_type)
+        except (ValueError, TypeError, LookupError, AttributeError, RecursionError, ApiException) as error:
+            if not 200 <= response_data.status <= 299:
+                raise
+            raise invalid_answer(response_data, response_type, error) from error
         finally:
             if not 200 <= response_data.status <= 299:
                 raise ApiException.from_response(
@@ -333,6 +345,23 @@ class ApiClient:
             headers = response_data.headers,
             raw_data = response_data.data
         )
+
+    _response_models: Dict[str, object] = {}
+
+    @classmethod
+    def _response_model(cls, response_type: str):
+        """The pydantic model named ``response_type``, or None (lists, enums, primitives)."""
+        try:
+            return cls._response_models[response_type]
+        except KeyError:
+            pass
+        model = None
+        if response_type.isidentifier() and response_type not in cls.NATIVE_TYPES_MAPPING:
+            candidate = getattr(pyPeblar.models, response_type, None)
+            if hasattr(candidate, "model_validate_json"):
+                model = candidate
+        cls._response_models[response_type] = model
+        return model
 
     def sanitize_for_serialization(self, obj):
         """Builds a JSON POST object.

@@ -1,4 +1,8 @@
-"""The ``pypeblar`` command: global options, dispatch, errors and exit codes, in one place.
+"""The ``pypeblar`` command: global options, dispatch, and errors mapped to exit statuses.
+
+The entry point, and the only module that imports ``_commands``; the exit statuses themselves are
+defined in ``_context``, beside what the commands share, so ``check`` can return one without
+importing this module back.
 
 Start-up is the whole cost of a command-line call, so this module imports only the standard
 library; a command imports the client (urllib3, pydantic, the generated models) when it runs, and
@@ -14,31 +18,21 @@ from collections.abc import Sequence
 from typing import Final
 
 from pyPeblar._version import __version__
-from pyPeblar.cli._commands import COMMANDS, Context, UsageError
+from pyPeblar.cli._commands import COMMANDS
+from pyPeblar.cli._context import (
+    EXIT_AUTHENTICATION,
+    EXIT_CHARGER,
+    EXIT_CODES,
+    EXIT_CONNECTION,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    Context,
+    UsageError,
+)
 
 __all__ = ["ALL", "EXIT_CODES", "build_parser", "main"]
-
-#: Exit statuses, documented in docs/cli.md; scripts can tell these failures apart.
-EXIT_OK: Final = 0
-EXIT_DRIFT: Final = 1
-EXIT_USAGE: Final = 2
-EXIT_CONNECTION: Final = 3
-EXIT_AUTHENTICATION: Final = 4
-EXIT_REFUSED: Final = 5
-EXIT_CHARGER: Final = 6
-EXIT_INTERRUPTED: Final = 130
-
-EXIT_CODES: Final = {
-    EXIT_OK: "success",
-    EXIT_DRIFT: "`check` found the charger differs from the spec",
-    EXIT_USAGE: "usage error: bad arguments, or no charger given",
-    EXIT_CONNECTION: "the charger could not be reached, or did not answer in time",
-    EXIT_AUTHENTICATION: "the token (or web password) was rejected",
-    EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
-    "operation) or pyPeblar's relay protection did",
-    EXIT_CHARGER: "the charger failed or answered something unusable (5xx, rate limited, bad JSON)",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
-}
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyPeblar._drift import Report
-    from pyPeblar.cli._commands import Context
+    from pyPeblar.cli._context import Context
 
 __all__ = ["add_dump_arguments", "check", "dump"]
 
@@ -97,7 +97,7 @@ def render(report: Report) -> str:
 
 
 def check(context: Context) -> int:
-    from pyPeblar.cli._app import EXIT_DRIFT
+    from pyPeblar.cli._context import EXIT_DRIFT
 
     report = build_report(context)
     context.emit(report.to_dict(), render(report))

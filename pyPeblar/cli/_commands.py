@@ -1,8 +1,10 @@
-"""The ``pypeblar`` subcommands, and the one ``Context`` they share.
+"""The ``pypeblar`` subcommands: each registered in ``COMMANDS`` with its help and arguments.
 
 Each command declares its own arguments and returns an exit status; the charger connection, the
-output (human or ``--json``) and the error handling live in ``Context`` and ``_app``, so no command
-repeats them. Commands import the client when they run, never at import time.
+output (human or ``--json``) and the error handling live in ``Context`` (``_context``) and
+``_app``, so no command repeats them. Commands import the client when they run, never at import
+time. The larger commands live in their own modules, imported here only when needed; they take
+what they share from ``_context``, never from here, so imports run one way.
 """
 
 from __future__ import annotations
@@ -10,89 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from pyPeblar.cli._context import Context, UsageError
 
-    from pyPeblar._client import Peblar
-
-__all__ = ["COMMANDS", "Command", "Context", "UsageError"]
-
-
-class UsageError(Exception):
-    """A mistake in how pypeblar was called (exit status 2)."""
-
-
-def state_file() -> Path:
-    """Where the command line remembers paused limits and relay switches between calls."""
-    from pathlib import Path
-
-    base = os.environ.get("PYPEBLAR_STATE_DIR") or os.path.join(
-        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "pypeblar"
-    )
-    return Path(base) / "memory.json"
-
-
-class Context:
-    """What a command needs: its arguments, the charger (connected on first use), and output."""
-
-    def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
-        self.args = args
-        self.out = out or sys.stdout
-        self._charger: Peblar | None = None
-
-    @property
-    def json(self) -> bool:
-        return bool(self.args.json)
-
-    def host(self) -> str | None:
-        return self.args.host or os.environ.get("PEBLAR_HOST") or None
-
-    def charger(self) -> Peblar:
-        """The client for --host/--token (or $PEBLAR_HOST/$PEBLAR_TOKEN), made once."""
-        if self._charger is None:
-            host = self.host()
-            token = self.args.token or os.environ.get("PEBLAR_TOKEN") or None
-            if not host or not token:
-                missing = " and ".join(
-                    name for name, value in (("--host", host), ("--token", token)) if not value
-                )
-                raise UsageError(
-                    f"no charger given: pass {missing} (or set PEBLAR_HOST and PEBLAR_TOKEN); "
-                    "`pypeblar token --host HOST` fetches a token, and `pypeblar demo` runs on "
-                    "the built-in simulator"
-                )
-            from pyPeblar._client import Peblar
-            from pyPeblar._memory import ChargerMemory
-
-            self._charger = Peblar(
-                host,
-                token,
-                timeout=(min(self.args.timeout, 5.0), self.args.timeout),
-                memory=ChargerMemory(state_file()),
-            )
-        return self._charger
-
-    def emit(self, document: Any, human: str) -> None:
-        """Print the result: ``document`` as JSON with --json, else ``human``."""
-        if self.json:
-            self.out.write(json.dumps(document, indent=2, default=str) + "\n")
-        else:
-            self.out.write(human.rstrip("\n") + "\n")
-        self.out.flush()
-
-    def say(self, text: str) -> None:
-        """Progress for people: on stdout in human mode, on stderr with --json (stdout is data)."""
-        stream = sys.stderr if self.json else self.out
-        stream.write(text + "\n")
-        stream.flush()
-
-    def close(self) -> None:
-        if self._charger is not None:
-            self._charger.close()
+__all__ = ["COMMANDS", "Command"]
 
 
 class Command(NamedTuple):

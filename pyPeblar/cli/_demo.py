@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyPeblar._client import Peblar
-    from pyPeblar.cli._commands import Context
+    from pyPeblar.cli._context import Context
 
 __all__ = ["run"]
 

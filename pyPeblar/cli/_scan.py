@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyPeblar.cli._commands import Context
+    from pyPeblar.cli._context import Context
 
 __all__ = ["Found", "from_service", "run"]
 
@@ -91,7 +91,7 @@ def browse(seconds: float) -> list[Found]:
 
 
 def run(context: Context) -> int:
-    from pyPeblar.cli._commands import UsageError
+    from pyPeblar.cli._context import UsageError
 
     seconds = context.args.scan_timeout
     if not 0 < seconds <= 60:

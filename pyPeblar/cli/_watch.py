@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyPeblar.cli._commands import Context
+    from pyPeblar.cli._context import Context
 
 __all__ = ["add_arguments", "run"]
 
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(context: Context) -> int:
-    from pyPeblar.cli._commands import UsageError
+    from pyPeblar.cli._context import UsageError
     from pyPeblar.cli._render import render_ev, render_meter, sample_line
 
     interval, count = context.args.interval, context.args.count

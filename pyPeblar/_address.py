@@ -1,0 +1,51 @@
+"""Where a charger is: the host (and port) a user gives, checked once.
+
+Chargers serve their local API over plain http on port 80; a user may write ``192.168.1.50``,
+``peblar.local:8080``, ``[fe80::1]`` or ``http://192.168.1.50/``. Anything else (another scheme, a
+path, credentials, a port out of range) is refused here with a message naming the value, before
+any request is made.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+__all__ = ["Address", "parse_address"]
+
+
+class Address(NamedTuple):
+    """Where a charger is: host (or IP) and port."""
+
+    host: str
+    port: int
+
+    @property
+    def netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == 80 else f"{host}:{self.port}"
+
+
+def parse_address(value: str) -> Address:
+    """Read ``"192.168.1.50"``, ``"peblar.local:8080"`` or ``"http://192.168.1.50/"``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"the charger's host must be a non-empty string, not {value!r}")
+    text = value.strip()
+    if "://" in text and not text.lower().startswith("http://"):
+        raise ValueError(
+            f"chargers serve their local API over plain http, so {value!r} cannot be used"
+        )
+    try:
+        url = urlsplit(text if "://" in text else f"http://{text}")
+        host, port = url.hostname, url.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a host name, IP address or host:port") from exc
+    if not host or url.path not in ("", "/") or url.query or url.fragment or "@" in url.netloc:
+        raise ValueError(f"give only the charger's host (and port), not {value!r}")
+    if not host.isascii() or not (
+        host.replace(".", "").replace("-", "").replace(":", "").replace("_", "").isalnum()
+    ):
+        raise ValueError(f"{value!r} is not a host name, IP address or host:port")
+    if port == 0:
+        raise ValueError(f"{value!r} names port 0, which no charger listens on")
+    return Address(host=host, port=port or 80)

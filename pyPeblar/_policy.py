@@ -1,0 +1,302 @@
+"""The policy every request to a charger follows, whichever road it takes.
+
+Timeouts, the call deadline, which failures are worth another attempt and how long to wait, the
+rate limiter a charger's clients share, the response-size cap, and how an error status becomes an
+exception of the ``PeblarError`` tree. The REST client under the generated ``ApiClient``
+(``pyPeblar._rest``) applies it to every request; ``Peblar`` only chooses the numbers. Keeping the
+decisions here, apart from the HTTP engine, is what lets one policy serve every engine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Final
+
+from pyPeblar._errors import (
+    PeblarAuthenticationError,
+    PeblarBadRequestError,
+    PeblarError,
+    PeblarForbiddenError,
+    PeblarInvalidResponseError,
+    PeblarNotFoundError,
+    PeblarRateLimitError,
+    PeblarReadOnlyError,
+    PeblarResponseError,
+    PeblarServerError,
+)
+from pyPeblar._ratelimit import TokenBucket
+
+__all__ = [
+    "CLIENT_BURST",
+    "CLIENT_RATE",
+    "Policy",
+    "call_deadline",
+    "current_deadline",
+    "error_text",
+    "invalid_answer",
+    "retry_after",
+    "shared_limiter",
+    "status_error",
+]
+
+#: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
+#: jitter between client and charger never turns into a 429.
+CLIENT_RATE: Final = 4.5
+CLIENT_BURST: Final = 9
+#: Statuses worth another attempt: the charger was busy or briefly broken.
+RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+#: Methods that are safe to send twice. Peblar's PATCH and PUT set absolute values, so repeating
+#: one leaves the charger as one would; a POST (the charge-session toggle) is never repeated.
+REPEATABLE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+#: How long to stay away after a 429 that names no Retry-After (the charger refills ~5/s).
+DEFAULT_RATE_LIMIT_PAUSE: Final = 1.0
+#: A Retry-After longer than this is not waited out: the call fails and says so.
+MAX_RETRY_AFTER: Final = 30.0
+
+
+def _seconds(name: str, value: object, *, low: float = 0.0, high: float = 3600.0) -> float:
+    """``value`` as seconds in (low, high]; a ``ValueError`` naming ``name`` otherwise."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low < value <= high
+    ):
+        raise ValueError(
+            f"{name} must be a number of seconds above {low:g} and at most {high:g}, not {value!r}"
+        )
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How hard to try, and for how long, for every request of one client.
+
+    - ``connect_timeout``, ``read_timeout``: seconds to connect, and for the whole answer of one
+      attempt (a charger dripping bytes does not extend it);
+    - ``deadline``: seconds for a whole call: every attempt, back-off, rate-limit wait and
+      read-back together;
+    - ``retries``: extra attempts after a failure that is safe to repeat; ``backoff``: the first
+      delay, doubling, jittered, at most ``max_backoff``;
+    - ``rate_limit``: wait on the limiter every client of the charger in this process shares;
+    - ``max_response_bytes``: a larger answer is refused (a charger's are under 2 KB).
+    """
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    deadline: float = 30.0
+    retries: int = 2
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    rate_limit: bool = True
+    max_response_bytes: int = 1 << 20
+
+    def __post_init__(self) -> None:
+        _seconds("connect timeout", self.connect_timeout)
+        _seconds("read timeout", self.read_timeout)
+        _seconds("deadline", self.deadline)
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int):
+            raise ValueError(f"retries must be a whole number from 0 to 10, not {self.retries!r}")
+        if not 0 <= self.retries <= 10:
+            raise ValueError(f"retries must be a whole number from 0 to 10, not {self.retries!r}")
+        if self.backoff != 0:
+            _seconds("backoff", self.backoff, high=60.0)
+        _seconds("max_backoff", self.max_backoff, high=600.0)
+        if not isinstance(self.rate_limit, bool):
+            raise ValueError(f"rate_limit must be True or False, not {self.rate_limit!r}")
+        size = self.max_response_bytes
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1024:
+            raise ValueError(f"max_response_bytes must be a whole number >= 1024, not {size!r}")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt + 1``: exponential, jittered."""
+        base: float = min(self.max_backoff, self.backoff * 2**attempt)
+        return base * random.uniform(0.5, 1.0)
+
+    def repeatable(self, method: str) -> bool:
+        """Whether a failed ``method`` request may be sent again."""
+        return method in REPEATABLE_METHODS
+
+
+# -- the call deadline ----------------------------------------------------------------------
+
+#: The monotonic time by which the current call must end, set by ``call_deadline``. A context
+#: variable, so each thread and each asyncio task has its own.
+_deadline: ContextVar[float | None] = ContextVar("pyPeblar_deadline", default=None)
+
+
+@contextmanager
+def call_deadline(seconds: float) -> Iterator[float]:
+    """Bound everything inside (requests, retries, waits, read-backs) by one deadline.
+
+    Nested calls keep the earlier deadline: a read-back inside a write never gets more time than
+    the write has left. Yields the deadline (a ``time.monotonic()`` value).
+    """
+    outer = _deadline.get()
+    mine = time.monotonic() + seconds
+    if outer is not None and outer <= mine:
+        yield outer
+        return
+    token = _deadline.set(mine)
+    try:
+        yield mine
+    finally:
+        _deadline.reset(token)
+
+
+def current_deadline() -> float | None:
+    """The deadline of the call in progress, if one was set."""
+    return _deadline.get()
+
+
+# -- the shared rate limiter ----------------------------------------------------------------
+
+_limiters: dict[str, TokenBucket] = {}
+_limiters_lock = threading.Lock()
+
+
+def shared_limiter(key: str) -> TokenBucket:
+    """The one rate limiter of a charger (``host:port``), shared by every client in this process."""
+    with _limiters_lock:
+        limiter = _limiters.get(key)
+        if limiter is None:
+            limiter = _limiters[key] = TokenBucket(CLIENT_RATE, CLIENT_BURST)
+        return limiter
+
+
+# -- error statuses -------------------------------------------------------------------------
+
+
+def error_text(data: bytes, reason: str) -> str:
+    """The charger's own words from an error body, read leniently.
+
+    Peblar sends ``{"statusmsg": ...}``, sometimes ``{"StatusMsg": ...}``, a bare JSON string, or a
+    JSON string holding JSON again; anything else (HTML from a proxy, nothing) falls back to text.
+    """
+    text = data[:4096].decode("utf-8", "replace").strip()
+    value: object = text
+    for _ in range(3):
+        if not isinstance(value, str):
+            break
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            break
+    if isinstance(value, dict):
+        for key in ("statusmsg", "StatusMsg", "statusMsg", "message"):
+            if isinstance(value.get(key), str):
+                return str(value[key])[:300]
+        return json.dumps(value)[:300]
+    if isinstance(value, str) and value:
+        if value.lstrip().startswith("<"):
+            return reason  # an HTML error page says nothing a person needs
+        return value[:300]
+    return reason if not text else text[:300]
+
+
+def status_error(
+    method: str,
+    path: str,
+    *,
+    status: int,
+    reason: str,
+    data: bytes,
+    headers: Mapping[str, str],
+) -> PeblarResponseError:
+    """The exception for an error status, with the charger's message and a readable summary."""
+    statusmsg = error_text(data, reason)
+    message = f"{method} {path}: {status} {statusmsg}".rstrip()
+    cls: type[PeblarResponseError] = PeblarResponseError
+    if 300 <= status < 400:
+        where = headers.get("Location", "elsewhere")[:100]
+        cls, message = (
+            PeblarInvalidResponseError,
+            f"{message} (a redirect to {where}; not followed)",
+        )
+    elif status == 400:
+        cls = PeblarBadRequestError
+    elif status == 401:
+        cls, message = PeblarAuthenticationError, f"{message} (the charger rejected the token)"
+    elif status == 403:
+        lowered = statusmsg.lower().replace("-", "").replace(" ", "")
+        cls = PeblarReadOnlyError if "readonly" in lowered else PeblarForbiddenError
+    elif status in (404, 405):
+        cls = PeblarNotFoundError
+        message += " (this firmware lacks it, or the local REST API is disabled)"
+    elif status >= 500:
+        cls = PeblarServerError
+    body = data[:4096].decode("utf-8", "replace")
+    kept = {name: value for name, value in headers.items() if name.lower() != "set-cookie"}
+    if status == 429:
+        return PeblarRateLimitError(
+            message,
+            statusmsg=statusmsg,
+            retry_after=retry_after(headers.get("Retry-After")),
+            body=body,
+            headers=kept,
+        )
+    return cls(message, status=status, statusmsg=statusmsg, body=body, headers=kept)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value) if len(value) < 10 else math.inf
+    import email.utils  # only for the rare HTTP-date form
+
+    try:
+        when: float = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0.0, when - time.time())
+
+
+def retry_wait(error: PeblarError, policy: Policy, attempt: int) -> float | None:
+    """Seconds to wait before trying again after ``error``; None: give up now."""
+    if attempt >= policy.retries:
+        return None
+    if isinstance(error, PeblarRateLimitError):
+        wait = error.retry_after if error.retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE
+        return None if wait > MAX_RETRY_AFTER else wait
+    if isinstance(error, PeblarResponseError) and error.status not in RETRY_STATUSES:
+        return None
+    return policy.delay(attempt)
+
+
+def invalid_answer(
+    response: object, expected: object, error: BaseException
+) -> PeblarInvalidResponseError:
+    """The error for a 2xx answer that is not what the spec says (``expected``: the type's name).
+
+    Names what was wrong (the first three fields pydantic complains about), never the input.
+    """
+    from pydantic import ValidationError
+
+    method = getattr(response, "method", "")
+    path = getattr(response, "path", "")
+    if isinstance(error, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
+            for item in error.errors(include_url=False, include_input=False)[:3]
+        )
+    elif isinstance(error, RecursionError):
+        problems = "JSON nested too deep"
+    else:
+        problems = type(error).__name__
+    where = f"{method} {path}: " if method else ""
+    return PeblarInvalidResponseError(
+        f"{where}the charger's answer is not a valid {expected}: {problems}",
+        status=int(getattr(response, "status", 0) or 0),
+        statusmsg="",
+    )

@@ -1,0 +1,402 @@
+"""The REST client under the generated ``ApiClient``: where the policy meets urllib3.
+
+openapi-generator's ``ApiClient`` hands every request to ``rest.RESTClientObject.request``. The
+generated ``pyPeblar/rest.py`` (from ``openapi/templates/rest.mustache``) re-exports the classes of
+this module, so every generated client gets them: ``Peblar``'s, ``charger.api_client``, and a plain
+``ApiClient(Configuration(host=..., api_key=...))``. A new operation added to the spec rides the
+same road without a hand-written line.
+
+Per call: the call deadline (``Policy.deadline``, or the one ``Peblar`` set for a whole write),
+the shared rate limiter, then attempts over one keep-alive ``urllib3.HTTPConnectionPool`` per
+charger with urllib3's own retries and redirects off; a failure that is safe to repeat is retried
+with back-off (``Retry-After`` honoured); a 2xx answer is read whole, up to the size cap; anything
+else leaves as a ``PeblarError`` (urllib3 and socket errors chained, never raised raw). It logs
+method, path, status and time at DEBUG, never a header.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import urlencode, urlsplit
+
+import urllib3
+from urllib3 import exceptions as u3
+
+from pyPeblar._connection import DeadlineConnection
+from pyPeblar._errors import (
+    PeblarClosedError,
+    PeblarConnectionError,
+    PeblarConnectionTimeoutError,
+    PeblarError,
+    PeblarInvalidResponseError,
+    PeblarRateLimitError,
+)
+from pyPeblar._policy import Policy, current_deadline, retry_wait, shared_limiter, status_error
+from pyPeblar.exceptions import ApiException, ApiValueError
+
+__all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType", "check_proxy", "policy_for"]
+
+logger = logging.getLogger("pyPeblar")
+logger.addHandler(logging.NullHandler())
+
+#: What ``*_without_preload_content`` methods return: urllib3's response, body already read.
+RESTResponseType = urllib3.HTTPResponse
+
+#: Connections kept per charger: a charger serves ~5 requests/s, more would only queue there.
+POOL_SIZE: Final = 4
+
+
+def policy_for(configuration: Any) -> Policy:
+    """The default policy, with ``configuration.retries`` (a count) if it is set."""
+    retries = getattr(configuration, "retries", None)
+    if isinstance(retries, int) and not isinstance(retries, bool):
+        return Policy(retries=retries)
+    return Policy()
+
+
+class RESTResponse:
+    """A 2xx answer, read whole: ``status``, ``reason``, ``headers``, ``data`` (bytes)."""
+
+    __slots__ = ("_response", "data", "headers", "method", "path", "reason", "status")
+
+    def __init__(  # noqa: PLR0917 - made in one place, positionally, for speed
+        self, status: int, reason: str, headers: Any, data: bytes, method: str, path: str
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.data = data
+        self.method = method
+        self.path = path
+        self._response: urllib3.HTTPResponse | None = None
+
+    def read(self) -> bytes:
+        return self.data
+
+    @property
+    def response(self) -> urllib3.HTTPResponse:
+        """urllib3's response object (for ``*_without_preload_content``), made on first use."""
+        if self._response is None:
+            import io
+
+            self._response = urllib3.HTTPResponse(
+                body=io.BytesIO(self.data),
+                headers=self.headers,
+                status=self.status,
+                reason=self.reason,
+                preload_content=False,
+                decode_content=False,
+            )
+        return self._response
+
+    def getheaders(self) -> Any:
+        return self.headers
+
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        value: str | None = self.headers.get(name, default)
+        return value
+
+
+class RESTClientObject:
+    """Requests to one charger (``configuration.host``) under the policy. Thread-safe."""
+
+    def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
+        self.policy = policy if policy is not None else policy_for(configuration)
+        url = urlsplit(str(configuration.host))
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError(
+                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
+                "(chargers serve their local API over plain http)"
+            )
+        self.netloc = url.netloc
+        self.closed = False
+        self.limiter = shared_limiter(url.netloc) if self.policy.rate_limit else None
+        proxy = _proxy_for(configuration)
+        # Through a proxy the request names the charger in full; the connection goes to the proxy.
+        self._prefix = f"http://{url.netloc}" if proxy else ""
+        server = urlsplit(proxy) if proxy else url
+        self.pool = urllib3.HTTPConnectionPool(
+            server.hostname or "",
+            server.port or 80,
+            maxsize=POOL_SIZE,
+            block=True,
+            retries=False,
+            socket_options=DeadlineConnection.default_socket_options,
+        )
+        self.pool.ConnectionCls = DeadlineConnection
+
+    def close(self) -> None:
+        """Close every pooled connection; later requests raise ``PeblarClosedError``."""
+        self.closed = True
+        self.pool.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Any = None,
+        *,
+        retry: bool | None = None,
+    ) -> RESTResponse:
+        """Send a request under the policy; return the 2xx answer or raise a ``PeblarError``.
+
+        ``retry`` (not part of the generated interface) forces retries on or off; by default a
+        request is retried when its method is safe to repeat.
+        """
+        method = method.upper()
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(headers or {})
+        payload = _encode(body, post_params, headers)
+        connect, read = self._timeouts(_request_timeout)
+        repeat = self.policy.repeatable(method) if retry is None else retry
+        started = time.monotonic()
+        ambient = current_deadline()
+        deadline = started + self.policy.deadline
+        if ambient is not None and ambient < deadline:
+            deadline = ambient
+        attempt = 0
+        reached = False  # whether any attempt so far may have reached the charger
+        while True:
+            outcome = self._attempt(method, path, headers, payload, connect, read, deadline)
+            if isinstance(outcome, RESTResponse):
+                return outcome
+            reached = reached or outcome.request_sent is not False
+            wait = None if not repeat or self.closed else retry_wait(outcome, self.policy, attempt)
+            if wait is not None and time.monotonic() + wait >= deadline:
+                wait = None
+            if wait is None:
+                # The last attempt may have failed to connect after an earlier one got through.
+                outcome.request_sent = reached
+                if attempt:
+                    outcome.message += _summary(attempt + 1, time.monotonic() - started)
+                raise outcome
+            if isinstance(outcome, PeblarRateLimitError) and self.limiter is not None:
+                self.limiter.drain(wait)  # every thread sharing the charger backs off
+            logger.debug("%s %s: %s; retrying in %.2f s", method, path, outcome.message, wait)
+            time.sleep(wait)
+            attempt += 1
+
+    # -- one attempt ----------------------------------------------------------------------------
+
+    def _timeouts(self, request_timeout: Any) -> tuple[float, float]:
+        """(connect, read) seconds: the policy's, or the call's ``_request_timeout``."""
+        if request_timeout is None:
+            return self.policy.connect_timeout, self.policy.read_timeout
+        pair = request_timeout if isinstance(request_timeout, tuple) else (request_timeout,) * 2
+        if len(pair) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < math.inf
+            for v in pair
+        ):
+            raise ValueError(
+                f"_request_timeout must be seconds or (connect, read) seconds, "
+                f"not {request_timeout!r}"
+            )
+        return float(pair[0]), float(pair[1])
+
+    def _attempt(  # noqa: PLR0917 - the request's parts, resolved once per call
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        connect: float,
+        read: float,
+        deadline: float,
+    ) -> RESTResponse | PeblarError:
+        """One try, after the rate limiter: the 2xx answer, or the error it ended in (returned)."""
+        if self.closed:
+            return PeblarClosedError("this client is closed")
+        if self.limiter is not None:
+            wait = self.limiter.reserve()
+            if wait > 0:
+                if time.monotonic() + wait >= deadline:
+                    return PeblarConnectionTimeoutError(
+                        f"{method} {path}: the rate limiter's wait ({wait:.1f} s) would pass the "
+                        "call's deadline",
+                        request_sent=False,
+                    )
+                time.sleep(wait)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return PeblarConnectionTimeoutError(
+                f"{method} {path}: the call's deadline passed", request_sent=False
+            )
+        timeout = urllib3.Timeout(connect=min(connect, remaining), read=min(read, remaining))
+        started = time.perf_counter()
+        try:
+            response = self.pool.urlopen(
+                method,
+                self._prefix + path,
+                body=body,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=timeout,
+                pool_timeout=remaining,  # type: ignore[arg-type]  # urllib3 takes any seconds
+                preload_content=False,
+                release_conn=False,
+            )
+            data = self._read(response, method, path)
+        except PeblarError as error:
+            return error
+        except (u3.HTTPError, OSError) as exc:
+            return self._connection_error(method, path, exc, connect, read)
+        status = response.status
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug(
+                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
+            )
+        if 200 <= status < 300:
+            return RESTResponse(status, response.reason or "", response.headers, data, method, path)
+        return status_error(
+            method,
+            path,
+            status=status,
+            reason=response.reason or "",
+            data=data,
+            headers=response.headers,
+        )
+
+    def _read(self, response: urllib3.BaseHTTPResponse, method: str, path: str) -> bytes:
+        """The whole body, up to the size cap; the connection goes back to the pool."""
+        cap = self.policy.max_response_bytes
+        length = response.length_remaining
+        try:
+            if length is not None and length > cap:
+                raise self._too_large(response, method, path, f"{length} bytes announced")
+            if length is not None and "content-encoding" not in response.headers:
+                data: bytes = response.read()
+            else:
+                data = response.read(cap + 1)
+                if len(data) > cap:
+                    raise self._too_large(response, method, path, f"more than {cap} bytes")
+        except BaseException:
+            response.close()
+            response.release_conn()
+            raise
+        response.release_conn()
+        return data
+
+    def _too_large(
+        self, response: urllib3.BaseHTTPResponse, method: str, path: str, size: str
+    ) -> PeblarInvalidResponseError:
+        return PeblarInvalidResponseError(
+            f"{method} {path}: the answer is too large ({size}; the limit is "
+            f"{self.policy.max_response_bytes} bytes)",
+            status=response.status,
+            statusmsg="answer too large",
+        )
+
+    def _connection_error(
+        self, method: str, path: str, exc: BaseException, connect: float, read: float
+    ) -> PeblarError:
+        where = self.netloc
+        error: PeblarError
+        if self.closed or isinstance(exc, u3.ClosedPoolError):
+            error = PeblarClosedError("this client is closed")
+        elif isinstance(exc, u3.NewConnectionError):
+            error = PeblarConnectionError(
+                f"{method} {path}: could not connect to {where}: {describe(exc)}",
+                request_sent=False,
+            )
+        elif isinstance(exc, (u3.ConnectTimeoutError, u3.EmptyPoolError)):
+            error = PeblarConnectionTimeoutError(
+                f"{method} {path}: could not connect to {where} within {connect:g} s",
+                request_sent=False,
+            )
+        elif isinstance(exc, (u3.ReadTimeoutError, TimeoutError)):
+            error = PeblarConnectionTimeoutError(
+                f"{method} {path}: {where} did not answer within {read:g} s", request_sent=True
+            )
+        elif isinstance(exc, (u3.LocationValueError, u3.LocationParseError)):
+            error = PeblarConnectionError(
+                f"{method} {path}: not a usable address ({exc})", request_sent=False
+            )
+        elif isinstance(exc, u3.ProxyError):
+            error = PeblarConnectionError(
+                f"{method} {path}: the proxy failed: {describe(exc)}", request_sent=False
+            )
+        else:
+            error = PeblarConnectionError(
+                f"{method} {path}: lost the connection to {where}: {describe(exc)}",
+                request_sent=True,
+            )
+        error.__cause__ = exc
+        return error
+
+
+def _summary(attempts: int, seconds: float) -> str:
+    return f" ({attempts} attempts in {seconds:.1f} s)"
+
+
+def _encode(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:
+    """The request body as bytes, as the generated ``rest`` module would have sent it."""
+    if post_params and body is not None:
+        raise ApiValueError("body parameter cannot be used with post_params parameter.")
+    content_type = headers.get("Content-Type", "")
+    if post_params:
+        if content_type.startswith("multipart/form-data"):
+            encoded, headers["Content-Type"] = urllib3.encode_multipart_formdata(post_params)
+            return encoded
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return urlencode(post_params).encode()
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if content_type and "json" not in content_type and "yaml" not in content_type:
+        if isinstance(body, bool) and content_type.startswith("text/"):
+            return b"true" if body else b"false"
+        raise ApiException(
+            status=0, reason="Cannot prepare a request message for the given content type."
+        )
+    return json.dumps(body).encode()
+
+
+def _proxy_for(configuration: Any) -> str | None:
+    """The configuration's proxy, unless ``no_proxy`` bypasses it."""
+    proxy = getattr(configuration, "proxy", None)
+    if not proxy:
+        return None
+    from pyPeblar.rest import should_bypass_proxies
+
+    if should_bypass_proxies(str(configuration.host), getattr(configuration, "no_proxy", "") or ""):
+        return None
+    return check_proxy(proxy)
+
+
+def check_proxy(proxy: object) -> str:
+    """``proxy`` if it is an ``http://host[:port]`` URL: a charger has no TLS, so no tunnels."""
+    parts = urlsplit(proxy) if isinstance(proxy, str) else None
+    try:
+        port = parts.port if parts else None
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
+        raise ValueError(f"proxy must be an http://host[:port] URL, not {proxy!r}")
+    return str(proxy)
+
+
+def describe(reason: object) -> str:
+    """A short, token-free description of a low-level failure."""
+    text = str(reason)
+    if "refused" in text.lower():
+        return "connection refused (is the local REST API enabled, and the address right?)"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host name"
+    if "reset by peer" in text:
+        return "connection reset by the charger"
+    return text[:200]
