@@ -7,7 +7,10 @@ a command-line call only pays for what it uses.
 Layers:
 - ``Peblar`` and the ``PeblarError`` tree: the hand-written client most code uses.
 - ``pyPeblar.models`` and ``pyPeblar.api``, ``ApiClient``, ``Configuration``: generated from
-  ``openapi/peblar.yaml`` by openapi-generator.
+  ``openapi/peblar.yaml`` by openapi-generator. As in any openapi-generator package, every API
+  class and model is also a top-level name (``pyPeblar.MeterApi``, ``pyPeblar.MeterResponse``),
+  looked up in the generated packages on first use, so a regenerated spec needs no edit here.
+- ``Policy``: the timeouts, deadline, retries and rate limiting every generated client follows.
 - ``pyPeblar.simulator``: a charger on loopback, for tests, demos and trying things out.
 """
 
@@ -22,6 +25,9 @@ from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._client import Peblar
+    from pyPeblar._policy import Policy
+    from pyPeblar.api import *  # noqa: F403 - the generated API classes, also top-level names
+    from pyPeblar.models import *  # noqa: F403 - the generated models, also top-level names
     from pyPeblar._memory import ChargerMemory
     from pyPeblar.api_client import ApiClient
     from pyPeblar.api_response import ApiResponse
@@ -36,6 +42,7 @@ __all__ = [
     "Configuration",
     "OpenApiException",
     "Peblar",
+    "Policy",
     "__version__",
 ]
 __all__ += _errors.__all__
@@ -45,6 +52,7 @@ __getattr__, __dir__ = lazy_attributes(
     globals(),
     {
         "Peblar": "pyPeblar._client",
+        "Policy": "pyPeblar._policy",
         "ChargerMemory": "pyPeblar._memory",
         "ApiClient": "pyPeblar.api_client",
         "ApiResponse": "pyPeblar.api_response",
@@ -52,4 +60,5 @@ __getattr__, __dir__ = lazy_attributes(
         "ApiException": "pyPeblar.exceptions",
         "OpenApiException": "pyPeblar.exceptions",
     },
+    also_from=("pyPeblar.api", "pyPeblar.models"),
 )

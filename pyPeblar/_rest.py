@@ -103,7 +103,11 @@ class RESTResponse:
 
 
 class RESTClientObject:
-    """Requests to one charger (``configuration.host``) under the policy. Thread-safe."""
+    """Requests to one charger (``configuration.host``) under the policy. Thread-safe.
+
+    ``policy`` may be replaced at any time (``api_client.rest_client.policy = Policy(...)``);
+    each request reads it once when it starts.
+    """
 
     def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
         self.policy = policy if policy is not None else policy_for(configuration)
@@ -115,7 +119,7 @@ class RESTClientObject:
             )
         self.netloc = url.netloc
         self.closed = False
-        self.limiter = shared_limiter(url.netloc) if self.policy.rate_limit else None
+        self._limiter = shared_limiter(url.netloc)
         proxy = _proxy_for(configuration)
         # Through a proxy the request names the charger in full; the connection goes to the proxy.
         self._prefix = f"http://{url.netloc}" if proxy else ""
@@ -179,8 +183,8 @@ class RESTClientObject:
                 if attempt:
                     outcome.message += _summary(attempt + 1, time.monotonic() - started)
                 raise outcome
-            if isinstance(outcome, PeblarRateLimitError) and self.limiter is not None:
-                self.limiter.drain(wait)  # every thread sharing the charger backs off
+            if isinstance(outcome, PeblarRateLimitError) and self.policy.rate_limit:
+                self._limiter.drain(wait)  # every thread sharing the charger backs off
             logger.debug("%s %s: %s; retrying in %.2f s", method, path, outcome.message, wait)
             time.sleep(wait)
             attempt += 1
@@ -215,8 +219,8 @@ class RESTClientObject:
         """One try, after the rate limiter: the 2xx answer, or the error it ended in (returned)."""
         if self.closed:
             return PeblarClosedError("this client is closed")
-        if self.limiter is not None:
-            wait = self.limiter.reserve()
+        if self.policy.rate_limit:
+            wait = self._limiter.reserve()
             if wait > 0:
                 if time.monotonic() + wait >= deadline:
                     return PeblarConnectionTimeoutError(

@@ -69,3 +69,82 @@ def charger(sim: Simulator) -> Iterator[Peblar]:
     """A client of ``sim``."""
     with client_for(sim) as client:
         yield client
+
+
+# -- the two roads to a charger ---------------------------------------------------------------
+
+#: ``Peblar``, and the plain openapi-generator usage (a generated API class on
+#: ``ApiClient(Configuration(host=..., api_key=...))``): the promises hold on both.
+ROADS = ["Peblar", "generated"]
+
+
+class Road:
+    """One way of calling a charger, with the calls both roads have."""
+
+    def __init__(self, name: str, host: str, token: str, **options: Any) -> None:
+        self.name = name
+        if name == "Peblar":
+            self.charger: Peblar | None = Peblar(
+                host, token, **{"memory": ChargerMemory(), **options}
+            )
+            self.api_client = self.charger.api_client
+        else:
+            from pyPeblar import ApiClient, Configuration, Policy
+
+            self.charger = None
+            configuration = Configuration(
+                host=f"http://{host}/api/wlac/v1", api_key={"ApiToken": token}
+            )
+            self.api_client = ApiClient(configuration)
+            if options:  # the plain road's policy, set the documented way
+                connect, read = options.pop("timeout", (5.0, 10.0))
+                self.api_client.rest_client.policy = Policy(
+                    connect_timeout=connect, read_timeout=read, **options
+                )
+
+    def meter(self) -> Any:
+        if self.charger is not None:
+            return self.charger.meter()
+        from pyPeblar import MeterApi
+
+        return MeterApi(self.api_client).get_meter()
+
+    def set_charge_current_limit(self, *, amps: int) -> Any:
+        if self.charger is not None:
+            return self.charger.set_charge_current_limit(amps=amps)
+        from pyPeblar import EVInterfaceApi, EVInterfacePatchRequest
+
+        request = EVInterfacePatchRequest(charge_current_limit=amps * 1000)
+        return EVInterfaceApi(self.api_client).patch_ev_interface(request)
+
+    def authorize_charge_session(self, *, token: str) -> Any:
+        if self.charger is not None:
+            return self.charger.authorize_charge_session(token=token)
+        from pyPeblar import AuthorizationApi, AuthorizationMethod, ChargeSessionRequest
+
+        request = ChargeSessionRequest(method=AuthorizationMethod.RFID, token=token)
+        return AuthorizationApi(self.api_client).authorize_charge_session(request)
+
+    def close(self) -> None:
+        if self.charger is not None:
+            self.charger.close()
+        else:
+            self.api_client.rest_client.close()
+
+    def __enter__(self) -> Road:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@pytest.fixture(params=ROADS)
+def road_name(request: pytest.FixtureRequest) -> str:
+    """Runs a test once per road."""
+    name: str = request.param
+    return name
+
+
+def open_road(name: str, simulator: Simulator, **options: Any) -> Road:
+    """A ``Road`` to ``simulator`` (options as for ``Peblar``: timeout, retries, backoff...)."""
+    return Road(name, simulator.host, simulator.token, **options)

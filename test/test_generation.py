@@ -60,7 +60,10 @@ def test_import_pypeblar_loads_neither_pydantic_nor_urllib3() -> None:
         "import sys, pyPeblar; print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'pydantic', 'urllib3', 'dateutil'} or m.startswith('pyPeblar.')))"
     )
-    assert loaded == "['pyPeblar._errors', 'pyPeblar._lazy', 'pyPeblar._version']"
+    # pyPeblar.exceptions: the generated exceptions, which the error tree joins (no pydantic).
+    assert loaded == (
+        "['pyPeblar._errors', 'pyPeblar._lazy', 'pyPeblar._version', 'pyPeblar.exceptions']"
+    )
 
 
 def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:
@@ -74,6 +77,7 @@ def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:
                 "pyPeblar._errors",
                 "pyPeblar._lazy",
                 "pyPeblar._version",
+                "pyPeblar.exceptions",
                 "pyPeblar.models",
                 "pyPeblar.models.charge_current_limit_source",
                 "pyPeblar.models.cp_state",
@@ -92,6 +96,25 @@ def test_generated_layers_are_reachable() -> None:
     client = pyPeblar.ApiClient(config)
     for api in (EVInterfaceApi, HealthApi, MeterApi, SystemApi, AuthorizationApi):
         assert api(client).api_client is client
+
+
+def test_every_generated_name_is_also_a_top_level_name() -> None:
+    """As in any openapi-generator package: pyPeblar.MeterApi, pyPeblar.MeterResponse..."""
+    import pyPeblar
+    import pyPeblar.api
+    import pyPeblar.models
+
+    names = [*pyPeblar.api.__all__, *pyPeblar.models.__all__]
+    assert "MeterApi" in names and "EVInterfaceResponse" in names
+    for name in names:
+        assert getattr(pyPeblar, name) is getattr(
+            pyPeblar.api if name in pyPeblar.api.__all__ else pyPeblar.models, name
+        )
+        assert name in dir(pyPeblar)
+    for name in ("ApiClient", "Configuration", "ApiException", "Peblar", "Policy"):
+        assert getattr(pyPeblar, name) is not None
+    with pytest.raises(AttributeError, match="NoSuchApi"):
+        _ = pyPeblar.NoSuchApi
 
 
 def test_default_configuration_has_the_base_path() -> None:

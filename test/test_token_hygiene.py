@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
-from pyPeblar import Peblar, PeblarError
+from pyPeblar import Peblar, PeblarAuthenticationError, PeblarError
+from pyPeblar.exceptions import UnauthorizedException
 from pyPeblar.simulator import Simulator
-from test.conftest import client_for
+from test.conftest import ROADS, Road, client_for, open_road
 
 TOKEN = "0123456789abcdef" * 4
 
@@ -97,3 +98,34 @@ def test_debug_logs_say_what_happened(caplog: pytest.LogCaptureFixture, charger:
 def test_library_is_silent_by_default() -> None:
     logger = logging.getLogger("pyPeblar")
     assert any(isinstance(handler, logging.NullHandler) for handler in logger.handlers)
+
+
+@pytest.mark.parametrize("road_name", ROADS)
+def test_debug_mode_prints_no_header(
+    road_name: str, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """``configuration.debug = True`` turns on http.client's header dump; not on our road."""
+    caplog.set_level(logging.DEBUG)
+    with Simulator(token=TOKEN) as sim, open_road(road_name, sim) as road:
+        road.api_client.configuration.debug = True
+        try:
+            road.meter()
+            road.set_charge_current_limit(amps=10)
+        finally:
+            road.api_client.configuration.debug = False
+    printed = capfd.readouterr()
+    assert TOKEN not in printed.out + printed.err
+    assert "Authorization" not in printed.out + printed.err
+    assert any("/meter -> 200" in r.getMessage() for r in caplog.records)
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("road_name", ROADS)
+def test_wrong_token_errors_on_either_road_show_no_token(road_name: str) -> None:
+    with Simulator(token=TOKEN) as sim, Road(road_name, sim.host, "f" * 64) as road:
+        with pytest.raises(PeblarAuthenticationError) as info:
+            road.meter()
+    error = info.value
+    assert isinstance(error, UnauthorizedException)
+    text = str(error) + repr(error) + "".join(traceback.format_exception(error))
+    assert "f" * 64 not in text and TOKEN not in text

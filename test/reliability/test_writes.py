@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pyPeblar import ChargerMemory, Peblar, PeblarError
+from pyPeblar import ChargerMemory, Peblar, PeblarError, PeblarInvalidResponseError
 from pyPeblar.simulator import Simulator
-from test.conftest import client_for
+from test.conftest import client_for, open_road
 from test.reliability.conftest import QUICK, outcome
 
 # Faults on the write itself; "apply" says whether the charger processed it before failing.
@@ -110,15 +110,43 @@ def test_a_lost_answer_is_not_sent_again_when_the_read_back_shows_it(sim: Simula
     ids=["drop", "reset", "hang", "500", "429", "503 applied"],
 )
 def test_the_charge_session_call_is_sent_at_most_once(
-    sim: Simulator, fault: dict[str, Any]
+    road_name: str, sim: Simulator, fault: dict[str, Any]
 ) -> None:
     options = dict(fault)
     kind = options.pop("kind")
     sim.inject(kind, path="/authorization/charge-session", times=None, **options)
-    with client_for(sim, **QUICK) as charger:
-        result, _ = outcome(lambda: charger.authorize_charge_session(token="04A1B2C3"), bound=2.0)
+    with open_road(road_name, sim, **QUICK) as road:
+        result, _ = outcome(lambda: road.authorize_charge_session(token="04A1B2C3"), bound=2.0)
     assert isinstance(result, PeblarError)
     assert sim.stats().charge_session_posts == 1
+
+
+@pytest.mark.parametrize("times", [1, None], ids=["once", "for ever"])
+@pytest.mark.parametrize("fault", [f[1] for f in FAULTS], ids=[f[0] for f in FAULTS])
+def test_a_patch_under_a_fault_on_either_road(
+    road_name: str, sim: Simulator, fault: dict[str, Any], times: int | None
+) -> None:
+    """The PATCH is retried on both roads; a return means the charger shows it, an error is a
+    PeblarError that says whether the request may have reached the charger."""
+    options = dict(fault)
+    kind = options.pop("kind")
+    sim.inject(kind, path="/evinterface", method="PATCH", times=times, **options)
+    with open_road(road_name, sim, **QUICK) as road:
+        result, _ = outcome(lambda: road.set_charge_current_limit(amps=9), bound=12.0)
+    sim.clear_faults()
+    if isinstance(result, PeblarError):
+        assert result.request_sent in (True, False)
+        if result.request_sent is False:
+            assert sim.charge_current_limit != 9000
+    else:
+        assert result.charge_current_limit == 9000
+        assert sim.charge_current_limit == 9000
+    if kind == "body" and road_name == "generated":
+        # An answer that is not JSON is not retried (it was an answer); only Peblar reads back.
+        assert isinstance(result, PeblarInvalidResponseError)
+        assert sim.charge_current_limit == 9000
+    elif times == 1:
+        assert not isinstance(result, PeblarError), f"one fault should be retried away: {result}"
 
 
 def test_an_applied_attempt_is_not_forgotten_when_a_retry_is_refused(sim: Simulator) -> None:
