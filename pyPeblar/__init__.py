@@ -25,14 +25,14 @@ from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._client import Peblar
+    from pyPeblar._memory import ChargerMemory
     from pyPeblar._policy import Policy
     from pyPeblar.api import *  # noqa: F403 - the generated API classes, also top-level names
-    from pyPeblar.models import *  # noqa: F403 - the generated models, also top-level names
-    from pyPeblar._memory import ChargerMemory
     from pyPeblar.api_client import ApiClient
     from pyPeblar.api_response import ApiResponse
     from pyPeblar.configuration import Configuration
     from pyPeblar.exceptions import ApiException, OpenApiException
+    from pyPeblar.models import *  # noqa: F403 - the generated models, also top-level names
 
 __all__ = [
     "ApiClient",

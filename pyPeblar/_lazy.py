@@ -31,9 +31,7 @@ def lazy_attributes(
     def get_attribute(name: str) -> Any:
         module = members.get(name)
         if module is None:
-            module = next(
-                (other for other in also_from if name in exported_by(other)), None
-            )
+            module = next((other for other in also_from if name in exported_by(other)), None)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(import_module(module), name)

@@ -24,10 +24,7 @@ def generated_pages() -> list[Path]:
 
 PAGES = generated_pages()
 EXAMPLES = [
-    example
-    for page in PAGES
-    for example in find_examples(page)
-    if example.prefix == "python"
+    example for page in PAGES for example in find_examples(page) if example.prefix == "python"
 ]
 
 

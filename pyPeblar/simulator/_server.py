@@ -15,6 +15,7 @@ import logging
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -88,6 +89,10 @@ class Counters:
             )
 
 
+#: An added operation: the request's JSON body (None if empty) -> (status, JSON payload or None).
+ExtraRoute = Callable[[Any], tuple[int, Any]]
+
+
 class State:
     """Everything the request handlers share: the charger, token, limiter, faults, counters."""
 
@@ -114,6 +119,8 @@ class State:
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         self.stopping = threading.Event()
+        #: Operations a test or user added (``Simulator.add_route``): (method, path) -> handler.
+        self.extra_routes: dict[tuple[str, str], ExtraRoute] = {}
 
 
 # -- the REST API's routes ---------------------------------------------------------------------
@@ -168,6 +175,12 @@ def route_rest(state: State, method: str, path: str, headers: Any, body: Any) ->
     charger = state.charger
     if not charger.api_enabled:
         raise RefusedError(404, "Not found: the local REST API is disabled")
+    extra = state.extra_routes.get((method, path))
+    if extra is not None:
+        if headers.get("Authorization") != state.token:
+            raise RefusedError(401, "Unauthorized")
+        status, payload = extra(parse_json(body) if body else None)
+        return Reply(status, payload)
     methods = REST_ROUTES.get(path)
     if methods is None:
         raise RefusedError(404, f"Not found: {BASE}{path}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -320,6 +321,20 @@ class Simulator:
         return self._state.faults.add(
             kind, path=path, method=method, times=times, apply=apply, options=options
         )
+
+    def add_route(self, method: str, path: str, handler: Callable[[Any], tuple[int, Any]]) -> None:
+        """Answer an operation this simulator does not know (``path`` under ``/api/wlac/v1``).
+
+        ``handler`` gets the request's JSON body (None if empty) and returns ``(status, payload)``;
+        the payload is sent as JSON the charger's way. The token, the rate limit and injected
+        faults apply as for every other operation. For trying a new operation from an edited spec
+        before a charger has it:
+
+        >>> sim.add_route("GET", "/sessions", lambda _: (200, {"Sessions": []}))  # doctest: +SKIP
+        """
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/', relative to /api/wlac/v1, not {path!r}")
+        self._state.extra_routes[(method.upper(), path)] = handler
 
     def clear_faults(self) -> None:
         self._state.faults.clear()

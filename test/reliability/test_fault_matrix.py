@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from pyPeblar import (
-    Peblar,
     PeblarAuthenticationError,
     PeblarConnectionError,
     PeblarConnectionTimeoutError,
