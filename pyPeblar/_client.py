@@ -35,6 +35,7 @@ from pyPeblar._errors import (
 )
 from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
 from pyPeblar._policy import Policy, call_deadline, current_deadline
+from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._rest import RESTClientObject
@@ -191,6 +192,7 @@ class Peblar:
         self._closed = False
         self._system: SystemResponse | None = None
         self._api_client: ApiClient | None = None
+        self._rest_client: RESTClientObject | None = None
 
     # -- construction -----------------------------------------------------------------------
 
@@ -236,8 +238,8 @@ class Peblar:
         """Release the connections. Leaving a ``with`` block does this."""
         with self._lock:
             self._closed = True
-            if self._api_client is not None:
-                self._rest().close()
+            if self._rest_client is not None:
+                self._rest_client.close()
 
     def __enter__(self) -> Peblar:
         return self
@@ -282,16 +284,13 @@ class Peblar:
         api_client = self._api_client
         if api_client is not None:
             return api_client
+        rest = self._rest()
         with self._lock:
-            if self._closed:
-                raise PeblarClosedError("this Peblar client is closed")
             if self._api_client is None:
-                self._api_client = self._new_api_client()
+                self._api_client = self._new_api_client(rest)
             return self._api_client
 
-    def _new_api_client(self) -> ApiClient:
-        from pyPeblar._rest import RESTClientObject
-        from pyPeblar._version import __version__
+    def _new_api_client(self, rest: RESTClientObject) -> ApiClient:
         from pyPeblar.api_client import ApiClient
         from pyPeblar.configuration import Configuration
 
@@ -303,13 +302,29 @@ class Peblar:
             no_proxy="" if self._proxy else "*",
         )
         api_client = ApiClient(configuration)
-        api_client.rest_client = RESTClientObject(configuration, policy=self._policy)
+        api_client.rest_client = rest  # one pool, one policy, for both
         api_client.user_agent = f"pyPeblar/{__version__}"
         return api_client
 
     def _rest(self) -> RESTClientObject:
-        rest: RESTClientObject = self.api_client.rest_client
-        return rest
+        """The policy layer's REST client for this charger, made on first use.
+
+        ``raw()`` uses it directly, so a command-line ``--json`` read never imports the generated
+        layers (pydantic among them); the generated ``ApiClient`` is handed the same one.
+        """
+        rest = self._rest_client
+        if rest is not None:
+            return rest
+        from pyPeblar._rest import RESTClientObject
+
+        with self._lock:
+            if self._closed:
+                raise PeblarClosedError("this Peblar client is closed")
+            if self._rest_client is None:
+                self._rest_client = RESTClientObject.for_url(
+                    f"http://{self._address.netloc}{API}", policy=self._policy, proxy=self._proxy
+                )
+            return self._rest_client
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -377,17 +392,16 @@ class Peblar:
             raise ValueError(f"body must be bytes or None, not {type(body).__name__}")
         if retry is not None and not isinstance(retry, bool):
             raise ValueError(f"retry must be True, False or None, not {retry!r}")
-        api_client = self.api_client
-        method, url, headers, data, _ = api_client.param_serialize(
-            method.upper(),
-            path,
-            header_params={"Accept": "application/json"},
-            body=body,
-            auth_settings=[] if path == "/health" else ["ApiToken"],
-        )
-        if data is not None:
+        # The spec's ApiToken scheme, written out: raw() must not need the generated layers.
+        headers = {"Accept": "application/json", "User-Agent": f"pyPeblar/{__version__}"}
+        if path != "/health":
+            headers["Authorization"] = self._token
+        if body is not None:
             headers["Content-Type"] = "application/json"
-        response = self._rest().request(method, url, headers=headers, body=data, retry=retry)
+        url = f"http://{self._address.netloc}{API}{path}"
+        response = self._rest().request(
+            method.upper(), url, headers=headers, body=body, retry=retry
+        )
         return response.data
 
     # -- writes -----------------------------------------------------------------------------

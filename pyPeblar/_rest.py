@@ -21,7 +21,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
@@ -57,6 +57,15 @@ def policy_for(configuration: Any) -> Policy:
     if isinstance(retries, int) and not isinstance(retries, bool):
         return Policy(retries=retries)
     return Policy()
+
+
+class _Target(NamedTuple):
+    """The part of a generated ``Configuration`` the REST client reads."""
+
+    host: str
+    proxy: str | None
+    no_proxy: str = ""
+    retries: None = None
 
 
 class RESTResponse:
@@ -118,6 +127,8 @@ class RESTClientObject:
                 "(chargers serve their local API over plain http)"
             )
         self.netloc = url.netloc
+        self._origin = f"http://{url.netloc}"
+        self._timeouts_made: dict[tuple[float, float], urllib3.Timeout] = {}
         self.closed = False
         self._limiter = shared_limiter(url.netloc)
         proxy = _proxy_for(configuration)
@@ -133,6 +144,14 @@ class RESTClientObject:
             socket_options=DeadlineConnection.default_socket_options,
         )
         self.pool.ConnectionCls = DeadlineConnection
+
+    @classmethod
+    def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> RESTClientObject:
+        """A client for ``url`` without a generated ``Configuration`` (which imports much more).
+
+        Proxy variables in the environment are not consulted: only ``proxy`` is used.
+        """
+        return cls(_Target(url, proxy), policy=policy)
 
     def close(self) -> None:
         """Close every pooled connection; later requests raise ``PeblarClosedError``."""
@@ -156,9 +175,12 @@ class RESTClientObject:
         request is retried when its method is safe to repeat.
         """
         method = method.upper()
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = dict(headers or {})
+        if url.startswith(self._origin + "/"):
+            path = url[len(self._origin) :]
+        else:
+            parts = urlsplit(url)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(headers) if headers else {}
         payload = _encode(body, post_params, headers)
         connect, read = self._timeouts(_request_timeout)
         repeat = self.policy.repeatable(method) if retry is None else retry
@@ -234,7 +256,7 @@ class RESTClientObject:
             return PeblarConnectionTimeoutError(
                 f"{method} {path}: the call's deadline passed", request_sent=False
             )
-        timeout = urllib3.Timeout(connect=min(connect, remaining), read=min(read, remaining))
+        timeout = self._timeout(connect, read, remaining)
         started = time.perf_counter()
         try:
             response = self.pool.urlopen(
@@ -271,6 +293,17 @@ class RESTClientObject:
             data=data,
             headers=response.headers,
         )
+
+    def _timeout(self, connect: float, read: float, remaining: float) -> urllib3.Timeout:
+        """urllib3's timeout for an attempt, within the call's remaining time (usually cached)."""
+        if remaining < connect or remaining < read:
+            return urllib3.Timeout(connect=min(connect, remaining), read=min(read, remaining))
+        timeout = self._timeouts_made.get((connect, read))
+        if timeout is None:
+            timeout = self._timeouts_made[(connect, read)] = urllib3.Timeout(
+                connect=connect, read=read
+            )
+        return timeout
 
     def _read(self, response: urllib3.BaseHTTPResponse, method: str, path: str) -> bytes:
         """The whole body, up to the size cap; the connection goes back to the pool."""

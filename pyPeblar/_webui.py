@@ -90,10 +90,7 @@ def fetch_token(address: Address, password: str, *, access_mode: str, policy: Po
         raise ValueError("the web interface password must be a non-empty string")
     if access_mode not in ACCESS_MODES:
         raise ValueError(f"access_mode must be 'ReadOnly' or 'ReadWrite', not {access_mode!r}")
-    from pyPeblar.configuration import Configuration
-
-    configuration = Configuration(host=f"http://{address.netloc}{WEB}", no_proxy="*")
-    rest = RESTClientObject(configuration, policy=policy)
+    rest = RESTClientObject.for_url(f"http://{address.netloc}{WEB}", policy=policy)
     session = WebSession(rest, address, password)
     try:
         session.login()

@@ -180,10 +180,13 @@ class ApiClient:
         if self.cookie:
             header_params['Cookie'] = self.cookie
         if header_params:
-            header_params = self.sanitize_for_serialization(header_params)
-            header_params = dict(
-                self.parameters_to_tuples(header_params,collection_formats)
-            )
+            if all(type(value) is str for value in header_params.values()):
+                pass  # pyPeblar: plain strings are what sanitising would give (the common case)
+            else:
+                header_params = self.sanitize_for_serialization(header_params)
+                header_params = dict(
+                    self.parameters_to_tuples(header_params,collection_formats)
+                )
 
         # path parameters
         if path_params:
@@ -289,6 +292,23 @@ class ApiClient:
         :return: ApiResponse
         """
 
+        return ApiResponse(
+            status_code = response_data.status,
+            data = self.response_data_only(response_data, response_types_map),
+            headers = response_data.headers,
+            raw_data = response_data.data
+        )
+
+    def response_data_only(
+        self,
+        response_data: rest.RESTResponse,
+        response_types_map: Optional[Dict[str, ApiResponseT]]=None
+    ):
+        """The deserialized body alone: what the plain API methods return.
+
+        pyPeblar: response_deserialize without building the ApiResponse, which only the
+        _with_http_info methods return.
+        """
         msg = "RESTResponse.read() must be called before passing it to response_deserialize()"
         assert response_data.data is not None, msg
 
@@ -339,12 +359,7 @@ class ApiClient:
                     data=return_data,
                 )
 
-        return ApiResponse(
-            status_code = response_data.status,
-            data = return_data,
-            headers = response_data.headers,
-            raw_data = response_data.data
-        )
+        return return_data
 
     _response_models: Dict[str, object] = {}
 

@@ -5,9 +5,10 @@
     in openapi/templates/, then run scripts/regenerate.
 """  # noqa: E501
 
+from typing import TYPE_CHECKING, Any, Optional
 
-from typing import Any, Optional
-from typing_extensions import Self
+if TYPE_CHECKING:  # pyPeblar: typing_extensions costs ~10 ms at import; only annotations use it
+    from typing_extensions import Self
 
 class OpenApiException(Exception):
     """The base exception class for all OpenAPIExceptions"""
@@ -132,7 +133,7 @@ class ApiException(OpenApiException):
         http_resp, 
         body: Optional[str], 
         data: Optional[Any],
-    ) -> Self:
+    ) -> "Self":
         if http_resp.status == 400:
             raise BadRequestException(http_resp=http_resp, body=body, data=data)
 

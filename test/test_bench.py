@@ -28,7 +28,7 @@ def test_quick_benchmark_prints_every_figure() -> None:
         "Peblar client / floor: CPU",
         "generated API class / floor: CPU",
         "2. Decoding one payload",
-        "the client's path",
+        "model_validate_json (the ApiClient's path)",
         "3. Cold start",
         "pypeblar --help",
         "pypeblar --json meter",

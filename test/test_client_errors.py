@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,7 +23,7 @@ from pyPeblar import (
     PeblarServerError,
 )
 from pyPeblar.simulator import Simulator
-from test.conftest import client_for
+from test.conftest import client_for, open_road
 
 
 def free_port() -> int:
@@ -148,3 +149,90 @@ class TestErrorStatuses:
         with client_for(sim) as charger, pytest.raises(PeblarNotFoundError) as info:
             charger.health()
         assert "disabled" in str(info.value)
+
+
+class TestDeadlines:
+    """What hung, flooded or crashed the generated road before the policy layer, on both roads."""
+
+    @pytest.fixture
+    def quiet(self) -> Iterator[Simulator]:
+        with Simulator(rate_limit=False) as simulator:
+            yield simulator
+
+    def test_a_dripping_answer_ends_at_the_read_timeout(
+        self, road_name: str, quiet: Simulator
+    ) -> None:
+        quiet.inject("drip", path="/meter", interval=0.1, times=None)  # ~30 s for the answer
+        with open_road(road_name, quiet, timeout=(1.0, 0.5), retries=0) as road:
+            started = time.monotonic()
+            with pytest.raises(PeblarConnectionTimeoutError) as info:
+                road.meter()
+        assert time.monotonic() - started < 1.5
+        assert info.value.request_sent is True
+
+    def test_a_silent_charger_ends_at_the_call_deadline(
+        self, road_name: str, quiet: Simulator
+    ) -> None:
+        quiet.inject("hang", path="/meter", seconds=60, times=None)
+        with open_road(road_name, quiet, timeout=(1.0, 10.0), deadline=1.5) as road:
+            started = time.monotonic()
+            with pytest.raises(PeblarConnectionTimeoutError) as info:
+                road.meter()
+        elapsed = time.monotonic() - started
+        assert 1.3 < elapsed < 2.5  # the deadline, not the 10 s read timeout (or 3 x 10 s)
+        assert "did not answer" in str(info.value) or "deadline" in str(info.value)
+
+    def test_a_write_and_its_read_back_end_at_the_call_deadline(self, quiet: Simulator) -> None:
+        quiet.inject("hang", path="/evinterface", seconds=60, times=None)
+        with client_for(quiet, timeout=(1.0, 10.0), deadline=2.0) as charger:
+            started = time.monotonic()
+            with pytest.raises(PeblarConnectionTimeoutError) as info:
+                charger.set_charge_current_limit(amps=10)
+        assert time.monotonic() - started < 3.0
+        assert info.value.applied is None  # neither the write nor the read-back could tell
+
+    def test_a_long_retry_after_fails_at_once(self, road_name: str, quiet: Simulator) -> None:
+        quiet.inject("status", path="/meter", status=429, headers={"Retry-After": "99999"})
+        with open_road(road_name, quiet) as road:
+            started = time.monotonic()
+            with pytest.raises(PeblarRateLimitError) as info:
+                road.meter()
+        assert time.monotonic() - started < 1.0
+        assert info.value.retry_after == 99999
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"CurrentPhase1": "' + b"x" * 50_000_000 + b'"}',
+            b"[" * 100_000 + b"]" * 100_000,
+            b'{"PowerTotal": ' * 100_000,
+        ],
+        ids=["50 MB", "100,000 deep", "100,000 deep, cut off"],
+    )
+    def test_an_unusable_answer_is_refused_not_retried(
+        self, road_name: str, quiet: Simulator, body: bytes
+    ) -> None:
+        quiet.inject("body", path="/meter", body=body, times=None)
+        with open_road(road_name, quiet, timeout=(1.0, 5.0)) as road:
+            with pytest.raises(PeblarInvalidResponseError) as info:
+                road.meter()
+        assert quiet.stats().by_route["GET /meter"] == 1
+        assert len(str(info.value)) < 400
+
+    def test_a_redirect_is_not_followed(self, road_name: str, quiet: Simulator) -> None:
+        other = Simulator(rate_limit=False).start()
+        try:
+            location = f"http://{other.host}/api/wlac/v1/meter"
+            quiet.inject("status", path="/meter", status=302, headers={"Location": location})
+            with open_road(road_name, quiet) as road:
+                with pytest.raises(PeblarInvalidResponseError, match="redirect"):
+                    road.meter()
+            assert other.stats().by_route == {}
+        finally:
+            other.stop()
+
+    def test_quick_calls_wait_under_the_rate_limit(self, road_name: str) -> None:
+        with Simulator() as limited, open_road(road_name, limited) as road:
+            for _ in range(20):
+                road.meter()
+            assert limited.stats().by_status == {200: 20}

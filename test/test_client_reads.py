@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
 
-from pyPeblar import Peblar, PeblarAuthenticationError, PeblarClosedError
+from pyPeblar import (
+    Peblar,
+    PeblarAuthenticationError,
+    PeblarClosedError,
+    PeblarConnectionTimeoutError,
+    PeblarServerError,
+)
 from pyPeblar.api import EVInterfaceApi, MeterApi
 from pyPeblar.models import AccessMode, CpState, EVInterfaceResponse, MeterResponse
 from pyPeblar.simulator import Simulator
@@ -246,3 +253,40 @@ class TestProxies:
     def test_only_http_proxies(self) -> None:
         with pytest.raises(ValueError, match="http://"):
             Peblar("192.168.1.50", "t" * 64, proxy="socks5://127.0.0.1:1080")
+
+
+class TestGeneratedLayerOnTheRoad:
+    """The generated classes' own ways of calling keep working, under the client's policy."""
+
+    def test_the_client_policy_applies_to_its_api_client(self, sim: Simulator) -> None:
+        sim.inject("status", path="/meter", status=503, times=None)
+        with client_for(sim, timeout=2, retries=0) as charger:
+            assert charger.api_client.rest_client.policy is charger.policy
+            assert charger.policy.connect_timeout == charger.policy.read_timeout == 2
+            with pytest.raises(PeblarServerError):
+                MeterApi(charger.api_client).get_meter()
+        assert sim.stats().by_route["GET /meter"] == 1  # retries=0: one attempt
+
+    def test_with_http_info(self, charger: Peblar) -> None:
+        answer = MeterApi(charger.api_client).get_meter_with_http_info()
+        assert answer.status_code == 200
+        assert answer.data is not None and answer.data.power_total is not None
+        assert answer.raw_data.startswith(b"{")
+        assert answer.headers is not None and answer.headers["Content-Type"] == "application/json"
+
+    def test_without_preload_content(self, charger: Peblar) -> None:
+        api = EVInterfaceApi(charger.api_client)
+        response = api.get_ev_interface_without_preload_content()
+        assert response.status == 200
+        assert json.loads(response.read())["CpState"] == "State A"  # as urllib3's read()
+        again = api.get_ev_interface_without_preload_content()
+        assert json.loads(again.data)["CpState"] == "State A"  # as urllib3's .data
+
+    def test_request_timeout_and_headers_per_call(self, sim: Simulator, charger: Peblar) -> None:
+        api = MeterApi(charger.api_client)
+        assert api.get_meter(_headers={"X-Trace": "1"}).power_total is not None
+        sim.inject("hang", path="/meter", seconds=5, times=None)
+        started = time.monotonic()
+        with pytest.raises(PeblarConnectionTimeoutError):
+            api.get_meter(_request_timeout=(1.0, 0.3))
+        assert time.monotonic() - started < 2.0  # 3 attempts of 0.3 s and back-off, not 10 s

@@ -100,10 +100,10 @@ class AuthorizationApi:
             _request_timeout=_request_timeout
         )
         response_data.read()
-        return self.api_client.response_deserialize(
+        return self.api_client.response_data_only(
             response_data=response_data,
             response_types_map=_response_types_map,
-        ).data
+        )
 
 
     @validate_call

@@ -94,10 +94,10 @@ class EVInterfaceApi:
             _request_timeout=_request_timeout
         )
         response_data.read()
-        return self.api_client.response_deserialize(
+        return self.api_client.response_data_only(
             response_data=response_data,
             response_types_map=_response_types_map,
-        ).data
+        )
 
 
     @validate_call
@@ -355,10 +355,10 @@ class EVInterfaceApi:
             _request_timeout=_request_timeout
         )
         response_data.read()
-        return self.api_client.response_deserialize(
+        return self.api_client.response_data_only(
             response_data=response_data,
             response_types_map=_response_types_map,
-        ).data
+        )
 
 
     @validate_call
@@ -646,10 +646,10 @@ class EVInterfaceApi:
             _request_timeout=_request_timeout
         )
         response_data.read()
-        return self.api_client.response_deserialize(
+        return self.api_client.response_data_only(
             response_data=response_data,
             response_types_map=_response_types_map,
-        ).data
+        )
 
 
     @validate_call

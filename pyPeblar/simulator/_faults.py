@@ -23,6 +23,7 @@ FAULT_KINDS: Final = {
     "status": False,  # answer ``status`` with ``body``/``headers``/``content_type``
     "body": True,  # answer 200 with the raw ``body``
     "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values
+    "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
 }
 
 

@@ -403,6 +403,21 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif kind == "mutate":
             self.send(mutated(reply or Reply(200, {}), options))
+        elif kind == "drip":
+            self.drip(reply or Reply(200, {}), float(options.get("interval", 0.2)))
+
+    def drip(self, reply: Reply, interval: float) -> None:
+        """The answer one byte at a time, ``interval`` s apart: each byte beats a read timeout."""
+        head, body = self.encode(reply)
+        self.server.state.counters.status(reply.status)
+        stopping = self.server.state.stopping
+        with contextlib.suppress(OSError):
+            for index in range(len(head) + len(body)):
+                self.wfile.write((head + body)[index : index + 1])
+                self.wfile.flush()
+                if stopping.wait(interval):
+                    break
+        self.abort()
 
 
 def mutated(reply: Reply, options: dict[str, Any]) -> Reply:

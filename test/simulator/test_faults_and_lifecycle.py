@@ -52,6 +52,7 @@ class TestFaults:
             "status",
             "body",
             "mutate",
+            "drip",
         }
         with pytest.raises(ValueError, match="unknown fault kind"):
             sim.inject("explode")
@@ -68,6 +69,13 @@ class TestFaults:
         with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
             call(sim, "GET", "/meter")
         assert call(sim, "GET", "/meter").status == 200  # times=1: the next one is fine
+
+    def test_drip_sends_the_whole_answer_a_byte_at_a_time(self, sim: Simulator) -> None:
+        sim.inject("drip", path="/health", interval=0.005)
+        started = time.monotonic()
+        answer = call(sim, "GET", "/health")
+        assert answer.status == 200 and answer.json["AccessMode"] == "ReadWrite"
+        assert time.monotonic() - started >= 0.005 * 100  # headers and body, byte by byte
 
     def test_partial(self, sim: Simulator) -> None:
         sim.inject("partial", path="/meter")
