@@ -19,7 +19,16 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Final,
+    NamedTuple,
+    NoReturn,
+    ParamSpec,
+    TypeVar,
+)
 
 from pyPeblar._address import Address, parse_address
 from pyPeblar._current import MIN_CHARGING_MILLIAMPS, milliamps_from
@@ -39,6 +48,11 @@ from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._rest import RESTClientObject
+    from pyPeblar.api.authorization_api import AuthorizationApi
+    from pyPeblar.api.ev_interface_api import EVInterfaceApi
+    from pyPeblar.api.health_api import HealthApi
+    from pyPeblar.api.meter_api import MeterApi
+    from pyPeblar.api.system_api import SystemApi
     from pyPeblar.api_client import ApiClient
     from pyPeblar.models import EVInterfaceResponse, HealthResponse, MeterResponse, SystemResponse
 
@@ -92,6 +106,16 @@ def check_token(token: object) -> str:
     if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
         raise ValueError("the token must be printable ASCII without spaces")
     return token
+
+
+class Apis(NamedTuple):
+    """One instance of each generated API class ``Peblar`` calls."""
+
+    health: HealthApi
+    system: SystemApi
+    meter: MeterApi
+    ev_interface: EVInterfaceApi
+    authorization: AuthorizationApi
 
 
 def one_call(
@@ -306,6 +330,24 @@ class Peblar:
         api_client.user_agent = f"pyPeblar/{__version__}"
         return api_client
 
+    @functools.cached_property
+    def _apis(self) -> Apis:
+        """The generated API classes on this client's ``ApiClient``, made once."""
+        from pyPeblar.api.authorization_api import AuthorizationApi
+        from pyPeblar.api.ev_interface_api import EVInterfaceApi
+        from pyPeblar.api.health_api import HealthApi
+        from pyPeblar.api.meter_api import MeterApi
+        from pyPeblar.api.system_api import SystemApi
+
+        api_client = self.api_client
+        return Apis(
+            health=HealthApi(api_client),
+            system=SystemApi(api_client),
+            meter=MeterApi(api_client),
+            ev_interface=EVInterfaceApi(api_client),
+            authorization=AuthorizationApi(api_client),
+        )
+
     def _rest(self) -> RESTClientObject:
         """The policy layer's REST client for this charger, made on first use.
 
@@ -334,9 +376,7 @@ class Peblar:
         >>> charger.health().access_mode          # doctest: +SKIP
         <AccessMode.READ_WRITE: 'ReadWrite'>
         """
-        from pyPeblar.api.health_api import HealthApi
-
-        return HealthApi(self.api_client).get_health()
+        return self._apis.health.get_health()
 
     def system(self) -> SystemResponse:
         """Identity, firmware, phases and active error codes.
@@ -344,9 +384,7 @@ class Peblar:
         >>> charger.system().firmware_version     # doctest: +SKIP
         '1.9.2+1+WL-1'
         """
-        from pyPeblar.api.system_api import SystemApi
-
-        system = SystemApi(self.api_client).get_system()
+        system = self._apis.system.get_system()
         self._system = system
         return system
 
@@ -356,9 +394,7 @@ class Peblar:
         >>> charger.meter().power_total           # doctest: +SKIP
         11085
         """
-        from pyPeblar.api.meter_api import MeterApi
-
-        return MeterApi(self.api_client).get_meter()
+        return self._apis.meter.get_meter()
 
     def ev_interface(self) -> EVInterfaceResponse:
         """Control-pilot state, current limits and single-phase charging.
@@ -366,9 +402,7 @@ class Peblar:
         >>> charger.ev_interface().charge_current_limit_actual   # doctest: +SKIP
         16000
         """
-        from pyPeblar.api.ev_interface_api import EVInterfaceApi
-
-        return EVInterfaceApi(self.api_client).get_ev_interface()
+        return self._apis.ev_interface.get_ev_interface()
 
     def raw(
         self, method: str, path: str, body: bytes | None = None, *, retry: bool | None = None
@@ -539,7 +573,6 @@ class Peblar:
             raise ValueError(
                 f"the RFID {'token' if token is not None else 'name'} must be a non-empty string"
             )
-        from pyPeblar.api.authorization_api import AuthorizationApi
         from pyPeblar.models.authorization_method import AuthorizationMethod
         from pyPeblar.models.charge_session_request import ChargeSessionRequest
 
@@ -547,7 +580,7 @@ class Peblar:
         body = ChargeSessionRequest(method=AuthorizationMethod.RFID, **card)
         try:
             # A POST: the policy layer never sends it twice.
-            AuthorizationApi(self.api_client).authorize_charge_session(body)
+            self._apis.authorization.authorize_charge_session(body)
         except PeblarNotFoundError as error:
             error.message += "; this firmware has no charge-session call"
             raise
@@ -572,9 +605,7 @@ class Peblar:
         the write counts as done and that state is returned; if not, the error is raised with
         ``applied`` False (None when the state could not be read).
         """
-        from pyPeblar.api.ev_interface_api import EVInterfaceApi
-
-        api = EVInterfaceApi(self.api_client)
+        api = self._apis.ev_interface
         try:
             if method == "PUT":
                 from pyPeblar.models.ev_interface_put_request import EVInterfacePutRequest
