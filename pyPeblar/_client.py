@@ -204,6 +204,8 @@ class Peblar:
             )
         if not isinstance(protect_relays, bool):
             raise ValueError(f"protect_relays must be True or False, not {protect_relays!r}")
+        if memory is not None and not isinstance(memory, ChargerMemory):
+            raise ValueError(f"memory must be a ChargerMemory or None, not {memory!r}")
         if proxy is not None:
             from pyPeblar._rest import check_proxy
 
@@ -596,24 +598,31 @@ class Peblar:
         applied: Callable[[EVInterfaceResponse], bool],
         *,
         settle: float = 0.0,
+        confirmed: Callable[[EVInterfaceResponse], bool] | None = None,
     ) -> EVInterfaceResponse:
-        """PATCH or PUT the EV interface; on an uncertain failure, read back whether it applied.
+        """PATCH or PUT the EV interface; return only once the charger shows what was asked.
 
         Retried on connection errors, 5xx and 429 (both writes are idempotent: they set absolute
         values). A refusal (400, 403...) did not apply. Otherwise, if any attempt may have reached
         the charger, the state is read back: if it shows the change (within ``settle`` seconds),
         the write counts as done and that state is returned; if not, the error is raised with
         ``applied`` False (None when the state could not be read).
+
+        A success answer must show the change too (``confirmed``, by default ``applied``; a phase
+        switch shows later, so its caller confirms only the rest and waits for the switch). If
+        neither the answer nor one read-back shows it, ``PeblarStateTimeoutError`` says what the
+        charger reports, with ``applied`` False.
         """
         api = self._apis.ev_interface
         try:
             if method == "PUT":
                 from pyPeblar.models.ev_interface_put_request import EVInterfacePutRequest
 
-                return api.put_ev_interface(EVInterfacePutRequest(**fields))
-            from pyPeblar.models.ev_interface_patch_request import EVInterfacePatchRequest
+                state = api.put_ev_interface(EVInterfacePutRequest(**fields))
+            else:
+                from pyPeblar.models.ev_interface_patch_request import EVInterfacePatchRequest
 
-            return api.patch_ev_interface(EVInterfacePatchRequest(**fields))
+                state = api.patch_ev_interface(EVInterfacePatchRequest(**fields))
         except PeblarError as error:
             if isinstance(error, PeblarResponseError) and error.status in REFUSALS:
                 error.applied = False
@@ -628,20 +637,43 @@ class Peblar:
                 error.applied = False
                 raise
             # A 429, a 5xx, a lost or unusable answer: any attempt may have applied it.
-            state = self._read_back(applied, settle)
-            if state is None:
+            read_back = self._read_back(applied, settle)
+            if read_back is None:
                 error.applied = None
                 raise
-            if applied(state):
+            if applied(read_back):
                 logger.warning(
                     "%s %s failed (%s) but the charger shows it applied",
                     method,
                     EV_INTERFACE,
                     error,
                 )
-                return state
+                return read_back
             error.applied = False
             raise
+        return self._confirm(method, fields, state, confirmed or applied)
+
+    def _confirm(
+        self,
+        method: str,
+        fields: dict[str, Any],
+        state: EVInterfaceResponse,
+        confirmed: Callable[[EVInterfaceResponse], bool],
+    ) -> EVInterfaceResponse:
+        """``state`` if it shows the write; else the state read back once, if that does."""
+        if confirmed(state):
+            return state
+        later = self._read_back(confirmed, 0.0)
+        if later is not None and confirmed(later):
+            return later
+        shown = later or state
+        wanted = ", ".join(f"{wire_name(name)}={value!r}" for name, value in fields.items())
+        reported = ", ".join(f"{wire_name(name)}={getattr(shown, name, None)!r}" for name in fields)
+        raise PeblarStateTimeoutError(
+            f"{method} {EV_INTERFACE}: the charger answered the write of {wanted} but reports "
+            f"{reported}",
+            applied=False,
+        )
 
     def _read_back(
         self, applied: Callable[[EVInterfaceResponse], bool], settle: float
@@ -672,7 +704,15 @@ class Peblar:
         def done(state: EVInterfaceResponse) -> bool:
             return state.force1_phase is enabled
 
-        result = self._write(method, fields, done, settle=self._phase_switch_timeout)
+        others = {name: value for name, value in fields.items() if name != "force1_phase"}
+
+        def others_shown(state: EVInterfaceResponse) -> bool:
+            """The rest of the write (a PUT's limit) shows at once; the switch shows later."""
+            return all(getattr(state, name) == value for name, value in others.items())
+
+        result = self._write(
+            method, fields, done, settle=self._phase_switch_timeout, confirmed=others_shown
+        )
         self._guard.record()
         deadline = time.monotonic() + self._phase_switch_timeout
         while not done(result):
@@ -740,3 +780,11 @@ def is_paused(state: EVInterfaceResponse) -> bool:
         state.charge_current_limit is not None
         and state.charge_current_limit < MIN_CHARGING_MILLIAMPS
     )
+
+
+def wire_name(field: str) -> str:
+    """The charger's name of a field: ``charge_current_limit`` is ChargeCurrentLimit."""
+    from pyPeblar.models.ev_interface_response import EVInterfaceResponse
+
+    info = EVInterfaceResponse.model_fields.get(field)
+    return info.alias if info is not None and info.alias else field

@@ -34,11 +34,16 @@ def milliamps_from(amps: object = None, milliamps: object = None) -> int:
     if (amps is None) == (milliamps is None):
         raise ValueError("give exactly one of amps= or milliamps=")
     if amps is not None:
-        value = round(_number("amps", amps) * 1000)
+        number = _number("amps", amps)
+        if abs(number) > 1e6:  # checked before scaling: 1e306 A would overflow to infinity
+            raise ValueError(f"amps={amps!r} is far outside 6 to 32 A")
+        value = round(number * 1000)
     else:
         number = _number("milliamps", milliamps)
         if not number.is_integer():
             raise ValueError(f"milliamps must be a whole number, not {milliamps!r}")
+        if abs(number) > 1e9:
+            raise ValueError(f"milliamps={milliamps!r} is far outside 6000 to 32000 mA")
         value = int(number)
     return check_charging_limit(value)
 

@@ -236,3 +236,11 @@ class TestDeadlines:
             for _ in range(20):
                 road.meter()
             assert limited.stats().by_status == {200: 20}
+
+
+def test_a_timeout_after_retries_says_what_happened(sim: Simulator) -> None:
+    """Not "did not answer within 0.3 s" after three attempts: the attempts and the time taken."""
+    sim.inject("hang", path="/meter", seconds=5, times=None)
+    with client_for(sim, timeout=(1.0, 0.3), retries=2) as charger:
+        with pytest.raises(PeblarConnectionTimeoutError, match=r"\(3 attempts in \d+\.\d s\)"):
+            charger.meter()

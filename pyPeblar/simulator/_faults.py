@@ -22,7 +22,8 @@ FAULT_KINDS: Final = {
     "partial": True,  # headers with the full Content-Length, half the body, then close
     "status": False,  # answer ``status`` with ``body``/``headers``/``content_type``
     "body": True,  # answer 200 with the raw ``body``
-    "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values
+    "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values;
+    # with apply=False a write is ignored and answered with the state as it was
     "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
 }
 

@@ -277,7 +277,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
             self.perform(fault, None)
             return
-        reply = self.answer(method, path, rest_path, body)
+        if fault is not None and fault.kind == "mutate" and not fault.apply and method != "GET":
+            # A charger that ignores the write: it answers with its state as it was.
+            reply = self.answer("GET", path, rest_path, b"")
+        else:
+            reply = self.answer(method, path, rest_path, body)
         if fault is None:
             self.send(reply)
         else:

@@ -149,19 +149,83 @@ def test_any_phase_choice(sim: Simulator, charger: Peblar, value: Any) -> None:
     before_any_request(sim, lambda: charger.replace_ev_interface(amps=8, force_single_phase=value))
 
 
+#: Every option of Peblar(), with the words its ValueError must use to name it.
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "timeout": ("timeout",),
+    "deadline": ("deadline",),
+    "retries": ("retries",),
+    "backoff": ("backoff",),
+    "rate_limit": ("rate_limit",),
+    "protect_relays": ("protect_relays",),
+    "phase_switch_timeout": ("phase_switch_timeout",),
+    "proxy": ("proxy",),
+    "memory": ("memory",),
+}
+options = st.fixed_dictionaries(
+    {},
+    optional={name: anything | st.floats() | st.tuples(anything, anything) for name in OPTIONS},
+)
+
+
 @SETTINGS
-@given(host=anything, token=anything, timeout=anything, retries=anything, backoff=anything)
-def test_any_construction(host: Any, token: Any, timeout: Any, retries: Any, backoff: Any) -> None:
+@given(host=anything | st.text(max_size=30), token=anything, chosen=options)
+def test_any_construction(host: Any, token: Any, chosen: dict[str, Any]) -> None:
+    """A client, or a ValueError naming what was wrong; building never connects."""
+
     def build() -> None:
-        Peblar(host, token, timeout=timeout, retries=retries, backoff=backoff).close()
+        Peblar(host, token, **chosen).close()
 
-    outcome(build, bound=1.0)  # a client or a ValueError; building never connects
+    result, _ = outcome(build, bound=1.0)
+    if isinstance(result, ValueError):
+        text = str(result)
+        named = ["host", "token"] + [word for name in chosen for word in OPTIONS[name]]
+        assert any(word in text for word in named), text
 
 
 @SETTINGS
-@given(method=st.sampled_from(["GET", "PATCH", "PUT", "POST", "DELETE"]), path=st.text(max_size=30))
-def test_any_raw_call(charger: Peblar, method: str, path: str) -> None:
-    outcome(lambda: charger.raw(method, path, b"{}"), bound=3.0)
+@given(name=st.sampled_from(sorted(OPTIONS)), value=anything | st.floats())
+def test_any_single_option_is_named_when_refused(name: str, value: Any) -> None:
+    result, _ = outcome(lambda: Peblar("127.0.0.1", "t" * 64, **{name: value}).close(), bound=1.0)
+    if isinstance(result, ValueError):
+        assert any(word in str(result) for word in OPTIONS[name]), (name, value, str(result))
+
+
+@SETTINGS
+@given(
+    method=st.sampled_from(["GET", "PATCH", "PUT", "POST", "DELETE"])
+    | st.text(max_size=8)
+    | anything,
+    path=st.text(max_size=30) | anything,
+    body=st.none() | st.just(b"{}") | anything,
+    retry=st.none() | st.booleans() | anything,
+)
+def test_any_raw_call(  # noqa: PLR0917 - one parameter per argument of raw()
+    sim: Simulator, charger: Peblar, method: Any, path: Any, body: Any, retry: Any
+) -> None:
+    """Bytes, a PeblarError, or a ValueError naming the argument, before anything is sent:
+    a CR or LF in the method or path never reaches the wire."""
+    result = before_any_request(sim, lambda: charger.raw(method, path, body, retry=retry))
+    if isinstance(result, ValueError) and not isinstance(result, PeblarError):
+        assert any(word in str(result) for word in ("method", "path", "body", "retry")), result
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/meter HTTP/1.1\r\nX-Evil: 1\r\nX-Pad:"),
+        ("GET\r\nGET", "/meter"),
+        ("GET /meter HTTP/1.1\r\n\r\nGET", "/meter"),
+        ("GET", "/meter\n"),
+        ("GET", "/me ter"),
+    ],
+)
+def test_raw_refuses_request_smuggling(
+    sim: Simulator, charger: Peblar, method: str, path: str
+) -> None:
+    sent = sim.stats().requests_total
+    with pytest.raises(ValueError, match=r"method|path"):
+        charger.raw(method, path)
+    assert sim.stats().requests_total == sent
 
 
 # -- the command line, in-process (the subprocess form is in test/test_cli.py) ------------------

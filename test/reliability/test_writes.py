@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from pyPeblar import ChargerMemory, Peblar, PeblarError, PeblarInvalidResponseError
+from pyPeblar import (
+    ChargerMemory,
+    Peblar,
+    PeblarError,
+    PeblarInvalidResponseError,
+    PeblarStateTimeoutError,
+)
 from pyPeblar.simulator import Simulator
 from test.conftest import client_for, open_road
 from test.reliability.conftest import QUICK, outcome
@@ -180,3 +186,41 @@ def test_an_attempt_that_got_through_counts_even_if_the_last_could_not_connect(
     assert error.request_sent is True  # not "never sent": the first attempt was
     assert error.applied is None  # and the charger could not be asked
     assert sim.charge_current_limit == 12000
+
+
+# -- writes are confirmed ------------------------------------------------------------------------
+
+CONFIRMED_WRITES: list[tuple[str, Callable[[Peblar], Any], str]] = [
+    ("set 9 A", lambda c: c.set_charge_current_limit(amps=9), "PATCH"),
+    ("resume at 7 A", lambda c: c.resume(amps=7), "PATCH"),
+    ("pause", lambda c: c.pause(), "PATCH"),
+    ("PUT 7 A", lambda c: c.replace_ev_interface(amps=7, force_single_phase=False), "PUT"),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "method"),
+    [w[1:] for w in CONFIRMED_WRITES],
+    ids=[w[0] for w in CONFIRMED_WRITES],
+)
+def test_a_write_the_charger_ignores_is_an_error(
+    sim: Simulator, call: Callable[[Peblar], Any], method: str
+) -> None:
+    """The charger answers 200 with its old state: the write must not pass for a success."""
+    sim.inject("mutate", path="/evinterface", method=method, apply=False, times=None)
+    before = sim.charge_current_limit
+    with client_for(sim, **QUICK) as charger:
+        error, _ = outcome(lambda: call(charger), bound=5.0)
+    assert isinstance(error, PeblarStateTimeoutError), error
+    assert error.applied is False
+    assert f"ChargeCurrentLimit={before}" in str(error)  # what the charger reports
+    assert sim.charge_current_limit == before
+
+
+def test_a_write_shown_by_the_read_back_is_confirmed(sim: Simulator) -> None:
+    """The answer shows the old value, but the charger has it (a slow answer): success."""
+    sim.inject("mutate", path="/evinterface", method="PATCH", set={"ChargeCurrentLimit": 16000})
+    with client_for(sim, **QUICK) as charger:
+        result = charger.set_charge_current_limit(amps=9)
+    assert result.charge_current_limit == 9000
+    assert sim.charge_current_limit == 9000
