@@ -32,6 +32,47 @@ def fixture_json(name: str) -> dict[str, Any]:
     return data
 
 
+#: Variables pyPeblar reads that lead to the user's own files or charger: a test sets what it needs.
+USER_VARIABLES = (
+    "PYPEBLAR_STATE_DIR",  # the command line's state file (pause memory, relay history)
+    "PYPEBLAR_MDNS_INTERFACES",  # where `pypeblar scan` listens
+    "PEBLAR_HOST",
+    "PEBLAR_TOKEN",
+    "PEBLAR_PASSWORD",
+)
+
+
+def home_variables(home: Path) -> dict[str, str]:
+    """The variables that say where a user's files are, all pointing into ``home``."""
+    return {
+        "HOME": str(home),
+        "USERPROFILE": str(home),  # what os.path.expanduser reads on Windows
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+    }
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets an empty home of its own, and so does every process it starts.
+
+    HOME and the XDG folders point into a fresh temporary folder (outside ``tmp_path``, so a test's
+    own folder holds only what it made), and the variables that name the user's state folder or
+    charger are removed. Set on ``os.environ``, so subprocesses inherit them: ``~/.local/state``
+    of the user running the tests is never read or written (test/test_isolation.py proves it).
+    """
+    home = tmp_path_factory.mktemp("home")
+    for name, value in home_variables(home).items():
+        monkeypatch.setenv(name, value)
+    for name in USER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     """The checked-in OpenAPI spec."""
@@ -101,6 +142,12 @@ class Road:
                 self.api_client.rest_client.policy = Policy(
                     connect_timeout=connect, read_timeout=read, **options
                 )
+
+    @property
+    def peblar(self) -> Peblar:
+        """The ``Peblar`` client, for what only it does (pause, phase switching...)."""
+        assert self.charger is not None, "only the Peblar road has this"
+        return self.charger
 
     def meter(self) -> Any:
         if self.charger is not None:
