@@ -32,15 +32,24 @@ def run(
     state_dir: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 60,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``pypeblar`` with ``args``; with ``sim``, pointed at it through the environment."""
+    """Run ``pypeblar`` with ``args``; with ``sim``, pointed at it through the environment.
+
+    With ``state_dir``, the state file and the home folders are in it; with ``input``, that is
+    standard input (else there is none: a command that reads it gets end-of-file at once).
+    """
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("PEBLAR_", "PYPEBLAR_"))
     }
     if sim is not None:
         environment |= {"PEBLAR_HOST": sim.host, "PEBLAR_TOKEN": sim.token}
     if state_dir is not None:
-        environment["PYPEBLAR_STATE_DIR"] = str(state_dir)
+        environment |= {
+            "PYPEBLAR_STATE_DIR": str(state_dir),
+            "HOME": str(state_dir / "home"),
+            "XDG_STATE_HOME": str(state_dir / "xdg-state"),
+        }
     environment |= env or {}
     return subprocess.run(
         [str(SCRIPT), *args],
@@ -49,6 +58,7 @@ def run(
         env=environment,
         timeout=timeout,
         check=False,
+        input=input if input is not None else "",
     )
 
 
@@ -120,7 +130,14 @@ class TestReading:
 
 class TestControl:
     def test_set_current_forms(self, charging: Simulator, state_dir: Path) -> None:
-        for text, milliamps in [("10", 10000), ("10.5", 10500), ("11A", 11000), ("12000mA", 12000)]:
+        for text, milliamps in [
+            ("10", 10000),
+            ("10.5", 10500),
+            ("11A", 11000),
+            ("12000mA", 12000),
+            ("10.5A", 10500),
+            ("16000mA", 16000),
+        ]:
             out = ok(run("set-current", text, sim=charging, state_dir=state_dir))
             assert f"{milliamps / 1000:g} A" in out
             assert charging.charge_current_limit == milliamps
@@ -191,11 +208,64 @@ class TestErrors:
     def test_no_charger_given(self) -> None:
         self.expect(run("status"), 2, "--host", "demo")
 
-    @pytest.mark.parametrize("value", ["abc", "5", "40A", "10kW"])
-    def test_bad_current(self, charging: Simulator, value: str) -> None:
-        result = run("set-current", value, sim=charging)
-        assert result.returncode == 2
-        assert "6 to 32 A" in result.stderr or "not a current" in result.stderr
+    @pytest.mark.parametrize(
+        "value",
+        [
+            *("abc", "5", "40A", "10kW", "nan", "inf", "-5", "1e400", "", " ", "10 kA", "-0"),
+            *("1" + "0" * 307, "1" + "0" * 307 + "mA", "1" + "0" * 400),  # huge, past float
+        ],
+    )
+    @pytest.mark.parametrize("command", ["set-current", "resume"])
+    def test_bad_current(
+        self, charging: Simulator, state_dir: Path, command: str, value: str
+    ) -> None:
+        """A usage error naming the argument (exit 2, not drift's 1), never a traceback."""
+        result = run(command, value, sim=charging, state_dir=state_dir)
+        assert result.returncode == 2, result.stderr
+        assert "error: argument AMPS:" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert charging.stats().requests_total == 0  # refused before anything was sent
+
+    def test_a_current_too_large_to_scale_is_a_usage_error(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Whatever the SDK raises for a number that overflows (it once raised OverflowError
+        for 1e307 A), the command line gives a usage error naming the argument."""
+        import pyPeblar._current
+        from pyPeblar.cli import main
+
+        def overflows(text: str) -> int:
+            raise OverflowError("cannot convert float infinity to integer")
+
+        monkeypatch.setattr(pyPeblar._current, "parse_current", overflows)
+        with pytest.raises(SystemExit) as exited:
+            main(["set-current", "1" + "0" * 307])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert "argument AMPS: 100000000000... (308 characters) is far outside 6 to 32 A" in err
+
+    @pytest.mark.parametrize("value", ["inf", "nan", "1e400", "1e10", "0.1"])
+    def test_bad_watch_interval(self, charging: Simulator, value: str) -> None:
+        result = run("watch", "--interval", value, "--count", "2", sim=charging)
+        self.expect(result, 2, "--interval must be from 0.5 to 86400 s")
+
+    def test_relay_protection_answers_for_the_command_line(
+        self, charging: Simulator, state_dir: Path
+    ) -> None:
+        """The refusal says what to do at a command line: no Python constructor to call."""
+        from pyPeblar import ChargerMemory, Peblar
+
+        # Three pauses through the library, in the command line's state file.
+        memory = ChargerMemory(state_dir / "memory.json")
+        with Peblar(charging.host, charging.token, memory=memory) as charger:
+            for _ in range(3):
+                charger.pause()
+                charger.resume()
+        result = run("pause", sim=charging, state_dir=state_dir)
+        self.expect(result, 5, "refusing to pause", "allowed in", "Hint: Wait that long")
+        assert not re.search(r"[A-Za-z_]\w*\(", result.stderr), result.stderr  # no Peblar(...)
+        assert "protect_relays" not in result.stderr
+        assert charging.charge_current_limit == 16000  # nothing sent
 
     def test_verbose_shows_the_traceback_but_not_the_token(self, charging: Simulator) -> None:
         result = run("-v", "--host", charging.host, "--token", "f" * 64, "system")
@@ -225,22 +295,6 @@ class TestWatch:
         assert len(samples) == 2
         assert samples[0]["evinterface"]["CpState"] == "State C"
         assert "PowerTotal" in samples[1]["meter"]
-
-    def test_ctrl_c_exits_cleanly(self, charging: Simulator) -> None:
-        environment = {**os.environ, "PEBLAR_HOST": charging.host, "PEBLAR_TOKEN": charging.token}
-        process = subprocess.Popen(
-            [str(SCRIPT), "watch", "--interval", "0.5"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment,
-        )
-        assert process.stdout is not None
-        process.stdout.readline()  # a first sample arrived
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=10)
-        assert process.returncode == 0, err
-        assert "Traceback" not in err
 
     def test_a_reader_that_stops_early_is_not_an_error(self, charging: Simulator) -> None:
         environment = {**os.environ, "PEBLAR_HOST": charging.host, "PEBLAR_TOKEN": charging.token}

@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pyPeblar._version import __version__
 from pyPeblar.cli._commands import COMMANDS
@@ -32,6 +32,9 @@ from pyPeblar.cli._context import (
     UsageError,
 )
 
+if TYPE_CHECKING:
+    from pyPeblar._errors import PeblarError
+
 __all__ = ["ALL", "EXIT_CODES", "build_parser", "main"]
 
 
@@ -40,7 +43,16 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", help="the charger's address, host or host:port (default: $PEBLAR_HOST)"
     )
-    parser.add_argument("--token", help="the charger's API token (default: $PEBLAR_TOKEN)")
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token",
+        help="the charger's API token, or - to read it from standard input (default: "
+        "$PEBLAR_TOKEN); a value here shows in `ps` to every user: prefer $PEBLAR_TOKEN or "
+        "--token-file",
+    )
+    token.add_argument(
+        "--token-file", metavar="PATH", help="read the API token from this file (one line)"
+    )
     parser.add_argument(
         "--timeout",
         type=positive_seconds,
@@ -158,8 +170,8 @@ def report(error: Exception, *, verbose: bool) -> int:
         traceback.print_exception(error, file=sys.stderr)
     if not isinstance(error, PeblarError):
         return EXIT_CHARGER
-    hint = f" Hint: {error.hint}" if error.hint else ""
-    print(f"pypeblar: {error}.{hint}", file=sys.stderr)
+    message, hint = for_the_command_line(error)
+    print(f"pypeblar: {message}.{f' Hint: {hint}' if hint else ''}", file=sys.stderr)
     if isinstance(error, PeblarConnectionError):
         return EXIT_CONNECTION
     if isinstance(error, PeblarAuthenticationError):
@@ -169,3 +181,20 @@ def report(error: Exception, *, verbose: bool) -> int:
     ):
         return EXIT_CHARGER
     return EXIT_REFUSED
+
+
+#: The command line's own advice where the SDK's is Python (``Peblar(..., protect_relays=False)``).
+RELAY_HINT: Final = (
+    "Wait that long, then run the command again: pypeblar counts pauses and phase switches "
+    "across calls, to spare the charger's relays."
+)
+
+
+def for_the_command_line(error: PeblarError) -> tuple[str, str]:
+    """``error``'s message and hint, in words for a command line (not Python)."""
+    from pyPeblar._errors import PeblarRelayProtectionError
+
+    if isinstance(error, PeblarRelayProtectionError):
+        # The message ends with how to turn the check off in Python: not a command-line answer.
+        return str(error).partition(" (Peblar(")[0], RELAY_HINT
+    return str(error), error.hint

@@ -156,12 +156,16 @@ def show_write(context: Context, done: str, result: Any) -> int:
 
 
 def current_argument(text: str) -> int:
+    """AMPS as a checked limit in mA; anything else is a usage error (argparse names AMPS)."""
     from pyPeblar._current import parse_current
 
     try:
         return parse_current(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+    except ArithmeticError:  # a number too large to scale to mA ("1" and 307 zeros)
+        shown = text if len(text) <= 20 else f"{text[:12]}... ({len(text)} characters)"
+        raise argparse.ArgumentTypeError(f"{shown} is far outside 6 to 32 A") from None
 
 
 def set_current_arguments(parser: argparse.ArgumentParser) -> None:

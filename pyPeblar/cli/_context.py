@@ -37,6 +37,7 @@ __all__ = [
     "EXIT_USAGE",
     "Context",
     "UsageError",
+    "read_token",
     "state_file",
 ]
 
@@ -59,7 +60,7 @@ EXIT_CODES: Final = {
     EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
     "operation) or pyPeblar's relay protection did",
     EXIT_CHARGER: "the charger failed or answered something unusable (5xx, rate limited, bad JSON)",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT); `watch` and `simulate` end with 0 instead",
 }
 
 
@@ -77,6 +78,67 @@ def state_file() -> Path:
     return Path(base) / "memory.json"
 
 
+#: More than any token needs: a --token-file naming a large file (or /dev/zero) is a mistake.
+MAX_TOKEN_BYTES: Final = 4096
+
+
+def read_token(path: str | None, option: str | None) -> str:
+    """The API token: from the file ``path`` (--token-file), from ``option`` (--token; ``-`` reads
+    one line of standard input), or from $PEBLAR_TOKEN, stripped of surrounding whitespace;
+    ``""`` when none is given.
+
+    A file or standard input named on the command line must give a token: otherwise, as for a
+    token that is not one, a ``UsageError`` names the source. What was read is never put in an
+    error message: it may be the token, or whatever else the file holds.
+    """
+    if path is not None:
+        source, token = f"--token-file {path}", read_token_file(path)
+    elif option == "-":
+        source, token = "--token - (standard input)", read_token_line()
+    elif option:
+        source, token = "--token", option
+    else:
+        source, token = "PEBLAR_TOKEN", os.environ.get("PEBLAR_TOKEN", "")
+    token = token.strip()
+    if not token:
+        if source == "PEBLAR_TOKEN":
+            return ""  # not given: the command says what is missing, if it needs a token
+        raise UsageError(f"{source}: empty, there is no token in it")
+    from pyPeblar._client import check_token
+
+    try:
+        return check_token(token)
+    except ValueError as error:
+        raise UsageError(f"{source}: {error}") from None
+
+
+def read_token_file(path: str) -> str:
+    """What the file at ``path`` holds; a ``UsageError`` naming it if it cannot."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TOKEN_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"--token-file {path}: no such file") from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise UsageError(f"--token-file {path}: cannot read it ({reason})") from None
+    if len(data) > MAX_TOKEN_BYTES:
+        raise UsageError(f"--token-file {path}: over {MAX_TOKEN_BYTES} bytes, too long for a token")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"--token-file {path}: not a text file") from None
+
+
+def read_token_line() -> str:
+    """One line of standard input; asked for without echo on a terminal."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("API token: ")
+    return sys.stdin.readline(MAX_TOKEN_BYTES)
+
+
 class Context:
     """What a command needs: its arguments, the charger (connected on first use), and output."""
 
@@ -84,6 +146,7 @@ class Context:
         self.args = args
         self.out = out or sys.stdout
         self._charger: Peblar | None = None
+        self._token: str | None = None  # "" once looked for and not found
 
     @property
     def json(self) -> bool:
@@ -92,19 +155,34 @@ class Context:
     def host(self) -> str | None:
         return self.args.host or os.environ.get("PEBLAR_HOST") or None
 
+    def token(self) -> str | None:
+        """The API token from --token-file, --token (``-``: standard input) or $PEBLAR_TOKEN.
+
+        Read once (standard input cannot be read twice), stripped of surrounding whitespace and
+        checked; a problem is a ``UsageError`` that names where the token came from and never
+        shows what was read.
+        """
+        if self._token is None:
+            self._token = read_token(self.args.token_file, self.args.token)
+        return self._token or None
+
     def charger(self) -> Peblar:
-        """The client for --host/--token (or $PEBLAR_HOST/$PEBLAR_TOKEN), made once."""
+        """The client for --host and the token (see ``token``), made once."""
         if self._charger is None:
             host = self.host()
-            token = self.args.token or os.environ.get("PEBLAR_TOKEN") or None
+            token = self.token()
             if not host or not token:
                 missing = " and ".join(
-                    name for name, value in (("--host", host), ("--token", token)) if not value
+                    name
+                    for name, value in (
+                        ("--host HOST (or PEBLAR_HOST)", host),
+                        ("a token (PEBLAR_TOKEN or --token-file PATH)", token),
+                    )
+                    if not value
                 )
                 raise UsageError(
-                    f"no charger given: pass {missing} (or set PEBLAR_HOST and PEBLAR_TOKEN); "
-                    "`pypeblar token --host HOST` fetches a token, and `pypeblar demo` runs on "
-                    "the built-in simulator"
+                    f"no charger given: give {missing}; `pypeblar token --host HOST` fetches a "
+                    "token, and `pypeblar demo` runs on the built-in simulator"
                 )
             from pyPeblar._client import Peblar
             from pyPeblar._memory import ChargerMemory

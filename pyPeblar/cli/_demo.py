@@ -3,13 +3,12 @@
 With no charger configured it starts the built-in simulator in this process and walks through a
 scripted session: plug in a car, read the status, set 10 A, switch to one phase and back, pause
 and resume, and let simulated time pass so the meter moves. With a charger configured
-(--host/--token or PEBLAR_HOST/PEBLAR_TOKEN) it only reads: a demo must never switch a real
+(--host and a token, or PEBLAR_HOST/PEBLAR_TOKEN) it only reads: a demo must never switch a real
 charger's relays.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ __all__ = ["run"]
 
 
 def run(context: Context) -> int:
-    configured = context.host() and (context.args.token or os.environ.get("PEBLAR_TOKEN"))
+    configured = context.host() and context.token()
     steps = read_only_tour(context) if configured else simulated_session(context)
     if context.json:
         context.emit({"steps": steps}, "")

@@ -2,15 +2,23 @@
 
 On a terminal the screen refreshes in place; piped (to a file, ``grep``, a logger) it prints one
 line per sample, or one JSON document per line with ``--json``. Each sample costs two requests,
-and the client's rate limiter keeps any interval within the charger's limit. Ctrl-C ends it
-cleanly (exit status 0).
+and the client's rate limiter keeps any interval within the charger's limit.
+
+Stopping it is its normal end: SIGINT (Ctrl-C, ``kill -INT``, ``timeout -s INT``) and SIGTERM
+(``kill``, ``timeout``, a service manager) end it with status 0 and no traceback, however often
+they come (``timeout`` sends its signal twice: to the command and to its process group), and also
+when the shell started it with SIGINT ignored (``pypeblar watch &`` in a script).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,7 +30,18 @@ __all__ = ["add_arguments", "run"]
 #: Below this, samples would only queue behind the rate limiter (two requests each).
 MIN_INTERVAL = 0.5
 
+#: Above this, ``time.sleep`` overflows (and a day between samples is already a long view).
+MAX_INTERVAL = 86400.0
+
 CLEAR = "\x1b[H\x1b[2J"
+
+#: The signals that ask ``watch`` to stop.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(BaseException):
+    """SIGINT or SIGTERM arrived: stop watching (a BaseException, like KeyboardInterrupt, so no
+    ``except Exception`` on the way up takes it for a charger error)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,47 +49,88 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--interval",
         type=float,
         default=5.0,
-        help=f"seconds between samples (default 5, min {MIN_INTERVAL})",
+        help=f"seconds between samples (default 5, {MIN_INTERVAL:g} to {MAX_INTERVAL:g})",
     )
     parser.add_argument("--count", type=int, help="stop after this many samples")
 
 
+@contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """Turn the first SIGINT or SIGTERM into ``Stopped``, and ignore those that follow.
+
+    After a signal the process is ending with status 0, and another (``timeout`` sends two, people
+    press Ctrl-C twice) must not turn that into a traceback or a death by signal, even once the
+    interpreter has begun shutting down and put back the default handlers: so both signals are then
+    ignored for the rest of the process. Without a signal, the previous handlers come back when
+    the block ends. Handlers can only be set in the main thread; elsewhere signals are left as
+    they are.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return  # arrived before the first one's handler ran
+        stopping = True
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise Stopped
+
+    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        if not stopping:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+
 def run(context: Context) -> int:
     from pyPeblar.cli._context import UsageError
-    from pyPeblar.cli._render import render_ev, render_meter, sample_line
 
     interval, count = context.args.interval, context.args.count
-    if not interval >= MIN_INTERVAL:
-        raise UsageError(f"--interval must be at least {MIN_INTERVAL} s")
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise UsageError(f"--interval must be from {MIN_INTERVAL:g} to {MAX_INTERVAL:g} s")
     if count is not None and count < 1:
         raise UsageError("--count must be at least 1")
-    charger = context.charger()
     live = context.out.isatty() and not context.json
-    taken = 0
     try:
-        while count is None or taken < count:
-            started = time.monotonic()
-            when = datetime.now().astimezone()
-            ev, meter = charger.ev_interface(), charger.meter()
-            if context.json:
-                document = {
-                    "time": when.isoformat(timespec="seconds"),
-                    "evinterface": ev.to_dict(),
-                    "meter": meter.to_dict(),
-                }
-                context.out.write(json.dumps(document, default=str) + "\n")
-            elif live:
-                context.out.write(
-                    f"{CLEAR}{charger.host}  {when:%H:%M:%S}  (Ctrl-C to stop)\n\n"
-                    f"{render_ev(ev)}\n{render_meter(meter)}\n"
-                )
-            else:
-                context.out.write(sample_line(when, ev, meter) + "\n")
-            context.out.flush()
-            taken += 1
-            if count is None or taken < count:
-                time.sleep(max(0.0, interval - (time.monotonic() - started)))
-    except KeyboardInterrupt:
+        with stopped_by_signals():
+            watch(context, interval, count, live=live)
+    except Stopped:
         if live:
             context.out.write("\n")
     return 0
+
+
+def watch(context: Context, interval: float, count: int | None, *, live: bool) -> None:
+    """Print a sample every ``interval`` seconds, ``count`` times or until stopped."""
+    from pyPeblar.cli._render import render_ev, render_meter, sample_line
+
+    charger = context.charger()
+    taken = 0
+    while count is None or taken < count:
+        started = time.monotonic()
+        when = datetime.now().astimezone()
+        ev, meter = charger.ev_interface(), charger.meter()
+        if context.json:
+            document = {
+                "time": when.isoformat(timespec="seconds"),
+                "evinterface": ev.to_dict(),
+                "meter": meter.to_dict(),
+            }
+            context.out.write(json.dumps(document, default=str) + "\n")
+        elif live:
+            context.out.write(
+                f"{CLEAR}{charger.host}  {when:%H:%M:%S}  (Ctrl-C to stop)\n\n"
+                f"{render_ev(ev)}\n{render_meter(meter)}\n"
+            )
+        else:
+            context.out.write(sample_line(when, ev, meter) + "\n")
+        context.out.flush()
+        taken += 1
+        if count is None or taken < count:
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
