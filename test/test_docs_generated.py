@@ -8,19 +8,12 @@ in ``PEBLAR_TOKEN``, as a user would. pytest-examples finds and runs the blocks.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
 from pyPeblar.simulator import Simulator
-from test.conftest import ROOT
-
-
-def generated_pages() -> list[Path]:
-    record = (ROOT / "openapi" / "generated-files.txt").read_text().splitlines()
-    return [ROOT / line for line in record if line.startswith("docs/") and line.endswith(".md")]
-
+from test.docs import generated_pages, where
 
 PAGES = generated_pages()
 EXAMPLES = [
@@ -47,7 +40,13 @@ def test_generated_example_runs(
         sim.plug_in()
         monkeypatch.setenv("PEBLAR_TOKEN", sim.token)
         source = example.source.replace("http://peblar.local", f"http://{sim.host}")
-        eval_example.run(dataclasses.replace(example, source=source))
+        failure = None
+        try:
+            eval_example.run(dataclasses.replace(example, source=source))
+        except Exception as error:
+            failure = f"{where(error, example)}: {type(error).__name__}: {error}"
+        if failure:  # outside the except: pytest 9 cannot print pytest-examples' frames
+            pytest.fail(failure)
     printed = capsys.readouterr().out
     if example.path.stem.endswith("Api"):
         assert "The response of" in printed or "done" in printed, printed
