@@ -291,6 +291,7 @@ def test_every_exception_is_still_in_the_docs() -> None:
 def shell_text(command: Command, sim: Simulator) -> str:
     text = for_the_simulator(command.text, sim)
     text = re.sub(r"--token \.\.\.(?=\s|$)", f"--token {sim.token}", text)
+    text = re.sub(r"PEBLAR_TOKEN=\.\.\.(?=\s|$)", f"PEBLAR_TOKEN={sim.token}", text)
     return re.sub(r"--port 8080\b", "--port 0", text)
 
 

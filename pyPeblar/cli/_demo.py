@@ -127,7 +127,10 @@ def simulated_session(context: Context) -> list[dict[str, Any]]:
                 then(lambda: sim.advance(900), charger.meter),
                 render_meter,
             )
-    context.say("\nDone. Try it on your charger: pypeblar --host HOST --token TOKEN status")
+    context.say(
+        "\nDone. Try it on your charger:\n"
+        "  export PEBLAR_HOST=HOST PEBLAR_TOKEN=TOKEN; pypeblar status"
+    )
     return steps
 
 
