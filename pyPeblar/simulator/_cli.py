@@ -10,6 +10,9 @@ from types import FrameType
 
 __all__ = ["add_arguments", "run"]
 
+#: What ends ``run``: Ctrl-C, ``kill``, ``timeout``.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The simulator's options, for its own command line and for ``pypeblar simulate``."""
@@ -53,18 +56,25 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    with simulator:
-        print(f"Simulated Peblar ({simulator.profile.name}) serving {simulator.url}", flush=True)
-        print(f"API token: {simulator.token}", flush=True)
-        print(f"Try: pypeblar --host {simulator.host} --token {simulator.token} status", flush=True)
-        print("Ctrl-C stops it.", file=sys.stderr, flush=True)
-        try:
+    # Both signals set the event from the first moment, so one arriving while the banner is
+    # printed stops the simulator cleanly instead of raising KeyboardInterrupt mid-print.
+    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+    try:
+        with simulator:
+            print(
+                f"Simulated Peblar ({simulator.profile.name}) serving {simulator.url}", flush=True
+            )
+            print(f"API token: {simulator.token}", flush=True)
+            print(
+                f"Try: PEBLAR_HOST={simulator.host} PEBLAR_TOKEN={simulator.token} pypeblar status",
+                flush=True,
+            )
+            print("Ctrl-C stops it.", file=sys.stderr, flush=True)
             while not stop.wait(0.5):
                 pass
-        except KeyboardInterrupt:
-            pass
-    signal.signal(signal.SIGTERM, previous)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     stats = simulator.stats()
     print(
         f"Served {stats.requests_total} requests on {stats.connections_opened} connections.",
