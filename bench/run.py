@@ -50,7 +50,7 @@ class Settings:
 
 
 FULL = Settings(
-    rounds=9,
+    rounds=15,
     calls=300,
     decode_loops=20000,
     cold_runs=15,
