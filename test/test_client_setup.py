@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pyPeblar import (
@@ -82,3 +84,34 @@ class TestFromPassword:
     def test_bad_arguments(self, password: str, mode: str) -> None:
         with pytest.raises(ValueError, match=r"password|access_mode"):
             Peblar.from_password("192.168.1.50", password, access_mode=mode)
+
+
+class TestConstructorRefusals:
+    """Found by the fuzz: values that were accepted and then hung, crashed or misbehaved later."""
+
+    @pytest.mark.parametrize(
+        ("option", "value"),
+        [
+            ("phase_switch_timeout", math.nan),
+            ("phase_switch_timeout", math.inf),
+            ("backoff", math.nan),
+            ("backoff", math.inf),
+            ("timeout", math.nan),
+            ("timeout", (1.0, math.inf)),
+            ("deadline", math.nan),
+            ("deadline", math.inf),
+            ("memory", "a dict"),
+            ("proxy", "socks5://127.0.0.1:1080"),
+        ],
+    )
+    def test_unusable_options_are_refused_by_name(self, option: str, value: object) -> None:
+        with pytest.raises(ValueError, match=option):
+            Peblar("127.0.0.1", "t" * 64, **{option: value})  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        "host",
+        ["例え.jp", "127.0.0.1:0", "http://127.0.0.1/api", "user@127.0.0.1", "https://127.0.0.1"],
+    )
+    def test_unusable_hosts_are_refused_once_in_the_constructor(self, host: str) -> None:
+        with pytest.raises(ValueError, match=r"host|port|http"):
+            Peblar(host, "t" * 64)
