@@ -173,6 +173,21 @@ def lacks_the_generator(environment: dict[str, str]) -> bool:
     return probe.returncode != 0
 
 
+def run_script(
+    script: str, project: Path, environment: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``script`` run as a user runs it: by its path, from the project, with its shebang."""
+    return subprocess.run(
+        [script],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
 @pytest.mark.generator
 @pytest.mark.slow
 @needs_generator
@@ -183,15 +198,7 @@ def test_regenerate_runs_as_documented_without_activating_the_environment(
     before = tree_digest(project)
     environment = shell_without_the_virtual_environment(project)
 
-    result = subprocess.run(
-        ["scripts/regenerate"],  # docs/regenerating.md, step 4
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = run_script("scripts/regenerate", project, environment)  # docs/regenerating.md, 4
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "generated files up to date" in result.stdout
@@ -219,15 +226,7 @@ def test_check_generated_runs_without_activating_the_environment(tmp_path: Path)
     ):
         subprocess.run(command, cwd=project, env=environment, check=True, timeout=60)
 
-    result = subprocess.run(
-        ["scripts/check-generated"],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = run_script("scripts/check-generated", project, environment)
 
     assert result.returncode == 0, result.stdout + result.stderr
     pinned = re.search(
