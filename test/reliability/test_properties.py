@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyPeblar import Peblar, PeblarError
+from pyPeblar import ApiClient, EVInterfaceApi, HealthApi, MeterApi, Peblar, PeblarError, SystemApi
 from pyPeblar.cli import EXIT_CODES, main
 from pyPeblar.simulator import Simulator
-from test.conftest import client_for
+from test.conftest import Road, client_for
 from test.reliability.conftest import QUICK, outcome
 
 SETTINGS = settings(
@@ -84,6 +84,34 @@ def test_any_answer_to_a_read(sim: Simulator, charger: Peblar, path: str, body: 
     sim.clear_faults()
     sim.inject("body", path=path, body=body, times=None)
     result, _ = outcome(lambda: READS[path](charger), bound=3.0)
+    sim.clear_faults()
+    assert isinstance(result, PeblarError) or hasattr(result, "to_dict"), result
+
+
+GENERATED_READS: dict[str, Callable[[ApiClient], Any]] = {
+    "/health": lambda api_client: HealthApi(api_client).get_health(),
+    "/system": lambda api_client: SystemApi(api_client).get_system(),
+    "/meter": lambda api_client: MeterApi(api_client).get_meter(),
+    "/evinterface": lambda api_client: EVInterfaceApi(api_client).get_ev_interface(),
+}
+
+
+@pytest.fixture(scope="module")
+def plain_api_client(sim: Simulator) -> Iterator[ApiClient]:
+    """The plain openapi-generator road: a generated API class on its own ApiClient."""
+    with Road("generated", sim.host, sim.token, **QUICK, rate_limit=False) as road:
+        yield road.api_client
+
+
+@SETTINGS
+@given(path=st.sampled_from(sorted(GENERATED_READS)), body=bodies)
+def test_any_answer_to_a_generated_read(
+    sim: Simulator, plain_api_client: ApiClient, path: str, body: bytes
+) -> None:
+    """The same promise on the generated road: a model or a PeblarError, never a raw error."""
+    sim.clear_faults()
+    sim.inject("body", path=path, body=body, times=None)
+    result, _ = outcome(lambda: GENERATED_READS[path](plain_api_client), bound=3.0)
     sim.clear_faults()
     assert isinstance(result, PeblarError) or hasattr(result, "to_dict"), result
 
