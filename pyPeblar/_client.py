@@ -43,7 +43,7 @@ from pyPeblar._errors import (
     PeblarUnsupportedError,
 )
 from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
-from pyPeblar._policy import Policy, call_deadline, current_deadline
+from pyPeblar._policy import Policy, call_deadline, current_deadline, timeout_pair
 from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
@@ -81,21 +81,6 @@ SAFE_DEFAULT_MAX: Final = 16000
 #: Statuses that refuse a write for good: the same request gets the same answer every time, so
 #: none of the attempts applied it. (A 429 or 5xx after a retry proves nothing of the sort.)
 REFUSALS: Final = frozenset({400, 401, 403, 404, 405, 409, 413, 422})
-
-
-def as_timeout(value: object) -> tuple[float, float]:
-    """``10`` (connect and read) or ``(connect, read)``, in seconds, checked."""
-    pair = value if isinstance(value, tuple) else (value, value)
-    if len(pair) != 2:
-        raise ValueError(f"timeout must be seconds or (connect, read) seconds, not {value!r}")
-    for part in pair:
-        if (
-            isinstance(part, bool)
-            or not isinstance(part, (int, float))
-            or not 0 < part < 3600  # also refuses NaN
-        ):
-            raise ValueError(f"timeout must be between 0 and 3600 seconds, not {value!r}")
-    return float(pair[0]), float(pair[1])
 
 
 def check_token(token: object) -> str:
@@ -185,7 +170,7 @@ class Peblar:
     ) -> None:
         self._address: Address = parse_address(host)
         self._token = check_token(token)
-        connect, read = as_timeout(timeout)
+        connect, read = timeout_pair("timeout", timeout)
         self._policy = Policy(
             connect_timeout=connect,
             read_timeout=read,
@@ -253,7 +238,7 @@ class Peblar:
         from pyPeblar._webui import fetch_token
 
         address = parse_address(host)
-        connect, read = as_timeout(options.get("timeout", (5.0, 10.0)))
+        connect, read = timeout_pair("timeout", options.get("timeout", (5.0, 10.0)))
         policy = Policy(connect_timeout=connect, read_timeout=read, rate_limit=False)
         token = fetch_token(address, password, access_mode=access_mode, policy=policy)
         return cls(host, token, **options)

@@ -44,6 +44,7 @@ __all__ = [
     "retry_after",
     "shared_limiter",
     "status_error",
+    "timeout_pair",
 ]
 
 #: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
@@ -73,6 +74,14 @@ def _seconds(name: str, value: object, *, low: float = 0.0, high: float = 3600.0
             f"{name} must be a number of seconds above {low:g} and at most {high:g}, not {value!r}"
         )
     return float(value)
+
+
+def timeout_pair(name: str, value: object) -> tuple[float, float]:
+    """``10`` (connect and answer) or ``(connect, answer)`` seconds, checked; errors name it."""
+    pair = value if isinstance(value, tuple) else (value, value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be seconds or (connect, read) seconds, not {value!r}")
+    return _seconds(name, pair[0]), _seconds(name, pair[1])
 
 
 class Policy:

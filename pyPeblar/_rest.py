@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
@@ -36,7 +35,14 @@ from pyPeblar._errors import (
     PeblarInvalidResponseError,
     PeblarRateLimitError,
 )
-from pyPeblar._policy import Policy, current_deadline, retry_wait, shared_limiter, status_error
+from pyPeblar._policy import (
+    Policy,
+    current_deadline,
+    retry_wait,
+    shared_limiter,
+    status_error,
+    timeout_pair,
+)
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType", "check_proxy", "policy_for"]
@@ -217,16 +223,7 @@ class RESTClientObject:
         """(connect, read) seconds: the policy's, or the call's ``_request_timeout``."""
         if request_timeout is None:
             return self.policy.connect_timeout, self.policy.read_timeout
-        pair = request_timeout if isinstance(request_timeout, tuple) else (request_timeout,) * 2
-        if len(pair) != 2 or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < math.inf
-            for v in pair
-        ):
-            raise ValueError(
-                f"_request_timeout must be seconds or (connect, read) seconds, "
-                f"not {request_timeout!r}"
-            )
-        return float(pair[0]), float(pair[1])
+        return timeout_pair("_request_timeout", request_timeout)
 
     def _attempt(  # noqa: PLR0917 - the request's parts, resolved once per call
         self,
