@@ -39,11 +39,6 @@ CLEAR = "\x1b[H\x1b[2J"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Stopped(BaseException):
-    """SIGINT or SIGTERM arrived: stop watching (a BaseException, like KeyboardInterrupt, so no
-    ``except Exception`` on the way up takes it for a charger error)."""
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--interval",
@@ -55,35 +50,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def stopped_by_signals() -> Iterator[None]:
-    """Turn the first SIGINT or SIGTERM into ``Stopped``, and ignore those that follow.
+def stopped_by_signals() -> Iterator[threading.Event]:
+    """An event the first SIGINT or SIGTERM sets; those that follow are ignored.
 
-    After a signal the process is ending with status 0, and another (``timeout`` sends two, people
-    press Ctrl-C twice) must not turn that into a traceback or a death by signal, even once the
-    interpreter has begun shutting down and put back the default handlers: so both signals are then
-    ignored for the rest of the process. Without a signal, the previous handlers come back when
-    the block ends. Handlers can only be set in the main thread; elsewhere signals are left as
-    they are.
+    The handler only sets the event (the loop checks it, and its sleep is a wait on it): raising
+    from a signal handler could land in a finaliser (urllib3 closes responses in ``__del__``),
+    where Python swallows it, leaving a process that ignores every signal. After a signal the
+    process is ending with status 0, and another (``timeout`` sends two, people press Ctrl-C
+    twice) must not turn that into a traceback or a death by signal, so both are then ignored for
+    the rest of the process. Without a signal, the previous handlers come back when the block
+    ends. Handlers can only be set in the main thread; elsewhere signals are left as they are.
     """
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
-    stopping = False
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        if stopping:
-            return  # arrived before the first one's handler ran
-        stopping = True
         for number in STOP_SIGNALS:
             signal.signal(number, signal.SIG_IGN)
-        raise Stopped
+        stop.set()
 
     previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
     try:
-        yield
+        yield stop
     finally:
-        if not stopping:
+        if not stop.is_set():
             for number, handler in previous.items():
                 signal.signal(number, handler)
 
@@ -97,22 +89,28 @@ def run(context: Context) -> int:
     if count is not None and count < 1:
         raise UsageError("--count must be at least 1")
     live = context.out.isatty() and not context.json
-    try:
-        with stopped_by_signals():
-            watch(context, interval, count, live=live)
-    except Stopped:
-        if live:
-            context.out.write("\n")
+    with stopped_by_signals() as stop:
+        watch(context, interval, count, live=live, stop=stop)
+    if stop.is_set() and live:
+        context.out.write("\n")
     return 0
 
 
-def watch(context: Context, interval: float, count: int | None, *, live: bool) -> None:
-    """Print a sample every ``interval`` seconds, ``count`` times or until stopped."""
+def watch(
+    context: Context,
+    interval: float,
+    count: int | None,
+    *,
+    live: bool,
+    stop: threading.Event | None = None,
+) -> None:
+    """Print a sample every ``interval`` seconds, ``count`` times or until ``stop`` is set."""
+    stop = stop or threading.Event()
     from pyPeblar.cli._render import render_ev, render_meter, sample_line
 
     charger = context.charger()
     taken = 0
-    while count is None or taken < count:
+    while (count is None or taken < count) and not stop.is_set():
         started = time.monotonic()
         when = datetime.now().astimezone()
         ev, meter = charger.ev_interface(), charger.meter()
@@ -133,4 +131,4 @@ def watch(context: Context, interval: float, count: int | None, *, live: bool) -
         context.out.flush()
         taken += 1
         if count is None or taken < count:
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+            stop.wait(max(0.0, interval - (time.monotonic() - started)))
