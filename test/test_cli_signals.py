@@ -7,6 +7,7 @@ checks the exit status and that nothing like a traceback was printed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import select
@@ -86,11 +87,12 @@ def start(command: Sequence[str], sim: Simulator, home: Path) -> subprocess.Pope
         stderr=subprocess.PIPE,
         text=True,
         env=environment(sim, home),
+        start_new_session=True,  # a group of its own, so a clean-up can end every process in it
     )
     assert process.stdout is not None
     line = first_line(process.stdout)
     if "State C" not in line:
-        process.kill()
+        kill_group(process)
         _, err = process.communicate()
         pytest.fail(f"no first sample: {line!r}, {err!r}")
     return process
@@ -101,10 +103,17 @@ def ended(process: subprocess.Popen[str]) -> tuple[int, str]:
     try:
         _, err = process.communicate(timeout=EXIT_TIMEOUT)
     except subprocess.TimeoutExpired:
-        process.kill()
+        kill_group(process)
         process.communicate()
         pytest.fail(f"still running {EXIT_TIMEOUT} s after the signal")
     return process.returncode, err
+
+
+def kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill ``process`` and every process of its group (``timeout`` runs watch as a child, which
+    would otherwise keep the output pipes open and the clean-up waiting)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def assert_clean(status: int, err: str) -> None:

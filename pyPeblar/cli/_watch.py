@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import select
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -49,11 +51,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, help="stop after this many samples")
 
 
-@contextmanager
-def stopped_by_signals() -> Iterator[threading.Event]:
-    """An event the first SIGINT or SIGTERM sets; those that follow are ignored.
+class Stop:
+    """A stop request that a signal handler can make safely.
 
-    The handler only sets the event (the loop checks it, and its sleep is a wait on it): raising
+    ``threading.Event`` cannot be set from a signal handler: the handler runs in the main thread
+    between two bytecodes, and if those are inside ``Event.wait`` while it holds the event's
+    (non-reentrant) lock, ``Event.set`` waits for that lock for ever. Seen once in CI: ``watch``
+    ignoring SIGINT. Here the handler only sets a flag and writes one byte to a socket pair (no
+    Python lock), and ``wait`` is a ``select`` on the other end, which that byte wakes at once.
+    """
+
+    def __init__(self) -> None:
+        self._requested = False
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+
+    def set(self) -> None:
+        self._requested = True
+        with suppress(OSError):  # the pair is full (a byte is already waiting) or closed
+            self._writer.send(b"\0")
+
+    def is_set(self) -> bool:
+        return self._requested
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds, less if a stop is requested; whether one was."""
+        if not self._requested:
+            select.select([self._reader], [], [], timeout)
+        return self._requested
+
+    def close(self) -> None:
+        self._reader.close()
+        self._writer.close()
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[Stop]:
+    """A stop request the first SIGINT or SIGTERM makes; those that follow are ignored.
+
+    The handler only requests the stop (the loop checks it, and its sleep wakes for it): raising
     from a signal handler could land in a finaliser (urllib3 closes responses in ``__del__``),
     where Python swallows it, leaving a process that ignores every signal. After a signal the
     process is ending with status 0, and another (``timeout`` sends two, people press Ctrl-C
@@ -61,23 +97,26 @@ def stopped_by_signals() -> Iterator[threading.Event]:
     the rest of the process. Without a signal, the previous handlers come back when the block
     ends. Handlers can only be set in the main thread; elsewhere signals are left as they are.
     """
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def on_signal(signum: int, frame: object) -> None:
-        for number in STOP_SIGNALS:
-            signal.signal(number, signal.SIG_IGN)
-        stop.set()
-
-    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+    stop = Stop()
     try:
-        yield stop
+        if threading.current_thread() is not threading.main_thread():
+            yield stop
+            return
+
+        def on_signal(signum: int, frame: object) -> None:
+            for number in STOP_SIGNALS:
+                signal.signal(number, signal.SIG_IGN)
+            stop.set()
+
+        previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+        try:
+            yield stop
+        finally:
+            if not stop.is_set():
+                for number, handler in previous.items():
+                    signal.signal(number, handler)
     finally:
-        if not stop.is_set():
-            for number, handler in previous.items():
-                signal.signal(number, handler)
+        stop.close()
 
 
 def run(context: Context) -> int:
@@ -102,15 +141,14 @@ def watch(
     count: int | None,
     *,
     live: bool,
-    stop: threading.Event | None = None,
+    stop: Stop | None = None,
 ) -> None:
     """Print a sample every ``interval`` seconds, ``count`` times or until ``stop`` is set."""
-    stop = stop or threading.Event()
     from pyPeblar.cli._render import render_ev, render_meter, sample_line
 
     charger = context.charger()
     taken = 0
-    while (count is None or taken < count) and not stop.is_set():
+    while (count is None or taken < count) and not (stop and stop.is_set()):
         started = time.monotonic()
         when = datetime.now().astimezone()
         ev, meter = charger.ev_interface(), charger.meter()
@@ -131,4 +169,8 @@ def watch(
         context.out.flush()
         taken += 1
         if count is None or taken < count:
-            stop.wait(max(0.0, interval - (time.monotonic() - started)))
+            pause = max(0.0, interval - (time.monotonic() - started))
+            if stop is None:
+                time.sleep(pause)
+            else:
+                stop.wait(pause)
