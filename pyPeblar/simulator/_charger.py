@@ -12,8 +12,10 @@ import threading
 import time
 from typing import Any, Final
 
+from pyPeblar.simulator._history import History
 from pyPeblar.simulator._profiles import ABSENT, Profile
 from pyPeblar.simulator._reply import RefusedError
+from pyPeblar.simulator._settings import SOLAR_LIMIT_MA, check_changes, default_settings
 
 __all__ = ["MIN_CHARGING_MA", "Charger"]
 
@@ -47,7 +49,7 @@ class Charger:
         if phase_switch_delay < 0:
             raise ValueError("phase_switch_delay must be >= 0 seconds")
         self.lock = threading.RLock()
-        self.profile = profile
+        self.profile: Profile = profile
         self.access_mode = access_mode
         self.phase_switch_delay = phase_switch_delay
         self.require_authorization = require_authorization
@@ -78,11 +80,36 @@ class Charger:
         self.warning_codes: list[int] = []
         self._energy_total = 4_834_517.0 if not profile.future else 12_000.0
         self._energy_session = 0.0
+        #: Unix time of the simulated clock's zero: wall time moves with ``advance()`` too.
+        self._epoch = time.time() - time.monotonic()
+        #: The web interface's ``config/user`` keys that are not mirrored from the state above.
+        self.settings = default_settings(profile.max_current_ma // 1000, profile.firmware)
+        self.history = History()
+        self.socket_released = False  # a web socket-unlock, until the next plug-in
 
     # -- the clock and physics ----------------------------------------------------------------
 
     def now(self) -> float:
         return time.monotonic() + self._offset
+
+    def wall_time(self) -> float:
+        """Unix time on the simulated clock."""
+        return self._epoch + self.now()
+
+    def _energy_mwh(self) -> int:
+        return int(self._energy_total * 1000)
+
+    def meter_energy_mwh(self) -> int:
+        """The meter's lifetime counter in mWh, as the meter history reports it."""
+        with self.lock:
+            self._settle()
+            return self._energy_mwh()
+
+    def _session_started(self, auth_token: str | None) -> None:
+        self.history.start(self.wall_time(), self._energy_mwh(), auth_token, self.active_phases())
+
+    def _session_ended(self) -> None:
+        self.history.end(self.wall_time(), self._energy_mwh())
 
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` of simulated time pass: energy accrues, switch-overs complete."""
@@ -244,7 +271,8 @@ class Charger:
                 "Force1Phase": self.force_1phase,
             }
             if self.profile.has_lock_state:
-                body["LockState"] = self.plugged
+                locked = self.plugged or self.settings["UserKeepSocketLocked"] is True
+                body["LockState"] = locked and not self.socket_released
             if self.profile.future:
                 body["SessionId"] = "7f3a9c2e" if self.plugged else ""
             return body
@@ -317,8 +345,8 @@ class Charger:
         else:
             self.force_1phase = single
 
-    def check_charge_session(self, body: object) -> None:
-        """Refuse a bad charge-session request; on success the caller schedules ``toggle``."""
+    def check_charge_session(self, body: object) -> str:
+        """Refuse a bad charge-session request; the card's UID (the caller schedules ``toggle``)."""
         with self.lock:
             self.require_write_access()
             if not isinstance(body, dict):
@@ -341,13 +369,20 @@ class Charger:
             )
             if not known:
                 raise RefusedError(403, "Forbidden: this RFID card is not in the local list")
+            if given[0] == "Token":
+                return str(value)
+            return next(uid for uid, name in self.rfid_tokens.items() if name == value)
 
-    def toggle_session(self) -> None:
+    def toggle_session(self, auth_token: str | None = None) -> None:
         """What an accepted RFID does a moment later: start a waiting session, or stop one."""
         with self.lock:
             self._settle()
             if self.plugged:
                 self.session_active = not self.session_active
+                if self.session_active:
+                    self._session_started(auth_token)
+                else:
+                    self._session_ended()
 
     # -- driving it from Python -------------------------------------------------------------------
 
@@ -359,11 +394,16 @@ class Charger:
             self.car_full = False
             self.session_active = not self.require_authorization
             self._energy_session = 0.0
+            self.socket_released = False
+            if self.session_active:
+                self._session_started(None)
 
     def unplug(self) -> None:
         with self.lock:
             self._settle()
             self.plugged = False
+            if self.session_active:
+                self._session_ended()
             self.session_active = False
             if self._switch is not None:  # nothing is charging: the switch-over completes at once
                 self.force_1phase = self._switch[0]
@@ -381,3 +421,45 @@ class Charger:
             self._settle()
             for name, value in attributes.items():
                 setattr(self, name, value)
+
+    # -- the web interface's settings -------------------------------------------------------------
+
+    def user_configuration(self) -> dict[str, Any]:
+        """What ``GET config/user`` answers: the stored keys and those mirrored from the state."""
+        with self.lock:
+            return {
+                **self.settings,
+                "ConnectedPhases": self.profile.phase_count,
+                "LocalRestApiAccessMode": self.access_mode,
+                "LocalRestApiAllowed": self.local_api_allowed,
+                "LocalRestApiEnable": self.api_enabled,
+                "SeccOcppActive": self.ocpp_managed,
+                "SessionManagerChargeWithoutAuth": not self.require_authorization,
+            }
+
+    def write_settings(self, body: object) -> None:
+        """A ``PATCH config/user``: every key checked, then all applied (or none)."""
+        with self.lock:
+            self.apply_settings(check_changes(body, self.user_configuration(), self))
+
+    def apply_settings(self, changes: dict[str, Any]) -> None:
+        """Set ``config/user`` keys, unchecked (the installer's way); the mirrored ones act."""
+        mirrored = {
+            "LocalRestApiAccessMode": "access_mode",
+            "LocalRestApiAllowed": "local_api_allowed",
+            "LocalRestApiEnable": "api_enabled",
+            "SeccOcppActive": "ocpp_managed",
+        }
+        with self.lock:
+            self._settle()
+            for key, value in changes.items():
+                if key in mirrored:
+                    setattr(self, mirrored[key], value)
+                elif key == "SessionManagerChargeWithoutAuth":
+                    self.require_authorization = not value
+                elif key != "ConnectedPhases":
+                    self.settings[key] = value
+            if changes.get("SolarChargingEnable") is True:
+                self.limiters.setdefault("Solar charging", SOLAR_LIMIT_MA)
+            elif changes.get("SolarChargingEnable") is False:
+                self.limiters.pop("Solar charging", None)

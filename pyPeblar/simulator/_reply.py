@@ -4,19 +4,42 @@ Peblar formats JSON (tab indentation, ``"Key" : value``, keys sorted)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["RefusedError", "Reply", "charger_json"]
+__all__ = [
+    "JSON_NULL",
+    "MethodNotAllowedError",
+    "RefusedError",
+    "Reply",
+    "charger_json",
+    "parse_json",
+]
+
+
+class JsonNull:
+    """A payload of JSON ``null`` (a payload of None means an empty body)."""
+
+    def __repr__(self) -> str:
+        return "JSON_NULL"
+
+
+JSON_NULL: Final = JsonNull()
 
 
 @dataclass
 class Reply:
-    """An answer: ``status``, a JSON ``payload`` (None: empty body) and extra ``headers``."""
+    """An answer: ``status``, a JSON ``payload`` (None: empty body) and extra ``headers``.
+
+    ``after`` runs (in a thread of its own) once the answer is sent: a reboot or an update answers
+    first and then takes the charger down, as a real one does.
+    """
 
     status: int
     payload: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    after: Callable[[], None] | None = None
 
 
 class RefusedError(Exception):
@@ -28,8 +51,25 @@ class RefusedError(Exception):
         self.message = message
 
 
+class MethodNotAllowedError(RefusedError):
+    """A 405, which carries the methods the path does answer (the ``Allow`` header)."""
+
+    def __init__(self, allowed: str, message: str) -> None:
+        super().__init__(405, message)
+        self.allowed = allowed
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise RefusedError(400, "Bad request: the body is not valid JSON") from None
+
+
 def charger_json(payload: Any) -> bytes:
     """JSON exactly as real chargers format it."""
+    if payload is JSON_NULL:
+        return b"null\n"
     return (
         json.dumps(payload, indent="\t", sort_keys=True, separators=(",", " : ")) + "\n"
     ).encode()

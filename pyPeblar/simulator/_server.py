@@ -10,7 +10,6 @@ their own thread.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import socket
 import struct
@@ -25,8 +24,14 @@ from urllib.parse import urlsplit
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar.simulator._charger import Charger
 from pyPeblar.simulator._faults import Fault, FaultList
-from pyPeblar.simulator._reply import RefusedError, Reply, charger_json
-from pyPeblar.simulator._webui import WEB_ROUTES, WebSessions, session_of
+from pyPeblar.simulator._reply import (
+    MethodNotAllowedError,
+    RefusedError,
+    Reply,
+    charger_json,
+    parse_json,
+)
+from pyPeblar.simulator._webui import WebSessions, WebState, route_web
 
 __all__ = ["BASE", "MAX_BODY", "SimulatorStats", "State", "make_server"]
 
@@ -116,6 +121,8 @@ class State:
         self.faults = FaultList()
         self.counters = Counters()
         self.sessions = WebSessions()
+        #: What the web interface keeps besides the charger (versions, identify count, lists).
+        self.web = WebState.for_firmware(charger.profile.firmware)
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         self.stopping = threading.Event()
@@ -145,8 +152,8 @@ def rest_put(state: State, path: str, body: Any) -> Reply:
 
 
 def rest_charge_session(state: State, path: str, body: Any) -> Reply:
-    state.charger.check_charge_session(body)
-    timer = threading.Timer(TOGGLE_DELAY, state.charger.toggle_session)
+    uid = state.charger.check_charge_session(body)
+    timer = threading.Timer(TOGGLE_DELAY, state.charger.toggle_session, (uid,))
     timer.daemon = True
     timer.start()
     return Reply(202, None)
@@ -161,14 +168,6 @@ REST_ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "/authorization/charge-session": ("POST",),
 }
 REST_WRITES: Final = {"PATCH": rest_patch, "PUT": rest_put, "POST": rest_charge_session}
-
-
-class MethodNotAllowedError(RefusedError):
-    """A 405, which carries the methods the path does answer (the ``Allow`` header)."""
-
-    def __init__(self, allowed: str, message: str) -> None:
-        super().__init__(405, message)
-        self.allowed = allowed
 
 
 def route_rest(state: State, method: str, path: str, headers: Any, body: Any) -> Reply:
@@ -197,27 +196,6 @@ def route_rest(state: State, method: str, path: str, headers: Any, body: Any) ->
     if method == "GET":
         return rest_get(state, path)
     return REST_WRITES[method](state, path, parse_json(body))
-
-
-def route_web(state: State, method: str, path: str, headers: Any, body: Any) -> Reply:
-    methods = WEB_ROUTES.get(path)
-    if methods is None:
-        raise RefusedError(404, f"Not found: {path}")
-    if method not in methods:
-        raise MethodNotAllowedError(", ".join(methods), f"Method not allowed: {method} {path}")
-    needs_session, handler = methods[method]
-    cookie = session_of(headers.get("Cookie"))
-    if needs_session and not state.sessions.valid(cookie):
-        raise RefusedError(401, "Unauthorized: log in first")
-    payload = parse_json(body) if method != "GET" and body else None
-    return handler(state, payload, cookie)
-
-
-def parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise RefusedError(400, "Bad request: the body is not valid JSON") from None
 
 
 # -- the handler ---------------------------------------------------------------------------------
@@ -286,6 +264,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(reply)
         else:
             self.perform(fault, reply)
+        if reply.after is not None:  # a reboot or an update: only once the answer is out
+            threading.Thread(target=reply.after, name="peblar-simulator-after", daemon=True).start()
 
     def read_body(self) -> bytes | None:
         """The request body; None when it was refused (and answered) instead."""
@@ -319,7 +299,7 @@ class Handler(BaseHTTPRequestHandler):
                     )
                     return Reply(429, {"statusmsg": "Too many requests"}, headers)
                 return route_rest(state, method, rest_path, self.headers, body)
-            return route_web(state, method, path, self.headers, body)
+            return route_web(state, method, self.path, self.headers, body)
         except MethodNotAllowedError as failure:
             return Reply(failure.status, {"statusmsg": failure.message}, {"Allow": failure.allowed})
         except RefusedError as failure:

@@ -67,6 +67,9 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._port = port
+        #: Seconds a reboot or an update asked for through the web interface keeps it down.
+        self.reboot_duration = 2.0
+        self._state.web.restart = self._web_restart
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -128,6 +131,11 @@ class Simulator:
         timer = threading.Timer(downtime, come_back)
         timer.daemon = True
         timer.start()
+
+    def _web_restart(self) -> None:
+        """A reboot (or an update's) asked for over the web interface."""
+        if self._server is not None:
+            self.reboot(downtime=self.reboot_duration)
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -267,9 +275,13 @@ class Simulator:
         """The car stops (or starts again) drawing current by itself: State B."""
         self._charger.change(car_full=bool(full))
 
-    def authorize(self) -> None:
-        """Present an RFID card: start a waiting session, or stop a running one."""
-        self._charger.toggle_session()
+    def authorize(self, uid: str | None = None) -> None:
+        """Present an RFID card: start a waiting session, or stop a running one.
+
+        ``uid`` is the card's, recorded as the session's ``AuthToken`` in the meter history
+        (None: null, as with charging without authorisation). It need not be in the list.
+        """
+        self._charger.toggle_session(uid)
 
     def set_limiter(self, source: str, milliamps: int | None) -> None:
         """Let another limiter (``"Solar charging"``, ``"Installation limit"``) cap the current."""
@@ -290,6 +302,55 @@ class Simulator:
     def set_cp_state_override(self, state: str | None) -> None:
         """Report this control-pilot state whatever happens (``"State E"``, ``"State Invalid"``)."""
         self._charger.change(cp_state_override=state)
+
+    # -- the web interface ---------------------------------------------------------------------
+
+    @property
+    def user_configuration(self) -> dict[str, Any]:
+        """What ``GET /api/v1/config/user`` answers now."""
+        return self._charger.user_configuration()
+
+    def configure(self, **settings: Any) -> None:
+        """Set ``config/user`` keys as the installer would: any key, read-only ones too, unchecked.
+
+        ``sim.configure(SolarChargingAllowed=False)``; keys shared with the local REST API act on it
+        (``LocalRestApiEnable``, ``LocalRestApiAccessMode``, ``LocalRestApiAllowed``,
+        ``SeccOcppActive``, ``SessionManagerChargeWithoutAuth``, ``SolarChargingEnable``).
+        """
+        self._charger.apply_settings(settings)
+
+    @property
+    def rfid_tokens(self) -> dict[str, str]:
+        """The local RFID list (UID to description), shared by both APIs; a copy."""
+        with self._charger.lock:
+            return dict(self._charger.rfid_tokens)
+
+    @property
+    def identify_count(self) -> int:
+        """How many times ``PUT /api/v1/system/identify`` was called."""
+        return self._state.web.identify_count
+
+    @property
+    def customization(self) -> str:
+        """The installed customisation package (``Peblar-1.9``)."""
+        return self._state.web.customization
+
+    @property
+    def available_firmware(self) -> str | None:
+        """The firmware ``available-versions`` offers (None: none newer than the installed one).
+
+        By default the next minor release (``1.10.0+1+WL-1`` for ``1.9.2+1+WL-1``); setting it
+        also offers the matching customisation (``Peblar-1.10``).
+        """
+        return self._state.web.available_firmware
+
+    @available_firmware.setter
+    def available_firmware(self, value: str | None) -> None:
+        from pyPeblar.simulator._webui_routes import customization_for
+
+        web = self._state.web
+        web.available_firmware = value
+        web.available_customization = None if value is None else customization_for(value)
 
     def advance(self, seconds: float) -> None:
         """Let simulated time pass: energy accrues and pending phase switch-overs complete."""

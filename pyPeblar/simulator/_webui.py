@@ -1,8 +1,9 @@
-"""The charger's web-interface API (``/api/v1/``), as far as getting the REST token needs it.
+"""The charger's web-interface API (``/api/v1/``), as ``openapi/webui.yaml`` describes it.
 
-An owner who knows only the web password logs in, reads the user settings, switches the local REST
-API on, and reads (or renews) its token; ``Peblar.from_password`` and ``pypeblar token`` do exactly
-that. Sessions are cookies; a reboot forgets them, as on a real charger. Not rate limited
+An owner logs in with the web password and gets a session cookie; every other call needs it (401
+otherwise), and a reboot forgets all sessions, as on a real charger. This module holds the
+sessions, the routing, and the session and settings calls; ``_webui_routes`` the rest. The two
+APIs share one ``Charger``: a setting changed here acts on the local REST API. Not rate limited
 (pyPeblar's choice: nothing is known about the web interface's limits).
 """
 
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+import zlib
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pyPeblar.simulator._reply import RefusedError, Reply
+from pyPeblar.simulator._reply import MethodNotAllowedError, RefusedError, Reply, parse_json
+from pyPeblar.simulator._settings import firmware_at_least
+from pyPeblar.simulator._webui_routes import MOVED, ROUTES, WebHandler, WebRequest, WebState
 
 if TYPE_CHECKING:
     from pyPeblar.simulator._server import State
 
-__all__ = ["COOKIE", "WEB_ROUTES", "WebSessions"]
+__all__ = ["COOKIE", "WEB_ROUTES", "WebSessions", "WebState", "route_web", "session_of"]
 
 COOKIE: Final = "peblar_session"
 
@@ -57,84 +61,102 @@ def session_of(cookie_header: str | None) -> str | None:
     return None
 
 
-def login(state: State, body: Any, cookie: str | None) -> Reply:
+# -- session ---------------------------------------------------------------------------------------
+
+
+def login(request: WebRequest) -> Reply:
+    state, body = request.state, request.body
     if not isinstance(body, dict) or not isinstance(body.get("Password"), str):
         raise RefusedError(400, "Bad request: Password is required")
+    if not isinstance(body.get("PersistentSession", False), bool):
+        raise RefusedError(400, "Bad request: PersistentSession must be true or false")
     if body["Password"] != state.password:
         raise RefusedError(401, "Unauthorized: wrong password")
     session = state.sessions.open()
-    return Reply(200, {}, {"Set-Cookie": f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict"})
+    return Reply(
+        200, None, {"Set-Cookie": f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict"}
+    )
 
 
-def status(state: State, body: Any, cookie: str | None) -> Reply:
-    return Reply(200, {"Active": state.sessions.valid(cookie), "VersionHash": 20251102})
+def version_hash(state: State) -> int:
+    """Changes with the software (firmware or customisation); always above 2^31, as seen."""
+    software = f"{state.charger.profile.firmware}/{state.web.customization}"
+    return zlib.crc32(software.encode()) | 0x80000000
 
 
-def logout(state: State, body: Any, cookie: str | None) -> Reply:
-    state.sessions.close(cookie)
-    return Reply(200, {})
+def status(request: WebRequest) -> Reply:
+    active = request.state.sessions.valid(request.cookie)
+    return Reply(200, {"Active": active, "VersionHash": version_hash(request.state)})
 
 
-def user_config(state: State) -> dict[str, Any]:
-    charger = state.charger
-    return {
-        "LocalRestApiAccessMode": charger.access_mode,
-        "LocalRestApiAllowed": charger.local_api_allowed,
-        "LocalRestApiEnable": charger.api_enabled,
-        "LocalModbusApiEnable": False,
-        "SolarChargingEnable": False,
-        "UserDefinedChargeLimitCurrent": charger.charge_current_limit,
-        "UserKeepSocketLocked": False,
-    }
+def logout(request: WebRequest) -> Reply:
+    request.state.sessions.close(request.cookie)
+    return Reply(200, None)
 
 
-def read_config(state: State, body: Any, cookie: str | None) -> Reply:
-    return Reply(200, user_config(state))
+# -- settings --------------------------------------------------------------------------------------
 
 
-def write_config(state: State, body: Any, cookie: str | None) -> Reply:
-    if not isinstance(body, dict):
-        raise RefusedError(400, "Bad request: the body must be a JSON object")
-    charger = state.charger
-    changes: dict[str, Any] = {}
-    if "LocalRestApiEnable" in body or "LocalRestApiAccessMode" in body:
-        if not charger.local_api_allowed:
-            raise RefusedError(403, "Forbidden: the local REST API is not allowed on this charger")
-        if "LocalRestApiEnable" in body:
-            if not isinstance(body["LocalRestApiEnable"], bool):
-                raise RefusedError(400, "Bad request: LocalRestApiEnable must be true or false")
-            changes["api_enabled"] = body["LocalRestApiEnable"]
-        if "LocalRestApiAccessMode" in body:
-            if body["LocalRestApiAccessMode"] not in ("ReadOnly", "ReadWrite"):
-                raise RefusedError(
-                    400, "Bad request: LocalRestApiAccessMode must be ReadOnly or ReadWrite"
-                )
-            changes["access_mode"] = body["LocalRestApiAccessMode"]
-    charger.change(**changes)
-    return Reply(200, user_config(state))
+def read_config(request: WebRequest) -> Reply:
+    return Reply(200, request.state.charger.user_configuration())
 
 
-def read_token(state: State, body: Any, cookie: str | None) -> Reply:
-    return Reply(200, {"ApiToken": state.token})
+def write_config(request: WebRequest) -> Reply:
+    request.state.charger.write_settings(request.body)
+    return Reply(200, None)
 
 
-def new_token(state: State, body: Any, cookie: str | None) -> Reply:
-    state.token = secrets.token_hex(32)
-    return Reply(200, {})
+def read_token(request: WebRequest) -> Reply:
+    return Reply(200, {"ApiToken": request.state.token})
 
 
-def versions(state: State, body: Any, cookie: str | None) -> Reply:
-    return Reply(200, {"Customization": "Peblar-1.0", "Firmware": state.charger.profile.firmware})
+def new_token(request: WebRequest) -> Reply:
+    request.state.token = secrets.token_hex(32)
+    return Reply(200, None)
 
 
-WebHandler = Callable[["State", Any, "str | None"], "Reply"]
-
-#: path -> method -> (needs a session, handler)
+#: path -> method -> (needs a session, handler). ``{}`` is a path parameter.
 WEB_ROUTES: Final[dict[str, dict[str, tuple[bool, WebHandler]]]] = {
     "/api/v1/auth/login": {"POST": (False, login)},
     "/api/v1/auth/status": {"GET": (False, status)},
     "/api/v1/auth/logout": {"POST": (True, logout)},
     "/api/v1/config/user": {"GET": (True, read_config), "PATCH": (True, write_config)},
     "/api/v1/config/api-token": {"GET": (True, read_token), "POST": (True, new_token)},
-    "/api/v1/system/software/automatic-update/current-versions": {"GET": (True, versions)},
+    **{
+        path: {method: (True, handler) for method, handler in methods.items()}
+        for path, methods in ROUTES.items()
+    },
 }
+
+
+def find_route(path: str) -> tuple[dict[str, tuple[bool, WebHandler]], str | None] | None:
+    """The methods of ``path`` and its path parameter, if any."""
+    methods = WEB_ROUTES.get(path)
+    if methods is not None:
+        return methods, None
+    head, _, tail = path.rpartition("/")
+    methods = WEB_ROUTES.get(head + "/{}")
+    if methods is not None and tail:
+        return methods, unquote(tail)
+    return None
+
+
+def route_web(state: State, method: str, target: str, headers: Any, body: bytes) -> Reply:
+    """Answer a request for ``target`` (path and query) under ``/api/v1``."""
+    parts = urlsplit(target)
+    path = parts.path
+    found = find_route(path)
+    new_firmware = firmware_at_least(state.charger.profile.firmware, 1, 10)
+    moved_away = path in MOVED.values() if new_firmware else path in MOVED
+    if found is None or moved_away:
+        raise RefusedError(404, f"Not found: {path}")
+    methods, param = found
+    if method not in methods:
+        raise MethodNotAllowedError(", ".join(methods), f"Method not allowed: {method} {path}")
+    needs_session, handler = methods[method]
+    cookie = session_of(headers.get("Cookie"))
+    if needs_session and not state.sessions.valid(cookie):
+        raise RefusedError(401, "Unauthorized: log in first")
+    payload = parse_json(body) if method != "GET" and body else None
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return handler(WebRequest(state, payload, cookie, query, param))

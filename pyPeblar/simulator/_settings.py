@@ -1,0 +1,191 @@
+"""The charger's user configuration (``config/user`` of the web interface): keys, defaults, rules.
+
+The defaults are the values of a real charger's capture (Home Assistant's
+``user_configuration.json`` fixture), adapted to the profile (phases, maximum current) and with
+solar charging off, so that the local REST API reports its own limit until a test switches a solar
+mode on. A few keys mirror state the local REST API shares (``LocalRestApi*``,
+``SessionManagerChargeWithoutAuth``, ``SeccOcppActive``, ``ConnectedPhases``): they are read from
+the charger, never stored twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from pyPeblar.simulator._reply import RefusedError
+
+if TYPE_CHECKING:
+    from pyPeblar.simulator._charger import Charger
+
+__all__ = [
+    "SOLAR_LIMIT_MA",
+    "WRITABLE_SETTINGS",
+    "check_changes",
+    "default_settings",
+    "firmware_at_least",
+]
+
+#: What the simulated sun offers while solar charging is on, in mA per phase (pyPeblar's choice).
+SOLAR_LIMIT_MA: Final = 8000
+ACCESS_MODES: Final = ("ReadOnly", "ReadWrite")
+SOLAR_MODES: Final = ("MaxSolar", "OptimizedSolar", "PureSolar", "CustomSolar")
+#: Keys and a value only firmware 1.10 and later knows.
+NEW_IN_1_10: Final = (
+    "SolarChargingCustomAlwaysCharge",
+    "SolarChargingCustomPowerTarget",
+    "SolarChargingCustomPowerThreshold",
+)
+
+
+def firmware_at_least(firmware: str, major: int, minor: int) -> bool:
+    """Whether ``1.9.2+1+WL-1`` (the part before the first ``+``) is at least ``major.minor``."""
+    parts = firmware.split("+", 1)[0].split(".")
+    try:
+        version = (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
+    except ValueError:
+        return True  # an unreadable version is taken as new, as the peblar package does
+    return version >= (major, minor)
+
+
+def default_settings(max_amps: int, firmware: str) -> dict[str, Any]:
+    """The stored keys of ``config/user`` (the mirrored ones come from the charger)."""
+    settings: dict[str, Any] = {
+        "BopFallbackCurrent": 6000,
+        "BopHomeWizardAddress": "p1meter-093586",
+        "BopSource": "homewizard",
+        "BopSourceParameters": "{}",
+        "CurrentCtrlBopCtType": "CTK05-14",
+        "CurrentCtrlBopEnable": True,
+        "CurrentCtrlBopFuseRating": 35,
+        "CurrentCtrlFixedChargeCurrentLimit": max_amps,
+        "GroundMonitoring": True,
+        "GroupLoadBalancingEnable": False,
+        "GroupLoadBalancingFallbackCurrent": 6,
+        "GroupLoadBalancingGroupId": 1,
+        "GroupLoadBalancingInterface": "RS485",
+        "GroupLoadBalancingMaxCurrent": 0,
+        "GroupLoadBalancingRole": "",
+        "HmiBuzzerVolume": 1,
+        "HmiLedIntensityManual": 0,
+        "HmiLedIntensityMax": 100,
+        "HmiLedIntensityMin": 1,
+        "HmiLedIntensityMode": "Fixed",
+        "Iso15118CommunicationEnable": False,
+        "LocalSmartChargingAllowed": True,
+        "ModbusServerAccessMode": "ReadOnly",
+        "ModbusServerAllowed": True,
+        "ModbusServerEnable": True,
+        "PhaseRotation": "RST",
+        "PowerLimitInputDi1Inverse": False,
+        "PowerLimitInputDi1Limit": 6,
+        "PowerLimitInputDi2Inverse": False,
+        "PowerLimitInputDi2Limit": 0,
+        "PowerLimitInputEnable": False,
+        "PredefinedCpoName": "",
+        "ScheduledChargingAllowed": True,
+        "ScheduledChargingEnable": False,
+        "SeccOcppUri": "",
+        "SolarChargingAllowed": True,
+        "SolarChargingEnable": False,
+        "SolarChargingMode": "PureSolar",
+        "SolarChargingSource": "homewizard",
+        "SolarChargingSourceParameters": '{"address":"p1meter-093586"}',
+        "TimeZone": "Europe/Amsterdam",
+        "UserDefinedChargeLimitCurrent": max_amps,
+        "UserDefinedChargeLimitCurrentAllowed": True,
+        "UserDefinedHouseholdPowerLimit": 20000,
+        "UserDefinedHouseholdPowerLimitAllowed": True,
+        "UserDefinedHouseholdPowerLimitEnable": False,
+        "UserDefinedHouseholdPowerLimitSource": "homewizard",
+        "UserDefinedHouseholdPowerLimitSourceParameters": '{"address":"p1meter-093586"}',
+        "UserKeepSocketLocked": False,
+        "VDEPhaseImbalanceEnable": False,
+        "VDEPhaseImbalanceLimit": 20,
+        "WebIfUpdateHelper": True,
+    }
+    if firmware_at_least(firmware, 1, 10):
+        settings.update(
+            SolarChargingCustomAlwaysCharge=False,
+            SolarChargingCustomPowerTarget=-500,
+            SolarChargingCustomPowerThreshold=1400,
+        )
+    return settings
+
+
+Check = Callable[[Any, "Charger"], str | None]  # the problem with a value, or None
+
+
+def _bool(value: Any, charger: Charger) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _one_of(*choices: Any) -> Check:
+    def check(value: Any, charger: Charger) -> str | None:
+        ok = any(value == choice and type(value) is type(choice) for choice in choices)
+        return None if ok else "must be " + " or ".join(str(choice) for choice in choices)
+
+    return check
+
+
+def _int(low: int | None = None, high: Callable[[Charger], int] | int | None = None) -> Check:
+    def check(value: Any, charger: Charger) -> str | None:
+        top = high(charger) if callable(high) else high
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be an integer"
+        if (low is not None and value < low) or (top is not None and value > top):
+            return f"must be from {low} to {top}" if top is not None else f"must be at least {low}"
+        return None
+
+    return check
+
+
+def _solar_mode(value: Any, charger: Charger) -> str | None:
+    modes = SOLAR_MODES if firmware_at_least(charger.profile.firmware, 1, 10) else SOLAR_MODES[:3]
+    return _one_of(*modes)(value, charger)
+
+
+#: key -> (the check of its value, the read-only key that must be true to write it, or None)
+WRITABLE_SETTINGS: Final[dict[str, tuple[Check, str | None]]] = {
+    "HmiBuzzerVolume": (_one_of(0, 1, 2, 3, 4), None),
+    "HmiLedIntensityManual": (_int(0, 100), None),
+    "HmiLedIntensityMode": (_one_of("Auto", "Fixed"), None),
+    "LocalRestApiAccessMode": (_one_of(*ACCESS_MODES), "LocalRestApiAllowed"),
+    "LocalRestApiEnable": (_bool, "LocalRestApiAllowed"),
+    "ModbusServerAccessMode": (_one_of(*ACCESS_MODES), "ModbusServerAllowed"),
+    "ModbusServerEnable": (_bool, "ModbusServerAllowed"),
+    "ScheduledChargingEnable": (_bool, "ScheduledChargingAllowed"),
+    "SolarChargingEnable": (_bool, "SolarChargingAllowed"),
+    "SolarChargingMode": (_solar_mode, "SolarChargingAllowed"),
+    "SolarChargingCustomAlwaysCharge": (_bool, "SolarChargingAllowed"),
+    "SolarChargingCustomPowerTarget": (_int(), "SolarChargingAllowed"),
+    "SolarChargingCustomPowerThreshold": (_int(0), "SolarChargingAllowed"),
+    "UserDefinedChargeLimitCurrent": (
+        _int(6, lambda charger: charger.profile.max_current_ma // 1000),
+        "UserDefinedChargeLimitCurrentAllowed",
+    ),
+    "UserDefinedHouseholdPowerLimit": (_int(0), "UserDefinedHouseholdPowerLimitAllowed"),
+    "UserDefinedHouseholdPowerLimitEnable": (_bool, "UserDefinedHouseholdPowerLimitAllowed"),
+    "UserKeepSocketLocked": (_bool, None),
+}
+
+
+def check_changes(body: Any, current: dict[str, Any], charger: Charger) -> dict[str, Any]:
+    """The changes of a PATCH, all checked before any is applied; RefusedError otherwise."""
+    if not isinstance(body, dict):
+        raise RefusedError(400, "Bad request: the body must be a JSON object")
+    if not body:
+        raise RefusedError(400, "Bad request: nothing to change")
+    new_firmware = firmware_at_least(charger.profile.firmware, 1, 10)
+    for key, value in body.items():
+        if key not in WRITABLE_SETTINGS or (key in NEW_IN_1_10 and not new_firmware):
+            if key in current:
+                raise RefusedError(400, f"Bad request: {key} is read-only")
+            raise RefusedError(400, f"Bad request: unknown key {key}")
+        check, allowed = WRITABLE_SETTINGS[key]
+        problem = check(value, charger)
+        if problem is not None:
+            raise RefusedError(400, f"Bad request: {key} {problem}")
+        if allowed is not None and current.get(allowed) is not True:
+            raise RefusedError(403, f"Forbidden: {key} cannot be changed ({allowed} is false)")
+    return dict(body)
