@@ -10,6 +10,7 @@ decisions here, apart from the HTTP engine, is what lets one policy serve every 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import threading
@@ -17,11 +18,12 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from pyPeblar._errors import (
     PeblarAuthenticationError,
     PeblarBadRequestError,
+    PeblarConnectionTimeoutError,
     PeblarError,
     PeblarForbiddenError,
     PeblarInvalidResponseError,
@@ -36,6 +38,7 @@ from pyPeblar._ratelimit import TokenBucket
 __all__ = [
     "CLIENT_BURST",
     "CLIENT_RATE",
+    "Attempts",
     "Policy",
     "call_deadline",
     "current_deadline",
@@ -46,6 +49,8 @@ __all__ = [
     "status_error",
     "timeout_pair",
 ]
+
+logger = logging.getLogger("pyPeblar")
 
 #: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
 #: jitter between client and charger never turns into a 429.
@@ -355,3 +360,98 @@ def invalid_answer(
         status=int(getattr(response, "status", 0) or 0),
         statusmsg="",
     )
+
+
+# -- one call's attempts --------------------------------------------------------------------
+
+
+class Attempts:
+    """The attempts of one call under a policy: every decision the sync and async engines share.
+
+    An engine (``_rest`` over urllib3, ``_aio_rest`` over aiohttp) runs the same loop, only its
+    waiting and its I/O differ::
+
+        attempts = Attempts(policy, limiter, method, path, retry=None)
+        while True:
+            wait for attempts.admit()            # the rate limiter; raises past the deadline
+            outcome = one attempt within attempts.remaining()
+            if it is an answer: return it
+            wait for attempts.failed(outcome)    # back-off; raises the final error
+
+    The deadline is the policy's, or the earlier one of the call in progress (``call_deadline``).
+    """
+
+    __slots__ = (
+        "attempt",
+        "deadline",
+        "limiter",
+        "method",
+        "path",
+        "policy",
+        "reached",
+        "repeat",
+        "started",
+    )
+
+    def __init__(
+        self, policy: Policy, limiter: TokenBucket, method: str, path: str, *, retry: bool | None
+    ) -> None:
+        self.policy = policy
+        self.limiter = limiter
+        self.method = method
+        self.path = path
+        self.repeat = policy.repeatable(method) if retry is None else retry
+        self.started = started = time.monotonic()
+        deadline = started + policy.deadline
+        ambient = _deadline.get()
+        self.deadline = deadline if ambient is None or ambient >= deadline else ambient
+        self.attempt = 0
+        #: Whether any attempt so far may have reached the charger.
+        self.reached = False
+
+    def admit(self) -> float:
+        """Seconds to wait for the rate limiter before the next attempt (0 without a wait)."""
+        if not self.policy.rate_limit:
+            return 0.0
+        wait = self.limiter.reserve()
+        if wait > 0 and time.monotonic() + wait >= self.deadline:
+            self.give_up(
+                PeblarConnectionTimeoutError(
+                    f"{self.method} {self.path}: the rate limiter's wait ({wait:.1f} s) would pass "
+                    "the call's deadline",
+                    request_sent=False,
+                )
+            )
+        return wait
+
+    def remaining(self) -> float:
+        """Seconds the next attempt may take; raises once the call's deadline has passed."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.give_up(
+                PeblarConnectionTimeoutError(
+                    f"{self.method} {self.path}: the call's deadline passed", request_sent=False
+                )
+            )
+        return remaining
+
+    def failed(self, error: PeblarError, *, closed: bool = False) -> float:
+        """Seconds to wait before trying again after ``error``; raises it when that is all."""
+        self.reached = self.reached or error.request_sent is not False
+        wait = None if not self.repeat or closed else retry_wait(error, self.policy, self.attempt)
+        if wait is None or time.monotonic() + wait >= self.deadline:
+            self.give_up(error)
+        if isinstance(error, PeblarRateLimitError) and self.policy.rate_limit:
+            self.limiter.drain(wait)  # every client sharing the charger backs off
+        logger.debug("%s %s: %s; retrying in %.2f s", self.method, self.path, error.message, wait)
+        self.attempt += 1
+        return wait
+
+    def give_up(self, error: PeblarError) -> NoReturn:
+        """Raise ``error`` as the call's outcome, saying how many attempts it took."""
+        # The last attempt may have failed to connect after an earlier one got through.
+        error.request_sent = self.reached or error.request_sent is not False
+        if self.attempt:
+            spent = time.monotonic() - self.started
+            error.message += f" ({self.attempt + 1} attempts in {spent:.1f} s)"
+        raise error

@@ -33,19 +33,26 @@ from pyPeblar._errors import (
     PeblarConnectionTimeoutError,
     PeblarError,
     PeblarInvalidResponseError,
-    PeblarRateLimitError,
 )
 from pyPeblar._policy import (
+    Attempts,
     Policy,
-    current_deadline,
-    retry_wait,
     shared_limiter,
     status_error,
     timeout_pair,
 )
 from pyPeblar.exceptions import ApiException, ApiValueError
 
-__all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType", "check_proxy", "policy_for"]
+__all__ = [
+    "Endpoint",
+    "RESTClientObject",
+    "RESTResponse",
+    "RESTResponseType",
+    "check_proxy",
+    "describe",
+    "encode_body",
+    "policy_for",
+]
 
 logger = logging.getLogger("pyPeblar")
 logger.addHandler(logging.NullHandler())
@@ -72,6 +79,32 @@ class _Target(NamedTuple):
     proxy: str | None
     no_proxy: str = ""
     retries: None = None
+
+
+class Endpoint(NamedTuple):
+    """Where a client's requests go: the charger (``host:port``), its origin, and any proxy."""
+
+    netloc: str
+    origin: str
+    proxy: str | None
+
+    @classmethod
+    def of(cls, configuration: Any) -> Endpoint:
+        """The endpoint of a generated ``Configuration`` (or a ``_Target``), checked."""
+        url = urlsplit(str(configuration.host))
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError(
+                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
+                "(chargers serve their local API over plain http)"
+            )
+        return cls(url.netloc, f"http://{url.netloc}", _proxy_for(configuration))
+
+    def path_of(self, url: str) -> str:
+        """The path and query of ``url``, which the generated ``ApiClient`` gives in full."""
+        if url.startswith(self.origin + "/"):
+            return url[len(self.origin) :]
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class RESTResponse:
@@ -126,21 +159,14 @@ class RESTClientObject:
 
     def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
         self.policy = policy if policy is not None else policy_for(configuration)
-        url = urlsplit(str(configuration.host))
-        if url.scheme != "http" or not url.hostname:
-            raise ValueError(
-                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
-                "(chargers serve their local API over plain http)"
-            )
-        self.netloc = url.netloc
-        self._origin = f"http://{url.netloc}"
+        self._endpoint = target = Endpoint.of(configuration)
+        self.netloc = target.netloc
         self._timeouts_made: dict[tuple[float, float], urllib3.Timeout] = {}
         self.closed = False
-        self._limiter = shared_limiter(url.netloc)
-        proxy = _proxy_for(configuration)
+        self._limiter = shared_limiter(target.netloc)
         # Through a proxy the request names the charger in full; the connection goes to the proxy.
-        self._prefix = f"http://{url.netloc}" if proxy else ""
-        server = urlsplit(proxy) if proxy else url
+        self._prefix = target.origin if target.proxy else ""
+        server = urlsplit(target.proxy or target.origin)
         self.pool = urllib3.HTTPConnectionPool(
             server.hostname or "",
             server.port or 80,
@@ -181,41 +207,19 @@ class RESTClientObject:
         request is retried when its method is safe to repeat.
         """
         method = method.upper()
-        if url.startswith(self._origin + "/"):
-            path = url[len(self._origin) :]
-        else:
-            parts = urlsplit(url)
-            path = parts.path + (f"?{parts.query}" if parts.query else "")
+        path = self._endpoint.path_of(url)
         headers = dict(headers) if headers else {}
-        payload = _encode(body, post_params, headers)
+        payload = encode_body(body, post_params, headers)
         connect, read = self._timeouts(_request_timeout)
-        repeat = self.policy.repeatable(method) if retry is None else retry
-        started = time.monotonic()
-        ambient = current_deadline()
-        deadline = started + self.policy.deadline
-        if ambient is not None and ambient < deadline:
-            deadline = ambient
-        attempt = 0
-        reached = False  # whether any attempt so far may have reached the charger
+        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry)
         while True:
-            outcome = self._attempt(method, path, headers, payload, connect, read, deadline)
+            wait = attempts.admit()
+            if wait > 0:
+                time.sleep(wait)
+            outcome = self._attempt(method, path, headers, payload, connect, read, attempts)
             if isinstance(outcome, RESTResponse):
                 return outcome
-            reached = reached or outcome.request_sent is not False
-            wait = None if not repeat or self.closed else retry_wait(outcome, self.policy, attempt)
-            if wait is not None and time.monotonic() + wait >= deadline:
-                wait = None
-            if wait is None:
-                # The last attempt may have failed to connect after an earlier one got through.
-                outcome.request_sent = reached
-                if attempt:
-                    outcome.message += _summary(attempt + 1, time.monotonic() - started)
-                raise outcome
-            if isinstance(outcome, PeblarRateLimitError) and self.policy.rate_limit:
-                self._limiter.drain(wait)  # every thread sharing the charger backs off
-            logger.debug("%s %s: %s; retrying in %.2f s", method, path, outcome.message, wait)
-            time.sleep(wait)
-            attempt += 1
+            time.sleep(attempts.failed(outcome, closed=self.closed))
 
     # -- one attempt ----------------------------------------------------------------------------
 
@@ -233,26 +237,12 @@ class RESTClientObject:
         body: bytes | None,
         connect: float,
         read: float,
-        deadline: float,
+        attempts: Attempts,
     ) -> RESTResponse | PeblarError:
         """One try, after the rate limiter: the 2xx answer, or the error it ended in (returned)."""
         if self.closed:
             return PeblarClosedError("this client is closed")
-        if self.policy.rate_limit:
-            wait = self._limiter.reserve()
-            if wait > 0:
-                if time.monotonic() + wait >= deadline:
-                    return PeblarConnectionTimeoutError(
-                        f"{method} {path}: the rate limiter's wait ({wait:.1f} s) would pass the "
-                        "call's deadline",
-                        request_sent=False,
-                    )
-                time.sleep(wait)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return PeblarConnectionTimeoutError(
-                f"{method} {path}: the call's deadline passed", request_sent=False
-            )
+        remaining = attempts.remaining()
         timeout = self._timeout(connect, read, remaining)
         started = time.perf_counter()
         with watching() as watch:
@@ -381,11 +371,7 @@ class RESTClientObject:
         return error
 
 
-def _summary(attempts: int, seconds: float) -> str:
-    return f" ({attempts} attempts in {seconds:.1f} s)"
-
-
-def _encode(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:
+def encode_body(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:
     """The request body as bytes, as the generated ``rest`` module would have sent it."""
     if post_params and body is not None:
         raise ApiValueError("body parameter cannot be used with post_params parameter.")

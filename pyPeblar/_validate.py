@@ -11,6 +11,7 @@ The API template (``openapi/templates/api.mustache``) imports this decorator.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,12 +25,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 def validate_call(function: F) -> F:
     """pydantic's ``validate_call`` for ``function`` (a method), skipped when nothing is passed."""
     validated = pydantic.validate_call(function)
+    call: Callable[..., Any]
+    if inspect.iscoroutinefunction(function):  # the asyncio API classes' methods
 
-    @functools.wraps(function)
-    def call(self: object, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs:
-            return validated(self, *args, **kwargs)
-        return function(self)
+        @functools.wraps(function)
+        async def call(self: object, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return await validated(self, *args, **kwargs)
+            return await function(self)
+
+    else:
+
+        @functools.wraps(function)
+        def call(self: object, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return validated(self, *args, **kwargs)
+            return function(self)
 
     call.raw_function = function  # type: ignore[attr-defined]  # as pydantic's wrapper has
     return call  # type: ignore[return-value]

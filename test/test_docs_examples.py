@@ -162,7 +162,8 @@ def test_every_write_but_authorize_returns_the_resulting_ev_interface() -> None:
             charger.replace_ev_interface(amps=16, force_single_phase=False),
         ]
         assert all(isinstance(result, EVInterfaceResponse) for result in results), results
-        assert charger.authorize_charge_session(token="04A1B2C3") is None
+        outcome: object = charger.authorize_charge_session(token="04A1B2C3")  # type: ignore[func-returns-value]
+        assert outcome is None
 
 
 # -- shell blocks -------------------------------------------------------------------------------

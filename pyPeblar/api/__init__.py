@@ -17,7 +17,7 @@ if _typing.TYPE_CHECKING:
     from pyPeblar.api.health_api import HealthApi
     from pyPeblar.api.meter_api import MeterApi
     from pyPeblar.api.system_api import SystemApi
-    
+        
 else:
     from importlib import import_module
 

@@ -104,7 +104,7 @@ def read_token(path: str | None, option: str | None) -> str:
         if source == "PEBLAR_TOKEN":
             return ""  # not given: the command says what is missing, if it needs a token
         raise UsageError(f"{source}: empty, there is no token in it")
-    from pyPeblar._client import check_token
+    from pyPeblar._base import check_token
 
     try:
         return check_token(token)

@@ -1,0 +1,269 @@
+"""The REST client under the generated asyncio ``ApiClient``: the same policy, over aiohttp.
+
+The async twin of ``_rest``. The generated ``pyPeblar/aio/rest.py`` (from
+``openapi/templates/asyncio/rest.mustache``) re-exports this module's classes, so every async
+generated client gets them: ``AsyncPeblar``'s and a plain
+``pyPeblar.aio.ApiClient(Configuration(...))`` alike. Every decision (deadline, rate limiter,
+which failures to retry and how long to wait, error statuses) is ``_policy.Attempts``, shared with
+the urllib3 engine; only the waiting (``asyncio.sleep``) and the I/O differ. The rate limiter is
+the process-wide one of the charger, so sync and async clients of one charger share it.
+
+aiohttp (the ``async`` extra) is imported with this module, never by the sync client. One
+``aiohttp.ClientSession`` per client and event loop, made on the first request (aiohttp sessions
+belong to a running loop), with at most ``POOL_SIZE`` keep-alive connections to the charger,
+redirects and cookies off (the web session sets its cookie itself), proxies from the environment
+ignored. An attempt is bounded as a whole by its connect plus read timeout, so a dripping answer
+cannot outlive it; each read also by the read timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from urllib3 import HTTPHeaderDict
+
+from pyPeblar._errors import (
+    PeblarClosedError,
+    PeblarConnectionError,
+    PeblarConnectionTimeoutError,
+    PeblarError,
+    PeblarInvalidResponseError,
+)
+from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, timeout_pair
+from pyPeblar._rest import (
+    POOL_SIZE,
+    Endpoint,
+    RESTResponseType,
+    describe,
+    encode_body,
+    policy_for,
+)
+from pyPeblar._rest import RESTResponse as _SyncResponse
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as time_limit
+else:  # aiohttp depends on async-timeout on Python 3.10
+    from async_timeout import timeout as time_limit
+
+__all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
+
+logger = logging.getLogger("pyPeblar")
+
+
+class RESTResponse(_SyncResponse):
+    """A 2xx answer, read whole; ``await read()`` as the generated asyncio ``ApiClient`` expects."""
+
+    __slots__ = ()
+
+    async def read(self) -> bytes:  # type: ignore[override]  # the asyncio interface
+        return self.data
+
+
+class RESTClientObject:
+    """Requests to one charger (``configuration.host``) under the policy, from asyncio.
+
+    ``policy`` may be replaced at any time; each request reads it once when it starts. Close it
+    with ``await close()`` (the generated ``ApiClient``'s ``async with`` does).
+    """
+
+    def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
+        self.policy = policy if policy is not None else policy_for(configuration)
+        self._endpoint = Endpoint.of(configuration)
+        self.netloc = self._endpoint.netloc
+        self.closed = False
+        self._limiter = shared_limiter(self.netloc)
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._timeouts_made: dict[tuple[float, float], aiohttp.ClientTimeout] = {}
+
+    @classmethod
+    def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> RESTClientObject:
+        """A client for ``url`` without a generated ``Configuration``; only ``proxy`` is used."""
+        from pyPeblar._rest import _Target
+
+        return cls(_Target(url, proxy), policy=policy)
+
+    async def close(self) -> None:
+        """Close the connections; later requests raise ``PeblarClosedError``."""
+        self.closed = True
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        """This client's session on the running loop (a new loop, as after ``asyncio.run``
+        again, gets a new session; the old one died with its loop)."""
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or session.closed or self._session_loop is not loop:
+            session = self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=POOL_SIZE),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+                auto_decompress=True,
+            )
+            self._session_loop = loop
+        return session
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Any = None,
+        *,
+        retry: bool | None = None,
+    ) -> RESTResponse:
+        """Send a request under the policy; return the 2xx answer or raise a ``PeblarError``."""
+        method = method.upper()
+        path = self._endpoint.path_of(url)
+        headers = dict(headers) if headers else {}
+        payload = encode_body(body, post_params, headers)
+        if _request_timeout is None:
+            connect, read = self.policy.connect_timeout, self.policy.read_timeout
+        else:
+            connect, read = timeout_pair("_request_timeout", _request_timeout)
+        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry)
+        while True:
+            wait = attempts.admit()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            outcome = await self._attempt(method, path, headers, payload, connect, read, attempts)
+            if isinstance(outcome, RESTResponse):
+                return outcome
+            await asyncio.sleep(attempts.failed(outcome, closed=self.closed))
+
+    async def _attempt(  # noqa: PLR0917 - the request's parts, resolved once per call
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        connect: float,
+        read: float,
+        attempts: Attempts,
+    ) -> RESTResponse | PeblarError:
+        """One try, after the rate limiter: the 2xx answer, or the error it ended in (returned)."""
+        if self.closed:
+            return PeblarClosedError("this client is closed")
+        remaining = attempts.remaining()
+        session = self._session_now()
+        started = time.perf_counter()
+        limit = min(remaining, connect + read)
+        try:
+            async with (
+                time_limit(limit),
+                session.request(
+                    method,
+                    self._endpoint.origin + path,
+                    data=body,
+                    headers=headers,
+                    allow_redirects=False,
+                    proxy=self._endpoint.proxy,
+                    timeout=self._timeout(connect, read),
+                ) as response,
+            ):
+                data = await self._read(response, method, path)
+        except PeblarError as error:
+            return error
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            if self.closed:
+                return PeblarClosedError("this client is closed")
+            return self._connection_error(method, path, exc, connect, limit)
+        status = response.status
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug(
+                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
+            )
+        answer_headers = HTTPHeaderDict()
+        answer_headers.extend(response.headers.items())
+        if 200 <= status < 300:
+            return RESTResponse(status, response.reason or "", answer_headers, data, method, path)
+        return status_error(
+            method,
+            path,
+            status=status,
+            reason=response.reason or "",
+            data=data,
+            headers=answer_headers,
+        )
+
+    def _timeout(self, connect: float, read: float) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for an attempt: connecting (pool wait included) and each read."""
+        timeout = self._timeouts_made.get((connect, read))
+        if timeout is None:
+            timeout = self._timeouts_made[(connect, read)] = aiohttp.ClientTimeout(
+                total=None, connect=connect, sock_connect=connect, sock_read=read
+            )
+        return timeout
+
+    async def _read(self, response: aiohttp.ClientResponse, method: str, path: str) -> bytes:
+        """The whole body, up to the size cap."""
+        cap = self.policy.max_response_bytes
+        length = response.content_length
+        if length is not None and length > cap:
+            response.close()
+            raise self._too_large(response.status, method, path, f"{length} bytes announced")
+        if length is not None and "Content-Encoding" not in response.headers:
+            return await response.read()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > cap:
+                response.close()
+                raise self._too_large(response.status, method, path, f"more than {cap} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, status: int, method: str, path: str, size: str) -> PeblarError:
+        return PeblarInvalidResponseError(
+            f"{method} {path}: the answer is too large ({size}; the limit is "
+            f"{self.policy.max_response_bytes} bytes)",
+            status=status,
+            statusmsg="answer too large",
+        )
+
+    def _connection_error(
+        self, method: str, path: str, exc: BaseException, connect: float, limit: float
+    ) -> PeblarError:
+        where = self.netloc
+        error: PeblarError
+        if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+            error = PeblarConnectionError(
+                f"{method} {path}: the proxy failed: {describe(exc)}", request_sent=False
+            )
+        elif isinstance(exc, aiohttp.ClientConnectorError):
+            error = PeblarConnectionError(
+                f"{method} {path}: could not connect to {where}: {describe(exc)}",
+                request_sent=False,
+            )
+        elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+            error = PeblarConnectionTimeoutError(
+                f"{method} {path}: could not connect to {where} within {connect:g} s",
+                request_sent=False,
+            )
+        elif isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
+            error = PeblarConnectionTimeoutError(
+                f"{method} {path}: {where} did not answer within {limit:g} s", request_sent=True
+            )
+        elif isinstance(exc, aiohttp.InvalidURL):
+            error = PeblarConnectionError(
+                f"{method} {path}: not a usable address ({exc})", request_sent=False
+            )
+        else:
+            error = PeblarConnectionError(
+                f"{method} {path}: lost the connection to {where}: {describe(exc)}",
+                request_sent=True,
+            )
+        error.__cause__ = exc
+        return error
