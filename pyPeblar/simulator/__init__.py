@@ -7,8 +7,8 @@
 
 It is a real HTTP server speaking the local REST API as docs/simulator.md describes (status codes,
 error bodies, the rate limit, the chargers' own JSON formatting), with state that can be read and
-driven from Python, faults to inject, and the web-interface calls that set up the token. Standard
-library only: importing it loads neither pydantic nor urllib3.
+driven from Python, faults to inject, and the web interface's API (``/api/v1``, openapi/webui.yaml)
+on the same charger. Standard library only: importing it loads neither pydantic nor urllib3.
 """
 
 from __future__ import annotations
