@@ -5,7 +5,9 @@ all but the error tree are imported on first use, so ``import pyPeblar`` costs a
 a command-line call only pays for what it uses.
 
 Layers:
-- ``Peblar`` and the ``PeblarError`` tree: the hand-written client most code uses.
+- ``Peblar`` and the ``PeblarError`` tree: the hand-written client most code uses;
+  ``AsyncPeblar``, its asyncio twin (the ``async`` extra), with ``pyPeblar.aio``'s asyncio
+  generated API classes.
 - ``pyPeblar.models`` and ``pyPeblar.api``, ``ApiClient``, ``Configuration``: generated from
   ``openapi/peblar.yaml`` by openapi-generator. As in any openapi-generator package, every API
   class and model is also a top-level name (``pyPeblar.MeterApi``, ``pyPeblar.MeterResponse``),
@@ -24,6 +26,7 @@ from pyPeblar._lazy import lazy_attributes
 from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
+    from pyPeblar._aio_client import AsyncPeblar
     from pyPeblar._client import Peblar
     from pyPeblar._memory import ChargerMemory
     from pyPeblar._policy import Policy
@@ -38,6 +41,7 @@ __all__ = [
     "ApiClient",
     "ApiException",
     "ApiResponse",
+    "AsyncPeblar",
     "ChargerMemory",
     "Configuration",
     "OpenApiException",
@@ -52,6 +56,7 @@ __getattr__, __dir__ = lazy_attributes(
     globals(),
     {
         "Peblar": "pyPeblar._client",
+        "AsyncPeblar": "pyPeblar._aio_client",
         "Policy": "pyPeblar._policy",
         "ChargerMemory": "pyPeblar._memory",
         "ApiClient": "pyPeblar.api_client",

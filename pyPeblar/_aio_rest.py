@@ -12,8 +12,10 @@ aiohttp (the ``async`` extra) is imported with this module, never by the sync cl
 ``aiohttp.ClientSession`` per client and event loop, made on the first request (aiohttp sessions
 belong to a running loop), with at most ``POOL_SIZE`` keep-alive connections to the charger,
 redirects and cookies off (the web session sets its cookie itself), proxies from the environment
-ignored. An attempt is bounded as a whole by its connect plus read timeout, so a dripping answer
-cannot outlive it; each read also by the read timeout.
+ignored, and aiohttp's own silent second try on a dropped keep-alive connection off (the policy
+alone decides what is tried again, and counts it). Timeouts as on the synchronous road: the
+connect timeout to get a connection, then the read timeout for the whole answer from the moment
+it has one (a trace hook moves the attempt's time limit), so a dripping answer cannot outlive it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
 from urllib3 import HTTPHeaderDict
+
+try:
+    import aiohttp
+except ImportError:  # pragma: no cover - tested in a fresh environment by test_isolation
+    raise ImportError(
+        "pyPeblar's asyncio clients need aiohttp: pip install 'pyPeblar[async]'"
+    ) from None
 
 from pyPeblar._errors import (
     PeblarClosedError,
@@ -63,6 +71,38 @@ class RESTResponse(_SyncResponse):
 
     async def read(self) -> bytes:  # type: ignore[override]  # the asyncio interface
         return self.data
+
+
+class AnswerClock:
+    """One attempt's time limit: connect timeout first, then the read timeout for the answer."""
+
+    __slots__ = ("limit", "read", "until")
+
+    def __init__(self, limit: Any, read: float, until: float) -> None:
+        self.limit = limit  # asyncio.Timeout (async_timeout's on Python 3.10)
+        self.read = read
+        self.until = until  # the call's deadline, in loop time
+
+    def connected(self) -> None:
+        """The attempt has its connection: the answer gets the read timeout from now."""
+        when = min(asyncio.get_running_loop().time() + self.read, self.until)
+        if sys.version_info >= (3, 11):
+            self.limit.reschedule(when)
+        else:
+            self.limit.update(when)
+
+
+async def _connected(session: object, context: Any, params: object) -> None:
+    clock = context.trace_request_ctx
+    if isinstance(clock, AnswerClock):
+        clock.connected()
+
+
+def _trace() -> aiohttp.TraceConfig:
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(_connected)
+    trace.on_connection_reuseconn.append(_connected)
+    return trace
 
 
 class RESTClientObject:
@@ -107,7 +147,13 @@ class RESTClientObject:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 auto_decompress=True,
+                trace_configs=[_trace()],
             )
+            # aiohttp sends an idempotent request again, unseen, when a reused connection turns
+            # out closed; the policy decides retries (and counts them), so that is off. There is
+            # no public switch: the attribute is set only where this aiohttp has it.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
             self._session_loop = loop
         return session
 
@@ -157,10 +203,11 @@ class RESTClientObject:
         remaining = attempts.remaining()
         session = self._session_now()
         started = time.perf_counter()
-        limit = min(remaining, connect + read)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + remaining
         try:
             async with (
-                time_limit(limit),
+                time_limit(min(remaining, connect + read)) as limit,
                 session.request(
                     method,
                     self._endpoint.origin + path,
@@ -169,6 +216,7 @@ class RESTClientObject:
                     allow_redirects=False,
                     proxy=self._endpoint.proxy,
                     timeout=self._timeout(connect, read),
+                    trace_request_ctx=AnswerClock(limit, read, until),
                 ) as response,
             ):
                 data = await self._read(response, method, path)
@@ -177,7 +225,7 @@ class RESTClientObject:
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             if self.closed:
                 return PeblarClosedError("this client is closed")
-            return self._connection_error(method, path, exc, connect, limit)
+            return self._connection_error(method, path, exc, connect, read)
         status = response.status
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
@@ -234,7 +282,7 @@ class RESTClientObject:
         )
 
     def _connection_error(
-        self, method: str, path: str, exc: BaseException, connect: float, limit: float
+        self, method: str, path: str, exc: BaseException, connect: float, read: float
     ) -> PeblarError:
         where = self.netloc
         error: PeblarError
@@ -244,7 +292,7 @@ class RESTClientObject:
             )
         elif isinstance(exc, aiohttp.ClientConnectorError):
             error = PeblarConnectionError(
-                f"{method} {path}: could not connect to {where}: {describe(exc)}",
+                f"{method} {path}: could not connect to {where}: {describe(exc.os_error)}",
                 request_sent=False,
             )
         elif isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -254,7 +302,7 @@ class RESTClientObject:
             )
         elif isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
             error = PeblarConnectionTimeoutError(
-                f"{method} {path}: {where} did not answer within {limit:g} s", request_sent=True
+                f"{method} {path}: {where} did not answer within {read:g} s", request_sent=True
             )
         elif isinstance(exc, aiohttp.InvalidURL):
             error = PeblarConnectionError(

@@ -424,7 +424,7 @@ def check_proxy(proxy: object) -> str:
 def describe(reason: object) -> str:
     """A short, token-free description of a low-level failure."""
     text = str(reason)
-    if "refused" in text.lower():
+    if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
         return "connection refused (is the local REST API enabled, and the address right?)"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host name"

@@ -6,6 +6,7 @@ Every client test talks HTTP to a real simulator on loopback; nothing of pyPebla
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from pyPeblar import ChargerMemory, Peblar
 from pyPeblar.simulator import Simulator
+from test.clients import CLIENTS, BlockingAsyncPeblar, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -98,6 +100,23 @@ def client_for(simulator: Simulator, **options: Any) -> Peblar:
     return Peblar(simulator.host, simulator.token, **settings)
 
 
+@pytest.fixture(params=CLIENTS)
+def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once per client: ``Peblar``, then ``AsyncPeblar``.
+
+    For the second run, the name ``Peblar`` in the test's module and in this one (``client_for``,
+    the ``charger`` fixture) means ``BlockingAsyncPeblar``: the real ``AsyncPeblar`` with its
+    coroutines awaited on a background event loop (test/clients.py). One test body, both clients.
+    Use it with ``pytestmark = pytest.mark.usefixtures("each_client")``.
+    """
+    name: str = request.param
+    if name == "AsyncPeblar":
+        monkeypatch.setattr(sys.modules[__name__], "Peblar", BlockingAsyncPeblar)
+        if getattr(request.module, "Peblar", None) is not None:
+            monkeypatch.setattr(request.module, "Peblar", BlockingAsyncPeblar)
+    return name
+
+
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     """The default simulator: three-phase socket charger, ReadWrite, rate limit on."""
@@ -114,9 +133,10 @@ def charger(sim: Simulator) -> Iterator[Peblar]:
 
 # -- the two roads to a charger ---------------------------------------------------------------
 
-#: ``Peblar``, and the plain openapi-generator usage (a generated API class on
-#: ``ApiClient(Configuration(host=..., api_key=...))``): the promises hold on both.
-ROADS = ["Peblar", "generated"]
+#: ``Peblar`` and ``AsyncPeblar``, and the plain openapi-generator usage (a generated API class on
+#: ``ApiClient(Configuration(host=..., api_key=...))``), synchronous and asyncio: the promises
+#: hold on every one.
+ROADS = ["Peblar", "AsyncPeblar", "generated", "generated-asyncio"]
 
 
 class Road:
@@ -124,57 +144,76 @@ class Road:
 
     def __init__(self, name: str, host: str, token: str, **options: Any) -> None:
         self.name = name
-        if name == "Peblar":
-            self.charger: Peblar | None = Peblar(
-                host, token, **{"memory": ChargerMemory(), **options}
-            )
+        self.asyncio = name.endswith("asyncio") or name == "AsyncPeblar"
+        self.charger: Any = None
+        if name in ("Peblar", "AsyncPeblar"):
+            kind = Peblar if name == "Peblar" else BlockingAsyncPeblar
+            self.charger = kind(host, token, **{"memory": ChargerMemory(), **options})
             self.api_client = self.charger.api_client
-        else:
-            from pyPeblar import ApiClient, Configuration, Policy
+            return
+        from pyPeblar import Configuration, Policy
 
-            self.charger = None
-            configuration = Configuration(
-                host=f"http://{host}/api/wlac/v1", api_key={"ApiToken": token}
-            )
+        configuration = Configuration(
+            host=f"http://{host}/api/wlac/v1", api_key={"ApiToken": token}
+        )
+        if self.asyncio:
+            import pyPeblar.aio
+
+            self.api_client = pyPeblar.aio.ApiClient(configuration)
+        else:
+            from pyPeblar import ApiClient
+
             self.api_client = ApiClient(configuration)
-            if options:  # the plain road's policy, set the documented way
-                connect, read = options.pop("timeout", (5.0, 10.0))
-                self.api_client.rest_client.policy = Policy(
-                    connect_timeout=connect, read_timeout=read, **options
-                )
+        if options:  # the plain road's policy, set the documented way
+            connect, read = options.pop("timeout", (5.0, 10.0))
+            self.api_client.rest_client.policy = Policy(
+                connect_timeout=connect, read_timeout=read, **options
+            )
+
+    def api(self, name: str) -> Any:
+        """The road's generated API class ``name`` on its ``ApiClient``."""
+        import pyPeblar
+        import pyPeblar.aio
+
+        package: Any = pyPeblar.aio if self.asyncio else pyPeblar
+        return getattr(package, name)(self.api_client)
+
+    def call(self, result: Any) -> Any:
+        """A generated method's result: awaited on the test loop for an asyncio road."""
+        return run(result) if self.asyncio else result
 
     @property
-    def peblar(self) -> Peblar:
-        """The ``Peblar`` client, for what only it does (pause, phase switching...)."""
-        assert self.charger is not None, "only the Peblar road has this"
+    def peblar(self) -> Any:
+        """The ``Peblar`` (or ``AsyncPeblar``) client, for what only they do (pause, phases...)."""
+        assert self.charger is not None, "only the Peblar and AsyncPeblar roads have this"
         return self.charger
 
     def meter(self) -> Any:
         if self.charger is not None:
             return self.charger.meter()
-        from pyPeblar import MeterApi
-
-        return MeterApi(self.api_client).get_meter()
+        return self.call(self.api("MeterApi").get_meter())
 
     def set_charge_current_limit(self, *, amps: int) -> Any:
         if self.charger is not None:
             return self.charger.set_charge_current_limit(amps=amps)
-        from pyPeblar import EVInterfaceApi, EVInterfacePatchRequest
+        from pyPeblar import EVInterfacePatchRequest
 
         request = EVInterfacePatchRequest(charge_current_limit=amps * 1000)
-        return EVInterfaceApi(self.api_client).patch_ev_interface(request)
+        return self.call(self.api("EVInterfaceApi").patch_ev_interface(request))
 
     def authorize_charge_session(self, *, token: str) -> Any:
         if self.charger is not None:
             return self.charger.authorize_charge_session(token=token)
-        from pyPeblar import AuthorizationApi, AuthorizationMethod, ChargeSessionRequest
+        from pyPeblar import AuthorizationMethod, ChargeSessionRequest
 
         request = ChargeSessionRequest(method=AuthorizationMethod.RFID, token=token)
-        return AuthorizationApi(self.api_client).authorize_charge_session(request)
+        return self.call(self.api("AuthorizationApi").authorize_charge_session(request))
 
     def close(self) -> None:
         if self.charger is not None:
             self.charger.close()
+        elif self.asyncio:
+            run(self.api_client.close())
         else:
             self.api_client.rest_client.close()
 

@@ -25,6 +25,9 @@ from pyPeblar import (
 from pyPeblar.simulator import Simulator
 from test.conftest import client_for, open_road
 
+#: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
+pytestmark = pytest.mark.usefixtures("each_client")
+
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -15,10 +15,13 @@ from pyPeblar import (
     PeblarConnectionTimeoutError,
     PeblarServerError,
 )
-from pyPeblar.api import EVInterfaceApi, MeterApi
 from pyPeblar.models import AccessMode, CpState, EVInterfaceResponse, MeterResponse
 from pyPeblar.simulator import Simulator
+from test.clients import generated
 from test.conftest import client_for
+
+#: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
+pytestmark = pytest.mark.usefixtures("each_client")
 
 
 class TestConstruction:
@@ -185,10 +188,10 @@ class TestRateLimit:
 
 def test_generated_layer_is_reachable_through_the_client(charger: Peblar, sim: Simulator) -> None:
     sim.plug_in()
-    meter = MeterApi(charger.api_client).get_meter()
+    meter = generated(charger, "MeterApi").get_meter()
     assert isinstance(meter, MeterResponse)
     assert meter.power_total == sim.snapshot()["meter"]["PowerTotal"]
-    assert EVInterfaceApi(charger.api_client).get_ev_interface().cp_state is CpState.STATE_C
+    assert generated(charger, "EVInterfaceApi").get_ev_interface().cp_state is CpState.STATE_C
 
 
 def test_raw_gives_exactly_what_the_charger_sent(charger: Peblar, sim: Simulator) -> None:
@@ -210,7 +213,7 @@ class TestProxies:
             monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
         with client_for(sim) as charger:
             assert charger.health().api_version == "1.0"
-            assert MeterApi(charger.api_client).get_meter() is not None
+            assert generated(charger, "MeterApi").get_meter() is not None
 
     def test_a_proxy_when_asked_for(self, sim: Simulator) -> None:
         import http.client
@@ -264,18 +267,18 @@ class TestGeneratedLayerOnTheRoad:
             assert charger.api_client.rest_client.policy is charger.policy
             assert charger.policy.connect_timeout == charger.policy.read_timeout == 2
             with pytest.raises(PeblarServerError):
-                MeterApi(charger.api_client).get_meter()
+                generated(charger, "MeterApi").get_meter()
         assert sim.stats().by_route["GET /meter"] == 1  # retries=0: one attempt
 
     def test_with_http_info(self, charger: Peblar) -> None:
-        answer = MeterApi(charger.api_client).get_meter_with_http_info()
+        answer = generated(charger, "MeterApi").get_meter_with_http_info()
         assert answer.status_code == 200
         assert answer.data is not None and answer.data.power_total is not None
         assert answer.raw_data.startswith(b"{")
         assert answer.headers is not None and answer.headers["Content-Type"] == "application/json"
 
     def test_without_preload_content(self, charger: Peblar) -> None:
-        api = EVInterfaceApi(charger.api_client)
+        api = generated(charger, "EVInterfaceApi")
         response = api.get_ev_interface_without_preload_content()
         assert response.status == 200
         assert json.loads(response.read())["CpState"] == "State A"  # as urllib3's read()
@@ -283,7 +286,7 @@ class TestGeneratedLayerOnTheRoad:
         assert json.loads(again.data)["CpState"] == "State A"  # as urllib3's .data
 
     def test_request_timeout_and_headers_per_call(self, sim: Simulator, charger: Peblar) -> None:
-        api = MeterApi(charger.api_client)
+        api = generated(charger, "MeterApi")
         assert api.get_meter(_headers={"X-Trace": "1"}).power_total is not None
         sim.inject("hang", path="/meter", seconds=5, times=None)
         started = time.monotonic()

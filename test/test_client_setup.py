@@ -16,6 +16,9 @@ from pyPeblar.models import AccessMode
 from pyPeblar.simulator import Simulator
 from test.conftest import FAST
 
+#: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
+pytestmark = pytest.mark.usefixtures("each_client")
+
 
 class TestFromEnv:
     def test_reads_host_and_token(self, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:

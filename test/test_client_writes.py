@@ -23,6 +23,9 @@ from pyPeblar.models import ChargeCurrentLimitSource, CpState
 from pyPeblar.simulator import Simulator
 from test.conftest import client_for
 
+#: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
+pytestmark = pytest.mark.usefixtures("each_client")
+
 
 def patches(sim: Simulator) -> int:
     return sim.stats().by_route.get("PATCH /evinterface", 0)

@@ -13,6 +13,9 @@ from pyPeblar.exceptions import UnauthorizedException
 from pyPeblar.simulator import Simulator
 from test.conftest import ROADS, Road, client_for, open_road
 
+#: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
+pytestmark = pytest.mark.usefixtures("each_client")
+
 TOKEN = "0123456789abcdef" * 4
 
 

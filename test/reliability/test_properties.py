@@ -14,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyPeblar import ApiClient, EVInterfaceApi, HealthApi, MeterApi, Peblar, PeblarError, SystemApi
+from pyPeblar import ChargerMemory, Peblar, PeblarError
 from pyPeblar.cli import EXIT_CODES, main
 from pyPeblar.simulator import Simulator
-from test.conftest import Road, client_for
+from test.clients import BlockingAsyncPeblar
+from test.conftest import Road
 from test.reliability.conftest import QUICK, outcome
 
 SETTINGS = settings(
@@ -56,11 +57,14 @@ bodies = st.one_of(
 )
 
 READS: dict[str, Callable[[Peblar], Any]] = {
-    "/health": Peblar.health,
-    "/system": Peblar.system,
-    "/meter": Peblar.meter,
-    "/evinterface": Peblar.ev_interface,
+    "/health": lambda charger: charger.health(),
+    "/system": lambda charger: charger.system(),
+    "/meter": lambda charger: charger.meter(),
+    "/evinterface": lambda charger: charger.ev_interface(),
 }
+
+#: Both clients: Peblar, and AsyncPeblar awaited for the test (test/clients.py).
+KINDS: dict[str, Any] = {"Peblar": Peblar, "AsyncPeblar": BlockingAsyncPeblar}
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +74,17 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-@pytest.fixture(scope="module")
-def charger(sim: Simulator) -> Iterator[Peblar]:
-    with client_for(
-        sim, **QUICK, rate_limit=False, protect_relays=False, phase_switch_timeout=0.3
-    ) as client:
+@pytest.fixture(scope="module", params=sorted(KINDS))
+def charger(sim: Simulator, request: pytest.FixtureRequest) -> Iterator[Peblar]:
+    """Each client in turn (the fuzz runs against both)."""
+    options: dict[str, Any] = {
+        **QUICK,
+        "rate_limit": False,
+        "protect_relays": False,
+        "phase_switch_timeout": 0.3,
+        "memory": ChargerMemory(),
+    }
+    with KINDS[request.param](sim.host, sim.token, **options) as client:
         yield client
 
 
@@ -88,30 +98,30 @@ def test_any_answer_to_a_read(sim: Simulator, charger: Peblar, path: str, body: 
     assert isinstance(result, PeblarError) or hasattr(result, "to_dict"), result
 
 
-GENERATED_READS: dict[str, Callable[[ApiClient], Any]] = {
-    "/health": lambda api_client: HealthApi(api_client).get_health(),
-    "/system": lambda api_client: SystemApi(api_client).get_system(),
-    "/meter": lambda api_client: MeterApi(api_client).get_meter(),
-    "/evinterface": lambda api_client: EVInterfaceApi(api_client).get_ev_interface(),
+GENERATED_READS: dict[str, Callable[[Road], Any]] = {
+    "/health": lambda road: road.call(road.api("HealthApi").get_health()),
+    "/system": lambda road: road.call(road.api("SystemApi").get_system()),
+    "/meter": lambda road: road.call(road.api("MeterApi").get_meter()),
+    "/evinterface": lambda road: road.call(road.api("EVInterfaceApi").get_ev_interface()),
 }
 
 
-@pytest.fixture(scope="module")
-def plain_api_client(sim: Simulator) -> Iterator[ApiClient]:
+@pytest.fixture(scope="module", params=["generated", "generated-asyncio"])
+def plain_road(sim: Simulator, request: pytest.FixtureRequest) -> Iterator[Road]:
     """The plain openapi-generator road: a generated API class on its own ApiClient."""
-    with Road("generated", sim.host, sim.token, **QUICK, rate_limit=False) as road:
-        yield road.api_client
+    with Road(request.param, sim.host, sim.token, **QUICK, rate_limit=False) as road:
+        yield road
 
 
 @SETTINGS
 @given(path=st.sampled_from(sorted(GENERATED_READS)), body=bodies)
 def test_any_answer_to_a_generated_read(
-    sim: Simulator, plain_api_client: ApiClient, path: str, body: bytes
+    sim: Simulator, plain_road: Road, path: str, body: bytes
 ) -> None:
-    """The same promise on the generated road: a model or a PeblarError, never a raw error."""
+    """The same promise on the generated roads: a model or a PeblarError, never a raw error."""
     sim.clear_faults()
     sim.inject("body", path=path, body=body, times=None)
-    result, _ = outcome(lambda: GENERATED_READS[path](plain_api_client), bound=3.0)
+    result, _ = outcome(lambda: GENERATED_READS[path](plain_road), bound=3.0)
     sim.clear_faults()
     assert isinstance(result, PeblarError) or hasattr(result, "to_dict"), result
 
@@ -195,13 +205,14 @@ options = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.parametrize("kind", sorted(KINDS))
 @SETTINGS
 @given(host=anything | st.text(max_size=30), token=anything, chosen=options)
-def test_any_construction(host: Any, token: Any, chosen: dict[str, Any]) -> None:
+def test_any_construction(kind: str, host: Any, token: Any, chosen: dict[str, Any]) -> None:
     """A client, or a ValueError naming what was wrong; building never connects."""
 
     def build() -> None:
-        Peblar(host, token, **chosen).close()
+        KINDS[kind](host, token, **chosen).close()
 
     result, _ = outcome(build, bound=1.0)
     if isinstance(result, ValueError):
@@ -210,10 +221,12 @@ def test_any_construction(host: Any, token: Any, chosen: dict[str, Any]) -> None
         assert any(word in text for word in named), text
 
 
+@pytest.mark.parametrize("kind", sorted(KINDS))
 @SETTINGS
 @given(name=st.sampled_from(sorted(OPTIONS)), value=anything | st.floats())
-def test_any_single_option_is_named_when_refused(name: str, value: Any) -> None:
-    result, _ = outcome(lambda: Peblar("127.0.0.1", "t" * 64, **{name: value}).close(), bound=1.0)
+def test_any_single_option_is_named_when_refused(kind: str, name: str, value: Any) -> None:
+    client = KINDS[kind]
+    result, _ = outcome(lambda: client("127.0.0.1", "t" * 64, **{name: value}).close(), bound=1.0)
     if isinstance(result, ValueError):
         assert any(word in str(result) for word in OPTIONS[name]), (name, value, str(result))
 

@@ -19,6 +19,9 @@ from pyPeblar.simulator import Simulator
 from test.conftest import Road, client_for, open_road
 from test.reliability.conftest import QUICK, outcome
 
+#: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
+pytestmark = pytest.mark.usefixtures("each_client")
+
 # Faults on the write itself; "apply" says whether the charger processed it before failing.
 FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("drop, not applied", {"kind": "drop", "apply": False}),

@@ -525,7 +525,7 @@ class TestStatistics:
         path = "/config/scheduledcharging/schedules"
         days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
         assert web.get(path) == {day: [] for day in days}
-        week = {day: [] for day in days} | {
+        week: dict[str, list[dict[str, int]]] = {day: [] for day in days} | {
             "Monday": [
                 {"CurrentLimit": 16, "StartTime": 1320},
                 {"CurrentLimit": 0, "StartTime": 420},
@@ -536,7 +536,7 @@ class TestStatistics:
             {"CurrentLimit": 0, "StartTime": 420},
             {"CurrentLimit": 16, "StartTime": 1320},
         ]
-        partial = {"Monday": []}
+        partial: dict[str, list[dict[str, int]]] = {"Monday": []}
         status, body, _ = web.request("POST", path, partial)
         assert status == 400 and "Sunday" in body["statusmsg"]
         bad = week | {"Tuesday": [{"CurrentLimit": 16, "StartTime": 1440}]}

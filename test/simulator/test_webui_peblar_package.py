@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import aiohttp
 import peblar
@@ -56,7 +57,8 @@ def test_the_peblar_package_drives_the_simulator(sim: Simulator) -> None:
             available = await client.available_versions(use_cache=False)
             assert str(available.firmware_version) == "1.10.0"
 
-            await client.smart_charging(SmartChargingMode.SMART_SOLAR)
+            mode: Any = SmartChargingMode.SMART_SOLAR  # peblar types its members as str
+            await client.smart_charging(mode)
             assert (await client.user_configuration()).smart_charging == (
                 SmartChargingMode.SMART_SOLAR
             )
@@ -76,6 +78,7 @@ def test_the_peblar_package_drives_the_simulator(sim: Simulator) -> None:
 
             history = await client.meter_history()
             (session_entry,) = history.session
+            assert session_entry.session_end_time is not None
             assert session_entry.session_end_time - session_entry.session_start_time >= 3600
             assert session_entry.auth_token is None
             assert history.meta_data is not None
