@@ -66,6 +66,33 @@ def test_import_pypeblar_loads_neither_pydantic_nor_urllib3() -> None:
     )
 
 
+def test_the_sync_client_never_imports_the_async_engine() -> None:
+    """Peblar, its generated layers and the command line work without aiohttp (the extra)."""
+    loaded = run_python(
+        "import sys, pyPeblar; from pyPeblar import Peblar, AsyncPeblar, MeterApi; "
+        "import pyPeblar.aio, pyPeblar.api_client, pyPeblar.cli; "
+        "from pyPeblar.simulator import Simulator; "
+        "s = Simulator().__enter__(); c = Peblar(s.host, s.token); c.meter(); c.close(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'aiohttp', 'yarl', "
+        "'multidict', 'async_timeout'} or m.startswith(('pyPeblar._aio_rest', 'pyPeblar.aio.'))))"
+    )
+    assert loaded == "[]"
+
+
+def test_the_async_client_says_which_extra_it_needs_without_aiohttp() -> None:
+    """Without aiohttp (the ``async`` extra), the first call says what to install."""
+    blocked = (
+        "import sys; sys.modules['aiohttp'] = None; import asyncio; "
+        "from pyPeblar import AsyncPeblar; "
+        "c = AsyncPeblar('127.0.0.1', 't' * 64)\n"
+        "try:\n    asyncio.run(c.meter())\n"
+        "except ImportError as e:\n    print(e)"
+    )
+    assert run_python(blocked) == (
+        "pyPeblar's asyncio clients need aiohttp: pip install 'pyPeblar[async]'"
+    )
+
+
 def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:
     loaded = run_python(
         "import sys; from pyPeblar.models import EVInterfaceResponse; "
