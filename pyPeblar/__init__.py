@@ -12,6 +12,8 @@ Layers:
   ``openapi/peblar.yaml`` by openapi-generator. As in any openapi-generator package, every API
   class and model is also a top-level name (``pyPeblar.MeterApi``, ``pyPeblar.MeterResponse``),
   looked up in the generated packages on first use, so a regenerated spec needs no edit here.
+- ``PeblarWeb`` and ``AsyncPeblarWeb``: the charger's web-interface API (settings, smart
+  charging, RFID cards, history, firmware), with ``pyPeblar.webui``'s generated layer under them.
 - ``Policy``: the timeouts, deadline, retries and rate limiting every generated client follows.
 - ``pyPeblar.simulator``: a charger on loopback, for tests, demos and trying things out.
 """
@@ -27,9 +29,12 @@ from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._aio_client import AsyncPeblar
+    from pyPeblar._aio_web import AsyncPeblarWeb
     from pyPeblar._client import Peblar
     from pyPeblar._memory import ChargerMemory
     from pyPeblar._policy import Policy
+    from pyPeblar._web import PeblarWeb
+    from pyPeblar._web_base import SmartChargingMode
     from pyPeblar.api import *  # noqa: F403 - the generated API classes, also top-level names
     from pyPeblar.api_client import ApiClient
     from pyPeblar.api_response import ApiResponse
@@ -42,11 +47,14 @@ __all__ = [
     "ApiException",
     "ApiResponse",
     "AsyncPeblar",
+    "AsyncPeblarWeb",
     "ChargerMemory",
     "Configuration",
     "OpenApiException",
     "Peblar",
+    "PeblarWeb",
     "Policy",
+    "SmartChargingMode",
     "__version__",
 ]
 __all__ += _errors.__all__
@@ -57,6 +65,9 @@ __getattr__, __dir__ = lazy_attributes(
     {
         "Peblar": "pyPeblar._client",
         "AsyncPeblar": "pyPeblar._aio_client",
+        "PeblarWeb": "pyPeblar._web",
+        "AsyncPeblarWeb": "pyPeblar._aio_web",
+        "SmartChargingMode": "pyPeblar._web_base",
         "Policy": "pyPeblar._policy",
         "ChargerMemory": "pyPeblar._memory",
         "ApiClient": "pyPeblar.api_client",

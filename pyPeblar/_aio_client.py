@@ -31,9 +31,29 @@ if TYPE_CHECKING:
     from pyPeblar.aio.api_client import ApiClient
     from pyPeblar.models import EVInterfaceResponse, HealthResponse, MeterResponse, SystemResponse
 
-__all__ = ["AsyncPeblar"]
+__all__ = ["AsyncPeblar", "drive_async"]
 
 R = TypeVar("R")
+
+
+async def drive_async(flow: Flow[R], apis: Any) -> R:
+    """``_base.drive``'s asyncio twin: each ``Call`` awaited, each ``Sleep`` an asyncio sleep."""
+    value: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            step = flow.send(value) if error is None else flow.throw(error)
+        except StopIteration as done:
+            result: R = done.value
+            return result
+        value = error = None
+        if isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+            continue
+        try:
+            value = await getattr(getattr(apis, step.api), step.operation)(*step.args)
+        except Exception as exc:  # handed to the flow, which decides
+            error = exc
 
 
 class AsyncApis(NamedTuple):
@@ -72,10 +92,11 @@ class AsyncPeblar(BaseClient):
 
         >>> charger = await AsyncPeblar.from_password("192.168.1.50", "pw")   # doctest: +SKIP
         """
-        from pyPeblar._client import fetch_token
+        from pyPeblar._aio_web import AsyncPeblarWeb
+        from pyPeblar._client import web_options
 
-        # The web-interface calls run in a worker thread, so the event loop never waits on them.
-        token = await asyncio.to_thread(fetch_token, host, password, access_mode, options)
+        async with AsyncPeblarWeb(host, password, **web_options(options)) as web:
+            token = await web.local_api_token(access_mode)
         return cls(host, token, **options)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -140,24 +161,8 @@ class AsyncPeblar(BaseClient):
 
     async def _run(self, flow: Flow[R], *, switches_phases: bool = False) -> R:
         """Run a flow of ``_base`` with the asyncio generated API classes, in one deadline."""
-        apis = self._apis
         with call_deadline(self._call_seconds(switches_phases=switches_phases)):
-            value: Any = None
-            error: Exception | None = None
-            while True:
-                try:
-                    step = flow.send(value) if error is None else flow.throw(error)
-                except StopIteration as done:
-                    result: R = done.value
-                    return result
-                value = error = None
-                if isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
-                    continue
-                try:
-                    value = await getattr(getattr(apis, step.api), step.operation)(*step.args)
-                except Exception as exc:  # handed to the flow, which decides
-                    error = exc
+            return await drive_async(flow, self._apis)
 
     # -- reads ------------------------------------------------------------------------------
 

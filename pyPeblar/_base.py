@@ -48,6 +48,7 @@ __all__ = [
     "Flow",
     "Sleep",
     "check_token",
+    "drive",
     "is_paused",
 ]
 
@@ -101,6 +102,29 @@ class Sleep(NamedTuple):
 
 #: A flow: yields steps, receives their results, returns ``R``.
 Flow = Generator["Call | Sleep", Any, R]
+
+
+def drive(flow: Flow[R], apis: Any) -> R:
+    """Run ``flow`` synchronously: each ``Call`` on ``apis`` (the generated API instances, by
+    name), each ``Sleep`` with ``time.sleep``; an error of a call is thrown into the flow, which
+    handles it or lets it out. (``_aio_client.drive_async`` is the asyncio twin.)"""
+    value: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            step = flow.send(value) if error is None else flow.throw(error)
+        except StopIteration as done:
+            result: R = done.value
+            return result
+        value = error = None
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            continue
+        try:
+            value = getattr(getattr(apis, step.api), step.operation)(*step.args)
+        except Exception as exc:  # handed to the flow, which decides
+            error = exc
+
 
 #: The generated API classes a client calls, by the name a ``Call`` gives (module, class).
 API_CLASSES: Final = {

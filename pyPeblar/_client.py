@@ -13,14 +13,13 @@ The generated layers are imported on first use, so ``from pyPeblar import Peblar
 from __future__ import annotations
 
 import functools
-import time
 from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pyPeblar._base import API_CLASSES, BaseClient, Flow, Sleep
+from pyPeblar._base import API_CLASSES, BaseClient, Flow, drive
 from pyPeblar._errors import PeblarClosedError
-from pyPeblar._policy import Policy, call_deadline, timeout_pair
+from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
@@ -91,7 +90,11 @@ class Peblar(BaseClient):
         >>> charger = Peblar.from_password("192.168.1.50", "web-password")   # doctest: +SKIP
         >>> charger.token   # for PEBLAR_TOKEN                              # doctest: +SKIP
         """
-        return cls(host, fetch_token(host, password, access_mode, options), **options)
+        from pyPeblar._web import PeblarWeb
+
+        with PeblarWeb(host, password, **web_options(options)) as web:
+            token = web.local_api_token(access_mode)
+        return cls(host, token, **options)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -170,24 +173,8 @@ class Peblar(BaseClient):
 
     def _run(self, flow: Flow[R], *, switches_phases: bool = False) -> R:
         """Run a flow of ``_base`` with the synchronous generated API classes, in one deadline."""
-        apis = self._apis
         with call_deadline(self._call_seconds(switches_phases=switches_phases)):
-            value: Any = None
-            error: Exception | None = None
-            while True:
-                try:
-                    step = flow.send(value) if error is None else flow.throw(error)
-                except StopIteration as done:
-                    result: R = done.value
-                    return result
-                value = error = None
-                if isinstance(step, Sleep):
-                    time.sleep(step.seconds)
-                    continue
-                try:
-                    value = getattr(getattr(apis, step.api), step.operation)(*step.args)
-                except Exception as exc:  # handed to the flow, which decides
-                    error = exc
+            return drive(flow, self._apis)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -322,12 +309,6 @@ class Peblar(BaseClient):
         self._run(self._authorize_charge_session(token, name))
 
 
-def fetch_token(host: str, password: str, access_mode: str, options: dict[str, Any]) -> str:
-    """The API token, through the web interface (``from_password`` of either client)."""
-    from pyPeblar._address import parse_address
-    from pyPeblar._webui import fetch_token as fetch
-
-    address = parse_address(host)
-    connect, read = timeout_pair("timeout", options.get("timeout", (5.0, 10.0)))
-    policy = Policy(connect_timeout=connect, read_timeout=read, rate_limit=False)
-    return fetch(address, password, access_mode=access_mode, policy=policy)
+def web_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options of a local-API client that its token setup's web client takes too."""
+    return {name: options[name] for name in ("timeout", "proxy") if name in options}

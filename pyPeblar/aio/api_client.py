@@ -341,7 +341,10 @@ class ApiClient:
             elif response_type is not None:
                 model = self._response_model(response_type)
                 if model is not None:
-                    return_data = model.model_validate_json(response_data.data)
+                    # A bare JSON null is "nothing" (the web interface's vehicle list with
+                    # ISO 15118 off is one): None, as a missing key reads, never an error.
+                    if response_data.data.strip() != b"null":
+                        return_data = model.model_validate_json(response_data.data)
                 else:
                     match = None
                     content_type = response_data.headers.get('content-type')
