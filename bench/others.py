@@ -1,12 +1,15 @@
 """Measure other Python Peblar clients against pyPeblar's simulator (run by bench/run.py).
 
     python bench/others.py HOST:PORT TOKEN CALLS     # in an interpreter that has them installed
+    python bench/others.py --serve HOST:PORT TOKEN   # time rounds on request (_lockstep.serve)
 
-Prints one JSON object: client name -> {"cpu_us", "wall_median_us"} for sequential GET /meter.
-Both are asynchronous, so each runs its calls one after another in one event loop. A client that
-is not installed is left out. Standard library only apart from the clients themselves; this file
-never imports pyPeblar (the older `pypeblar` package's distribution name clashes with pyPeblar's,
-which is why they live in another interpreter).
+The first form prints one JSON object: client name -> {"cpu_us", "wall_median_us"} for
+sequential GET /meter (section 6 of bench/run.py). The second lets bench/run.py interleave rounds
+of these clients with rounds of its own asyncio clients (section 7), timed by the same code.
+Both clients are asynchronous, so each runs its calls one after another in one event loop. A
+client that is not installed is left out. Standard library only apart from the clients themselves
+and bench/_lockstep.py; this file never imports pyPeblar (the older `pypeblar` package's
+distribution name clashes with pyPeblar's, which is why they live in another interpreter).
 """
 
 from __future__ import annotations
@@ -17,10 +20,16 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from importlib.metadata import version
 from typing import Any
 
+from _lockstep import serve
 
-async def measure(call: Callable[[], Awaitable[object]], calls: int) -> dict[str, float]:
+AsyncCall = Callable[[], Awaitable[object]]
+
+
+async def measure(call: AsyncCall, calls: int) -> dict[str, float]:
     for _ in range(20):
         await call()
     walls = []
@@ -33,7 +42,8 @@ async def measure(call: Callable[[], Awaitable[object]], calls: int) -> dict[str
     return {"cpu_us": cpu * 1e6, "wall_median_us": statistics.median(walls) * 1e6}
 
 
-async def peblar_package(host: str, token: str, calls: int) -> dict[str, float] | None:
+async def peblar_package(host: str, token: str, stack: AsyncExitStack) -> AsyncCall | None:
+    """The `peblar` package's local REST API client (``PeblarApi``), on the simulator's port."""
     try:
         from peblar import PeblarApi
         from yarl import URL
@@ -41,15 +51,20 @@ async def peblar_package(host: str, token: str, calls: int) -> dict[str, float] 
         return None
     name, port = host.rsplit(":", 1)
     api = PeblarApi(host=name, token=token)
+    # It has no port option (it builds http://host/api/wlac/v1/): point its URL at the port.
     api.url = URL.build(scheme="http", host=name, port=int(port), path="/api/wlac/v1/")
-    try:
-        return await measure(api.meter, calls)
-    finally:
+
+    async def close() -> None:
         if api.session is not None:
             await api.session.close()
 
+    stack.push_async_callback(close)
+    call: AsyncCall = api.meter
+    return call
 
-async def pypeblar_package(host: str, token: str, calls: int) -> dict[str, float] | None:
+
+async def pypeblar_package(host: str, token: str, stack: AsyncExitStack) -> AsyncCall | None:
+    """pyPeblar 0.3.2, the earlier generated asyncio client: ``MeterApi.meter_get``."""
     try:
         import pypeblar
     except ImportError:
@@ -57,29 +72,50 @@ async def pypeblar_package(host: str, token: str, calls: int) -> dict[str, float
     configuration = pypeblar.Configuration(host=f"http://{host}/api/wlac/v1")
     configuration.api_key["ApiToken"] = token
     client = pypeblar.ApiClient(configuration)
+    stack.push_async_callback(client.close)
     api = pypeblar.MeterApi(client)
 
     async def call() -> Any:
         return await api.meter_get()
 
-    try:
-        return await measure(call, calls)
-    finally:
-        await client.close()
+    return call
+
+
+CLIENTS = {
+    # key: (label in section 6, label in section 7, distribution, maker)
+    "peblar": ("peblar (async, aiohttp)", "peblar {} (PeblarApi.meter)", "peblar", peblar_package),
+    "pypeblar": (
+        "pypeblar 0.3.2 (generated, async)",
+        "pypeblar {} (MeterApi.meter_get)",
+        "pypeblar",
+        pypeblar_package,
+    ),
+}
 
 
 async def main(host: str, token: str, calls: int) -> dict[str, dict[str, float]]:
     results = {}
-    for name, runner in (
-        ("peblar (async, aiohttp)", peblar_package),
-        ("pypeblar 0.3.2 (generated, async)", pypeblar_package),
-    ):
-        measured = await runner(host, token, calls)
-        if measured is not None:
-            results[name] = measured
+    for name, _, _, maker in CLIENTS.values():
+        async with AsyncExitStack() as stack:
+            call = await maker(host, token, stack)
+            if call is not None:
+                results[name] = await measure(call, calls)
     return results
 
 
+async def serve_all(host: str, token: str) -> None:
+    async with AsyncExitStack() as stack:
+        contenders = {}
+        for key, (_, label, distribution, maker) in CLIENTS.items():
+            call = await maker(host, token, stack)
+            if call is not None:
+                contenders[key] = (label.format(version(distribution)), call)
+        await serve(contenders)
+
+
 if __name__ == "__main__":
-    host_arg, token_arg, calls_arg = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    print(json.dumps(asyncio.run(main(host_arg, token_arg, calls_arg))))
+    if sys.argv[1] == "--serve":
+        asyncio.run(serve_all(sys.argv[2], sys.argv[3]))
+    else:
+        host_arg, token_arg, calls_arg = sys.argv[1], sys.argv[2], int(sys.argv[3])
+        print(json.dumps(asyncio.run(main(host_arg, token_arg, calls_arg))))

@@ -3,6 +3,7 @@
     python bench/run.py            # the full run (a few minutes)
     python bench/run.py --quick    # a few iterations: CI checks that it runs and prints everything
     python bench/run.py --others PYTHON   # also other Peblar clients installed for PYTHON
+    python bench/engines.py --httpx PYTHON  # aiohttp against httpx (not run in CI)
 
 The simulator runs in its own process on loopback with its rate limit off, so what is measured is
 the client. Timings are medians of interleaved rounds: each round runs every contender once, in a
@@ -13,6 +14,8 @@ across runs or machines; compare the ratios within one run.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -23,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,10 +34,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _lockstep import WARM_UP, Remote, timed
 from _simulator_process import SimulatorProcess
 
 HERE = Path(__file__).resolve().parent
 FLOOR = "urllib3 pool + validate (floor)"
+ASYNC_FLOOR = "aiohttp session + validate (floor)"
+ASYNC_CLIENT = "AsyncPeblar client"
+ASYNC_GENERATED = "asyncio generated API class"
+#: The issue's targets: reported beside the figures, never asserted (a shared machine is noisy).
+ASYNC_CPU_TARGET = 1.0  # AsyncPeblar.meter() CPU per call / the peblar package's
+ASYNC_IMPORT_TARGET = 1.2  # importing the async client / importing aiohttp and pydantic
 SCRIPT = Path(sys.executable).with_name("pypeblar")
 
 
@@ -309,6 +319,186 @@ def other_clients(python: str | None, host: str, token: str, settings: Settings)
     return measured
 
 
+# -- 7. asyncio: per call -----------------------------------------------------------------
+
+
+async def async_contenders(
+    host: str, token: str, stack: contextlib.AsyncExitStack
+) -> dict[str, Callable[[], Awaitable[object]]]:
+    """GET /meter three ways from asyncio, each on its own keep-alive connection.
+
+    The floor is the engine itself: an ``aiohttp.ClientSession`` GET and ``model_validate_json``
+    of the body, with no policy at all.
+    """
+    import aiohttp
+
+    from pyPeblar import AsyncPeblar, Configuration, Policy
+    from pyPeblar.aio.api.meter_api import MeterApi
+    from pyPeblar.aio.api_client import ApiClient
+    from pyPeblar.models import MeterResponse
+
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
+    stack.push_async_callback(session.close)
+    url = f"http://{host}/api/wlac/v1/meter"
+    headers = {"Authorization": token, "Accept": "application/json"}
+
+    async def floor() -> MeterResponse:
+        async with session.get(url, headers=headers) as response:
+            return MeterResponse.model_validate_json(await response.read())
+
+    client = AsyncPeblar(host, token, rate_limit=False)
+    stack.push_async_callback(client.close)
+    generated = ApiClient(
+        Configuration(host=f"http://{host}/api/wlac/v1", api_key={"ApiToken": token})
+    )
+    generated.rest_client.policy = Policy(rate_limit=False)
+    stack.push_async_callback(generated.close)
+    return {
+        ASYNC_FLOOR: floor,
+        ASYNC_GENERATED: MeterApi(generated).get_meter,
+        ASYNC_CLIENT: client.meter,
+    }
+
+
+def start_others(python: str | None, host: str, token: str) -> tuple[Remote | None, str]:
+    """``others.py --serve`` in the other interpreter, or None and why not."""
+    if not python:
+        return None, "no --others interpreter (see docs/performance.md)"
+    if not shutil.which(python) and not Path(python).exists():
+        return None, f"{python} not found"
+    try:
+        return Remote([python, str(HERE / "others.py"), "--serve", host, token]), ""
+    except (OSError, RuntimeError) as error:
+        return None, f"others.py --serve failed: {error}"
+
+
+async def async_rounds(
+    settings: Settings, host: str, token: str, others: Remote | None
+) -> dict[str, dict[str, float]]:
+    """Interleaved rounds of this process's asyncio contenders and the other interpreter's."""
+    async with contextlib.AsyncExitStack() as stack:
+        local = await async_contenders(host, token, stack)
+        for call in local.values():
+            for _ in range(WARM_UP):
+                await call()
+        remote = others.labels if others is not None else {}
+        names = [*local, *remote.values()]
+        cpus: dict[str, list[float]] = {name: [] for name in names}
+        walls: dict[str, list[float]] = {name: [] for name in names}
+        keys = {label: key for key, label in remote.items()}
+        for _ in range(settings.rounds):
+            order = list(names)
+            random.shuffle(order)
+            for name in order:
+                if name in local:
+                    cpu, times = await timed(local[name], settings.calls)
+                else:
+                    assert others is not None
+                    cpu, times = others.measure(keys[name], settings.calls)
+                cpus[name].append(cpu)
+                walls[name].extend(times)
+    return {
+        name: {
+            "cpu_us": min(cpus[name]) * 1e6,
+            "wall_median_us": statistics.median(walls[name]) * 1e6,
+            "wall_p95_us": p95(walls[name]) * 1e6,
+        }
+        for name in names
+    }
+
+
+def asyncio_per_call(
+    settings: Settings, host: str, token: str, python: str | None
+) -> tuple[dict[str, dict[str, float]], str]:
+    """Section 7's rows, and why the other clients were left out ("" if they were not)."""
+    others, skipped = start_others(python, host, token)
+    try:
+        return asyncio.run(async_rounds(settings, host, token, others)), skipped
+    finally:
+        if others is not None:
+            others.close()
+
+
+def print_asyncio(settings: Settings, rows: dict[str, dict[str, float]], skipped: str) -> None:
+    print(
+        f"\n7. Asyncio, GET /meter: sequential awaited calls in one event loop\n"
+        f"   ({settings.rounds} rounds x {settings.calls} calls, one keep-alive connection each; "
+        "CPU is the whole process's)"
+    )
+    print(f"   {'':<36} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
+    for name, row in rows.items():
+        print(
+            f"   {name:<36} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
+            f"{row['wall_p95_us']:7.0f} us"
+        )
+    floor = rows[ASYNC_FLOOR]
+    for name in (ASYNC_CLIENT, ASYNC_GENERATED):
+        row = rows[name]
+        print(
+            f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x, "
+            f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
+        )
+    peblar = next((name for name in rows if name.startswith("peblar ")), None)
+    if peblar is None:
+        print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
+        return
+    target = rows[peblar]["cpu_us"]
+    for name in (ASYNC_CLIENT, ASYNC_GENERATED):
+        ratio = rows[name]["cpu_us"] / target
+        met = "met" if ratio <= ASYNC_CPU_TARGET else "NOT met"
+        verdict = (
+            f"target <= {ASYNC_CPU_TARGET:.1f}x: {met}" if name == ASYNC_CLIENT else "no target"
+        )
+        print(f"   {name} / {peblar.split(' (')[0]}: CPU {ratio:.2f}x ({verdict})")
+
+
+# -- 8. asyncio: importing ----------------------------------------------------------------
+
+ASYNC_IMPORT_FLOOR = "python -c 'import aiohttp, pydantic' (floor)"
+ASYNC_IMPORT_MODELS = "python -c 'import aiohttp; from pydantic import BaseModel'"
+ASYNC_IMPORT = "python -c 'from pyPeblar import AsyncPeblar; import pyPeblar.aio.api_client, ...'"
+ASYNC_IMPORT_CODE = (
+    "from pyPeblar import AsyncPeblar; import pyPeblar.aio.api_client, pyPeblar.aio.api.meter_api"
+)
+
+
+def async_import(settings: Settings) -> dict[str, float]:
+    """Fresh interpreters: the async client ready to call against aiohttp and pydantic alone.
+
+    The best of the runs (ms), interleaved and shuffled, after one unmeasured run of each.
+    """
+    python = sys.executable
+    commands = {
+        ASYNC_IMPORT_FLOOR: [python, "-c", "import aiohttp, pydantic"],
+        # Not a target, for the reading: `import pydantic` defers BaseModel; a client needs it.
+        ASYNC_IMPORT_MODELS: [python, "-c", "import aiohttp; from pydantic import BaseModel"],
+        ASYNC_IMPORT: [python, "-c", ASYNC_IMPORT_CODE],
+    }
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PEBLAR_")}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(settings.cold_runs + 1):
+        order = list(commands)
+        random.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            subprocess.run(commands[name], check=True, capture_output=True, env=environment)
+            times[name].append(time.perf_counter() - started)
+    return {name: min(values[1:] or values) * 1e3 for name, values in times.items()}
+
+
+def print_async_import(settings: Settings, starts: dict[str, float]) -> None:
+    print(f"\n8. Importing the async client, whole processes (best of {settings.cold_runs})")
+    floor = starts[ASYNC_IMPORT_FLOOR]
+    for name, millis in starts.items():
+        print(f"   {name:<80} {millis:6.0f} ms  {millis / floor:4.2f}x")
+    ratio = starts[ASYNC_IMPORT] / floor
+    verdict = "met" if ratio <= ASYNC_IMPORT_TARGET else "NOT met"
+    print(
+        f"   async client import / floor: {ratio:.2f}x "
+        f"(target <= {ASYNC_IMPORT_TARGET:.1f}x: {verdict})"
+    )
+
+
 # -- the report ----------------------------------------------------------------------------
 
 
@@ -368,6 +558,8 @@ def report(args: argparse.Namespace) -> None:
                 f"{row['cpu_us_per_call']:5.0f} us CPU per call"
             )
         others = other_clients(args.others, host, token, settings)
+        async_rows, async_skipped = asyncio_per_call(settings, host, token, args.others)
+    starts_async = async_import(settings)
     usage = connections_and_memory(settings)
     print("\n4. Connections and memory")
     print(
@@ -386,6 +578,8 @@ def report(args: argparse.Namespace) -> None:
                 f"   {name:<33} {row['cpu_us']:7.0f} us CPU {row['wall_median_us']:9.0f} us wall   "
                 f"(Peblar client CPU: {client_cpu / row['cpu_us']:.2f}x of it)"
             )
+    print_asyncio(settings, async_rows, async_skipped)
+    print_async_import(settings, starts_async)
 
 
 def main() -> int:
