@@ -39,13 +39,24 @@ if TYPE_CHECKING:
     from pyPeblar.api_client import ApiClient
     from pyPeblar.api_response import ApiResponse
     from pyPeblar.configuration import Configuration
-    from pyPeblar.exceptions import ApiException, OpenApiException
+    from pyPeblar.exceptions import (
+        ApiAttributeError,
+        ApiException,
+        ApiKeyError,
+        ApiTypeError,
+        ApiValueError,
+        OpenApiException,
+    )
     from pyPeblar.models import *  # noqa: F403 - the generated models, also top-level names
 
 __all__ = [
+    "ApiAttributeError",
     "ApiClient",
     "ApiException",
+    "ApiKeyError",
     "ApiResponse",
+    "ApiTypeError",
+    "ApiValueError",
     "AsyncPeblar",
     "AsyncPeblarWeb",
     "ChargerMemory",
@@ -75,6 +86,10 @@ __getattr__, __dir__ = lazy_attributes(
         "Configuration": "pyPeblar.configuration",
         "ApiException": "pyPeblar.exceptions",
         "OpenApiException": "pyPeblar.exceptions",
+        "ApiTypeError": "pyPeblar.exceptions",
+        "ApiValueError": "pyPeblar.exceptions",
+        "ApiKeyError": "pyPeblar.exceptions",
+        "ApiAttributeError": "pyPeblar.exceptions",
     },
     also_from=("pyPeblar.api", "pyPeblar.models"),
 )

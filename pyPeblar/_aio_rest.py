@@ -47,7 +47,6 @@ from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, tim
 from pyPeblar._rest import (
     POOL_SIZE,
     Endpoint,
-    RESTResponseType,
     describe,
     encode_body,
     policy_for,
@@ -65,12 +64,24 @@ logger = logging.getLogger("pyPeblar")
 
 
 class RESTResponse(_SyncResponse):
-    """A 2xx answer, read whole; ``await read()`` as the generated asyncio ``ApiClient`` expects."""
+    """A 2xx answer, read whole; ``await read()`` as the generated asyncio ``ApiClient`` expects.
+
+    It is also what ``*_without_preload_content`` methods return: ``status``, ``reason``,
+    ``headers``, ``data`` and ``await read()``, as aiohttp's response offers them.
+    """
 
     __slots__ = ()
 
     async def read(self) -> bytes:  # type: ignore[override]  # the asyncio interface
         return self.data
+
+    @property
+    def response(self) -> RESTResponse:  # type: ignore[override]  # the asyncio interface
+        return self
+
+
+#: What ``*_without_preload_content`` methods return on the asyncio road.
+RESTResponseType = RESTResponse
 
 
 class AnswerClock:

@@ -290,7 +290,12 @@ def status_error(
         cls = PeblarReadOnlyError if "readonly" in lowered else PeblarForbiddenError
     elif status in (404, 405):
         cls = PeblarNotFoundError
-        message += " (this firmware lacks it, or the local REST API is disabled)"
+        local_api = "/api/wlac/" in path or not path.startswith("/api/")
+        message += (
+            " (this firmware lacks it, or the local REST API is disabled)"
+            if local_api
+            else " (this firmware lacks it)"
+        )
     elif status >= 500:
         cls = PeblarServerError
     body = data[:4096].decode("utf-8", "replace")

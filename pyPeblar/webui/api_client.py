@@ -96,6 +96,17 @@ class ApiClient:
     def __exit__(self, exc_type, exc_value, traceback):
         pass
 
+    async def __aenter__(self):
+        # pyPeblar: `async with` on the synchronous client is the mistake a user of an asyncio
+        # generated client (pyPeblar 0.3.x) makes first; say where the asyncio one is.
+        raise TypeError(
+            "pyPeblar.webui.ApiClient is synchronous (use `with`); for `async with` and "
+            "`await`, use pyPeblar.webui.aio.ApiClient and the API classes of pyPeblar.webui.aio"
+        )
+
+    async def __aexit__(self, exc_type, exc_value, traceback):
+        pass
+
     @property
     def user_agent(self):
         """User agent for this API client"""

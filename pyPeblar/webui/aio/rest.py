@@ -8,7 +8,8 @@
 """  # noqa: E501
 
 
+from pyPeblar.exceptions import ApiException, ApiValueError
 # The REST client every generated asyncio ApiClient uses: pyPeblar's policy layer over aiohttp.
 from pyPeblar._aio_rest import RESTClientObject, RESTResponse, RESTResponseType
 
-__all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
+__all__ = ["ApiException", "ApiValueError", "RESTClientObject", "RESTResponse", "RESTResponseType"]

@@ -305,7 +305,7 @@ class ConnectorApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> PlugState:
-        """(Deprecated) What is plugged in (firmware before 1.10)
+        """What is plugged in (firmware before 1.10)
 
         Firmware 1.10 and later answers 404 here; use `connector/plug-state` there.
 
@@ -330,7 +330,6 @@ class ConnectorApi:
         :type _host_index: int, optional
         :return: Returns the result object.
         """ # noqa: E501
-        warnings.warn("GET /system/connector is deprecated.", DeprecationWarning)
 
         _param = self._get_plug_state_legacy_serialize(
             _request_auth=_request_auth,
@@ -373,7 +372,7 @@ class ConnectorApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> ApiResponse[PlugState]:
-        """(Deprecated) What is plugged in (firmware before 1.10)
+        """What is plugged in (firmware before 1.10)
 
         Firmware 1.10 and later answers 404 here; use `connector/plug-state` there.
 
@@ -398,7 +397,6 @@ class ConnectorApi:
         :type _host_index: int, optional
         :return: Returns the result object.
         """ # noqa: E501
-        warnings.warn("GET /system/connector is deprecated.", DeprecationWarning)
 
         _param = self._get_plug_state_legacy_serialize(
             _request_auth=_request_auth,
@@ -441,7 +439,7 @@ class ConnectorApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> RESTResponseType:
-        """(Deprecated) What is plugged in (firmware before 1.10)
+        """What is plugged in (firmware before 1.10)
 
         Firmware 1.10 and later answers 404 here; use `connector/plug-state` there.
 
@@ -466,7 +464,6 @@ class ConnectorApi:
         :type _host_index: int, optional
         :return: Returns the result object.
         """ # noqa: E501
-        warnings.warn("GET /system/connector is deprecated.", DeprecationWarning)
 
         _param = self._get_plug_state_legacy_serialize(
             _request_auth=_request_auth,
@@ -822,7 +819,7 @@ class ConnectorApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> None:
-        """(Deprecated) Release the cable lock of the socket (firmware before 1.10)
+        """Release the cable lock of the socket (firmware before 1.10)
 
         Firmware 1.10 and later answers 404 here; use `connector/socket-unlock` there.
 
@@ -847,7 +844,6 @@ class ConnectorApi:
         :type _host_index: int, optional
         :return: Returns the result object.
         """ # noqa: E501
-        warnings.warn("POST /system/socket-unlock is deprecated.", DeprecationWarning)
 
         _param = self._unlock_socket_legacy_serialize(
             _request_auth=_request_auth,
@@ -890,7 +886,7 @@ class ConnectorApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> ApiResponse[None]:
-        """(Deprecated) Release the cable lock of the socket (firmware before 1.10)
+        """Release the cable lock of the socket (firmware before 1.10)
 
         Firmware 1.10 and later answers 404 here; use `connector/socket-unlock` there.
 
@@ -915,7 +911,6 @@ class ConnectorApi:
         :type _host_index: int, optional
         :return: Returns the result object.
         """ # noqa: E501
-        warnings.warn("POST /system/socket-unlock is deprecated.", DeprecationWarning)
 
         _param = self._unlock_socket_legacy_serialize(
             _request_auth=_request_auth,
@@ -958,7 +953,7 @@ class ConnectorApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> RESTResponseType:
-        """(Deprecated) Release the cable lock of the socket (firmware before 1.10)
+        """Release the cable lock of the socket (firmware before 1.10)
 
         Firmware 1.10 and later answers 404 here; use `connector/socket-unlock` there.
 
@@ -983,7 +978,6 @@ class ConnectorApi:
         :type _host_index: int, optional
         :return: Returns the result object.
         """ # noqa: E501
-        warnings.warn("POST /system/socket-unlock is deprecated.", DeprecationWarning)
 
         _param = self._unlock_socket_legacy_serialize(
             _request_auth=_request_auth,
