@@ -15,14 +15,24 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from pyPeblar import AsyncPeblar
+from pyPeblar import AsyncPeblar, AsyncPeblarWeb
 
-__all__ = ["CLIENTS", "Blocking", "BlockingAsyncPeblar", "generated", "run"]
+__all__ = [
+    "CLIENTS",
+    "WEB_CLIENTS",
+    "Blocking",
+    "BlockingAsyncPeblar",
+    "BlockingAsyncPeblarWeb",
+    "generated",
+    "run",
+]
 
 T = TypeVar("T")
 
 #: The client classes every client behaviour test runs with.
 CLIENTS = ["Peblar", "AsyncPeblar"]
+#: The same for the web interface's clients.
+WEB_CLIENTS = ["PeblarWeb", "AsyncPeblarWeb"]
 
 _loops: list[asyncio.AbstractEventLoop] = []
 _loop_lock = threading.Lock()
@@ -85,6 +95,28 @@ class BlockingAsyncPeblar(Blocking):
         run(self.target.close())
 
     def __enter__(self) -> BlockingAsyncPeblar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class BlockingAsyncPeblarWeb(Blocking):
+    """``AsyncPeblarWeb`` with ``PeblarWeb``'s synchronous face."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(AsyncPeblarWeb(*args, **options))
+
+    @classmethod
+    def from_env(cls, **options: Any) -> BlockingAsyncPeblarWeb:
+        blocking = cls.__new__(cls)
+        blocking.target = AsyncPeblarWeb.from_env(**options)
+        return blocking
+
+    def close(self) -> None:
+        run(self.target.close())
+
+    def __enter__(self) -> BlockingAsyncPeblarWeb:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
