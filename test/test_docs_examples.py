@@ -130,6 +130,7 @@ def test_python_examples_run_in_order(
         sim.plug_in()  # a car charging, as in the README's comments
         monkeypatch.setenv("PEBLAR_HOST", sim.host)
         monkeypatch.setenv("PEBLAR_TOKEN", sim.token)
+        monkeypatch.setenv("PEBLAR_PASSWORD", PASSWORD)
         try:
             for example in python_examples(page):
                 source = for_the_simulator(example.source, sim)
