@@ -20,6 +20,7 @@ from typing import Any, Final
 
 __all__ = [
     "ENDPOINTS",
+    "WEB_ENDPOINTS",
     "Drift",
     "Probe",
     "Report",
@@ -32,6 +33,14 @@ __all__ = [
 
 #: The GET endpoints ``check`` and ``dump`` read, in this order.
 ENDPOINTS: Final = ("/health", "/system", "/meter", "/evinterface")
+#: The web interface's GET answers ``check`` reads with a password (paths under ``/api/v1``), each
+#: with the generated API (as ``_web_base.WEB_API_CLASSES`` names it) and operation that reads it.
+WEB_ENDPOINTS: Final = {
+    "/config/user": ("settings", "get_user_configuration"),
+    "/system/info": ("device", "get_system_information"),
+    "/system/software/automatic-update/current-versions": ("device", "get_current_versions"),
+    "/config/auth/standalonelist": ("tokens", "list_rfid_tokens"),
+}
 #: Operations newer than the first firmware, probed with a body no charger can act on.
 PROBES: Final = (("PUT", "/evinterface"), ("POST", "/authorization/charge-session"))
 
@@ -82,7 +91,8 @@ class Probe:
 
 @dataclass
 class Report:
-    """The outcome of a check: drift per endpoint, the firmware, and the newer operations."""
+    """The outcome of a check: drift per endpoint, the firmware, and the newer operations; and
+    the web interface's drift per endpoint, or why it was not checked."""
 
     host: str
     firmware: str | None = None
@@ -90,10 +100,13 @@ class Report:
     drifts: list[Drift] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    web_drifts: list[Drift] = field(default_factory=list)
+    web_checked: list[str] = field(default_factory=list)
+    web_not_checked: str | None = None
 
     @property
     def drifted(self) -> bool:
-        return bool(self.drifts)
+        return bool(self.drifts or self.web_drifts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,14 +119,23 @@ class Report:
                 for endpoint in self.checked
             },
             "operations": [probe.to_dict() for probe in self.probes],
+            "web": {
+                "checked": self.web_not_checked is None,
+                "not_checked": self.web_not_checked,
+                "endpoints": {
+                    endpoint: [d.to_dict() for d in self.web_drifts if d.endpoint == endpoint]
+                    for endpoint in self.web_checked
+                },
+            },
         }
 
 
-def load_spec() -> dict[str, Any]:
-    """The spec the package ships (``pyPeblar/openapi.json``, written by scripts/regenerate)."""
+def load_spec(package: str = "pyPeblar") -> dict[str, Any]:
+    """A spec the package ships, written by scripts/regenerate: the local REST API's
+    (``pyPeblar/openapi.json``), or with ``"pyPeblar.webui"`` the web interface's."""
     from importlib.resources import files
 
-    spec: dict[str, Any] = json.loads(files("pyPeblar").joinpath("openapi.json").read_text())
+    spec: dict[str, Any] = json.loads(files(package).joinpath("openapi.json").read_text())
     return spec
 
 

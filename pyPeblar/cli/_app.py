@@ -30,6 +30,7 @@ from pyPeblar.cli._context import (
     EXIT_USAGE,
     Context,
     UsageError,
+    password_option,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +54,20 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     token.add_argument(
         "--token-file", metavar="PATH", help="read the API token from this file (one line)"
     )
+    password = parser.add_mutually_exclusive_group()
+    password.add_argument(
+        "--password",
+        metavar="-",
+        type=password_option,
+        help="- reads the web interface password from standard input (default: "
+        "$PEBLAR_PASSWORD; asked for on a terminal); nothing else is taken here, so the "
+        "password never shows in `ps`",
+    )
+    password.add_argument(
+        "--password-file",
+        metavar="PATH",
+        help="read the web interface password from this file (its final line break removed)",
+    )
     parser.add_argument(
         "--timeout",
         type=positive_seconds,
@@ -66,7 +81,7 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         "-v",
         "--verbose",
         action="store_true",
-        help="debug logging on stderr (the token is never shown)",
+        help="debug logging on stderr (the token and password are never shown)",
     )
     parser.add_argument("--version", action="version", version=f"pypeblar {__version__}")
 
@@ -79,7 +94,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """
     parser = argparse.ArgumentParser(
         prog="pypeblar",
-        description="Read and control a Peblar EV charger over its local REST API.",
+        description="Read and control a Peblar EV charger over its local REST API and its web "
+        "interface.",
         epilog="Without a charger, try `pypeblar demo`: it runs on the built-in simulator.",
     )
     add_global_options(parser)

@@ -4,7 +4,10 @@
 then probes whether the newer operations exist with bodies no charger can act on (an empty PUT,
 an empty charge-session call): a 400 or 403 means present, 404 or 405 means older firmware. It
 changes nothing. Exit status 1 when the answers differ from the spec; operations missing on older
-firmware are reported but are not drift (the spec says they may be missing).
+firmware are reported but are not drift (the spec says they may be missing). With the web
+interface password it also logs in and holds the web interface's answers (settings, system
+information, versions, RFID list) against the second spec, ``pyPeblar/webui/openapi.json``;
+without one it says so, and that is not an error.
 
 ``dump`` saves each answer byte for byte, ready to become a test fixture or to join a bug report;
 ``--anonymize`` masks serials, part numbers and tokens in place.
@@ -19,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyPeblar._drift import Report
+    from pyPeblar._drift import Drift, Report
     from pyPeblar.cli._context import Context
 
 __all__ = ["add_dump_arguments", "check", "dump"]
@@ -70,27 +73,89 @@ def build_report(context: Context) -> Report:
         except PeblarResponseError as error:
             status = error.status
         report.probes.append(probe_status(method, path, status))
+    check_web(context, report)
     return report
+
+
+#: What ``check`` says when it has no web interface password.
+NO_PASSWORD = "no web interface password (PEBLAR_PASSWORD, --password-file PATH or --password -)"
+
+
+def read_web(context: Context, api: str, operation: str) -> tuple[bytes, Any]:
+    """The raw answer of a web-interface GET, through the generated API class in the session,
+    and its JSON (None if it is not JSON)."""
+    from importlib import import_module
+
+    from pyPeblar._web_base import WEB_API_CLASSES
+
+    module, name = WEB_API_CLASSES[api]
+    instance = getattr(import_module(f"pyPeblar.webui.api.{module}"), name)(
+        context.web().api_client
+    )
+    raw: bytes = getattr(instance, f"{operation}_without_preload_content")().data
+    try:
+        return raw, json.loads(raw)
+    except ValueError:
+        return raw, None
+
+
+def check_web(context: Context, report: Report) -> None:
+    """With a password, hold the web interface's answers against its spec (never asks for one)."""
+    from pyPeblar._drift import (
+        WEB_ENDPOINTS,
+        WRONG_TYPE,
+        Drift,
+        load_spec,
+        response_schema,
+        validate,
+    )
+
+    if context.password(ask=False) is None:
+        report.web_not_checked = NO_PASSWORD
+        return
+    spec = load_spec("pyPeblar.webui")
+    context.web().login()  # a wrong password is an error (status 4), not drift
+    for path, (api, operation) in WEB_ENDPOINTS.items():
+        _, document = read_web(context, api, operation)
+        report.web_checked.append(path)
+        if document is None:
+            report.web_drifts.append(Drift(path, WRONG_TYPE, "", "the answer is not JSON"))
+            continue
+        report.web_drifts.extend(validate(spec, path, document, response_schema(spec, path)))
 
 
 def differences(count: int) -> str:
     return f"{count} difference{'s' if count != 1 else ''}"
 
 
-def render(report: Report) -> str:
-    lines = [f"Charger {report.host}: firmware {report.firmware}, API {report.api_version}", ""]
-    for endpoint in report.checked:
-        drifts = [drift for drift in report.drifts if drift.endpoint == endpoint]
-        summary = differences(len(drifts)) if drifts else "matches the spec"
-        lines.append(f"GET {endpoint:<16}{summary}")
-        for drift in drifts:
+def render_endpoints(checked: list[str], drifts: list[Drift]) -> list[str]:
+    """A line per endpoint read, and a pair of lines per difference found in its answer."""
+    lines = []
+    for endpoint in checked:
+        found = [drift for drift in drifts if drift.endpoint == endpoint]
+        summary = differences(len(found)) if found else "matches the spec"
+        lines.append(f"GET {endpoint:<15} {summary}")
+        for drift in found:
             lines.append(f"  {drift.kind}: {drift.where or 'the whole answer'}")
             lines.append(f"    {drift.detail}"[:80])
+    return lines
+
+
+def render(report: Report) -> str:
+    lines = [f"Charger {report.host}: firmware {report.firmware}, API {report.api_version}", ""]
+    lines.extend(render_endpoints(report.checked, report.drifts))
     lines.append("")
     lines.extend(f"{probe.method} {probe.path}: {probe.detail}"[:80] for probe in report.probes)
     lines.append("")
+    if report.web_not_checked is None:
+        lines.append("Web interface (/api/v1):")
+        lines.extend(render_endpoints(report.web_checked, report.web_drifts))
+    else:
+        lines.append(f"Web interface: not checked, {report.web_not_checked}.")
+    lines.append("")
     if report.drifted:
-        lines.append(f"{differences(len(report.drifts))} from the spec: see docs/regenerating.md")
+        count = len(report.drifts) + len(report.web_drifts)
+        lines.append(f"{differences(count)} from the spec: see docs/regenerating.md")
     else:
         lines.append("The charger matches the spec.")
     return "\n".join(lines)

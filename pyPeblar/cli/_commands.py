@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -235,6 +234,41 @@ def authorize(context: Context) -> int:
     return show_write(context, "Sent; the charger acts on it in a moment.", result)
 
 
+# -- the web interface (password) ----------------------------------------------------------------
+
+#: The web interface's commands and their help; ``_web_commands`` declares and runs them.
+WEB_COMMAND_HELP = (
+    ("config", "the web interface's settings; `config set KEY=VALUE ...` changes them"),
+    ("smart-charging", "show or switch the smart (solar) charging mode"),
+    ("rfid", "list, add or remove the RFID cards allowed to charge"),
+    ("history", "the meter's charging sessions as CSV (or the charger's JSON)"),
+    ("versions", "the firmware and customization, installed and available"),
+    ("update", "install the available firmware or customization (asks first)"),
+    ("identify", "make the charger blink its LED, to find it"),
+    ("reboot", "reboot the charger (asks first)"),
+)
+
+
+def web_command(name: str, help: str) -> None:
+    """Register the web-interface command ``name``; its module is imported when it is chosen."""
+
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        from pyPeblar.cli._web_commands import WEB_COMMANDS
+
+        WEB_COMMANDS[name].add_arguments(parser)
+
+    def run(context: Context) -> int:
+        from pyPeblar.cli._web_commands import WEB_COMMANDS
+
+        return WEB_COMMANDS[name].run(context)
+
+    command(name, help, arguments)(run)
+
+
+for _name, _help in WEB_COMMAND_HELP:
+    web_command(_name, _help)
+
+
 # -- live, discovery, setup ---------------------------------------------------------------------
 
 
@@ -281,18 +315,15 @@ def token_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("token", "log in with the web password, enable the API, print its token", token_arguments)
 def token(context: Context) -> int:
-    host = context.args.token_host or context.host()
-    if not host:
+    if context.args.token_host:
+        context.args.host = context.args.token_host
+    if not context.host():
         raise UsageError("token needs --host HOST (or PEBLAR_HOST)")
-    password = os.environ.get("PEBLAR_PASSWORD")
-    if not password:
-        import getpass
-
-        password = getpass.getpass(f"Web interface password for {host}: ")
+    host, password = context.host_and_password()  # the source of every web command
     from pyPeblar._client import Peblar
 
     mode = "ReadOnly" if context.args.read_only else "ReadWrite"
-    timeout = (min(context.args.timeout, 5.0), context.args.timeout)
+    timeout = context.timeouts()
     with Peblar.from_password(host, password, access_mode=mode, timeout=timeout) as charger:
         context.emit({"host": charger.host, "token": charger.token}, charger.token)
     return 0

@@ -2,11 +2,12 @@
 
 This module exists so that imports in the command line run one way. ``_commands`` registers the
 commands and (lazily) imports the modules that implement the larger ones (``_check``, ``_demo``,
-``_scan``, ``_watch``); those need the ``Context`` they are handed, the ``UsageError`` they raise
-and the statuses they return. Were these defined in ``_commands`` (or ``_app``), each command
-module would import the module that imports it: a cycle. Here they sit below all of them::
+``_scan``, ``_watch``, ``_web_commands``); those need the ``Context`` they are handed, the
+``UsageError`` they raise and the statuses they return. Were these defined in ``_commands`` (or
+``_app``), each command module would import the module that imports it: a cycle. Here they sit
+below all of them::
 
-    _app -> _commands -> _check, _demo, _scan, _watch -> _context
+    _app -> _commands -> _check, _demo, _scan, _watch, _web_commands -> _context, _render
 
 so this module imports nothing from ``pyPeblar.cli`` (test/test_cli_layout.py holds the layout),
 and, like the rest of the start-up path, only the standard library until a command runs.
@@ -18,12 +19,14 @@ import argparse
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TextIO
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from pyPeblar._client import Peblar
+    from pyPeblar._web import PeblarWeb
 
 __all__ = [
     "EXIT_AUTHENTICATION",
@@ -35,8 +38,13 @@ __all__ = [
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "PASSWORD",
+    "TOKEN",
     "Context",
+    "Secret",
     "UsageError",
+    "password_option",
+    "read_secret",
     "read_token",
     "state_file",
 ]
@@ -78,65 +86,125 @@ def state_file() -> Path:
     return Path(base) / "memory.json"
 
 
-#: More than any token needs: a --token-file naming a large file (or /dev/zero) is a mistake.
-MAX_TOKEN_BYTES: Final = 4096
+#: More than any token or password needs: a file naming a large file (or /dev/zero) is a mistake.
+MAX_SECRET_BYTES: Final = 4096
+MAX_TOKEN_BYTES: Final = MAX_SECRET_BYTES
 
 
-def read_token(path: str | None, option: str | None) -> str:
-    """The API token: from the file ``path`` (--token-file), from ``option`` (--token; ``-`` reads
-    one line of standard input), or from $PEBLAR_TOKEN, stripped of surrounding whitespace;
-    ``""`` when none is given.
+class Secret(NamedTuple):
+    """A secret the command line reads: where from, and how what was read becomes the secret."""
 
-    A file or standard input named on the command line must give a token: otherwise, as for a
-    token that is not one, a ``UsageError`` names the source. What was read is never put in an
-    error message: it may be the token, or whatever else the file holds.
+    what: str  # "token" or "password", for messages
+    option: str  # "--token": ``-`` reads standard input
+    file_option: str  # "--token-file"
+    variable: str  # "PEBLAR_TOKEN"
+    prompt: str  # asked without echo on a terminal
+    clean: Callable[[str, bool], str]  # (what was read, from a file or standard input)
+
+
+def clean_token(text: str, read: bool) -> str:
+    """A token: surrounding whitespace is never part of it."""
+    return text.strip()
+
+
+def clean_password(text: str, read: bool) -> str:
+    """A password is used as written; from a file or standard input, less its final line break."""
+    if read:
+        text = text.removesuffix("\n").removesuffix("\r")
+    return text
+
+
+TOKEN: Final = Secret(
+    "token", "--token", "--token-file", "PEBLAR_TOKEN", "API token: ", clean_token
+)
+PASSWORD: Final = Secret(
+    "password",
+    "--password",
+    "--password-file",
+    "PEBLAR_PASSWORD",
+    "Web interface password: ",
+    clean_password,
+)
+
+
+def read_secret(secret: Secret, path: str | None, option: str | None, prompt: str = "") -> str:
+    """The secret: from the file ``path`` (``--token-file``), from ``option`` (``--token``;
+    ``-`` reads one line of standard input), or from its environment variable, cleaned as
+    ``secret.clean`` says; ``""`` when none is given.
+
+    A file or standard input named on the command line must give one: otherwise a ``UsageError``
+    names the source. What was read is never put in an error message: it may be the secret, or
+    whatever else the file holds.
     """
     if path is not None:
-        source, token = f"--token-file {path}", read_token_file(path)
+        source = f"{secret.file_option} {path}"
+        text = secret.clean(read_secret_file(secret, path), True)
     elif option == "-":
-        source, token = "--token - (standard input)", read_token_line()
+        source = f"{secret.option} - (standard input)"
+        text = secret.clean(read_secret_line(prompt or secret.prompt), True)
     elif option:
-        source, token = "--token", option
+        source, text = secret.option, secret.clean(option, False)
     else:
-        source, token = "PEBLAR_TOKEN", os.environ.get("PEBLAR_TOKEN", "")
-    token = token.strip()
-    if not token:
-        if source == "PEBLAR_TOKEN":
-            return ""  # not given: the command says what is missing, if it needs a token
-        raise UsageError(f"{source}: empty, there is no token in it")
+        source = secret.variable
+        text = secret.clean(os.environ.get(secret.variable, ""), False)
+    if not text.strip():
+        if source == secret.variable:
+            return ""  # not given: the command says what is missing, if it needs it
+        raise UsageError(f"{source}: empty, there is no {secret.what} in it")
+    if secret is not TOKEN:
+        return text
     from pyPeblar._base import check_token
 
     try:
-        return check_token(token)
+        return check_token(text)
     except ValueError as error:
         raise UsageError(f"{source}: {error}") from None
 
 
-def read_token_file(path: str) -> str:
+def read_token(path: str | None, option: str | None) -> str:
+    """The API token from --token-file, --token (``-``: standard input) or $PEBLAR_TOKEN."""
+    return read_secret(TOKEN, path, option)
+
+
+def read_secret_file(secret: Secret, path: str) -> str:
     """What the file at ``path`` holds; a ``UsageError`` naming it if it cannot."""
+    name = f"{secret.file_option} {path}"
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_TOKEN_BYTES + 1)
+            data = handle.read(MAX_SECRET_BYTES + 1)
     except FileNotFoundError:
-        raise UsageError(f"--token-file {path}: no such file") from None
+        raise UsageError(f"{name}: no such file") from None
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise UsageError(f"--token-file {path}: cannot read it ({reason})") from None
-    if len(data) > MAX_TOKEN_BYTES:
-        raise UsageError(f"--token-file {path}: over {MAX_TOKEN_BYTES} bytes, too long for a token")
+        raise UsageError(f"{name}: cannot read it ({reason})") from None
+    if len(data) > MAX_SECRET_BYTES:
+        raise UsageError(f"{name}: over {MAX_SECRET_BYTES} bytes, too long for a {secret.what}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"--token-file {path}: not a text file") from None
+        raise UsageError(f"{name}: not a text file") from None
 
 
-def read_token_line() -> str:
+def read_secret_line(prompt: str) -> str:
     """One line of standard input; asked for without echo on a terminal."""
     if sys.stdin.isatty():
         import getpass
 
-        return getpass.getpass("API token: ")
-    return sys.stdin.readline(MAX_TOKEN_BYTES)
+        return getpass.getpass(prompt)
+    return sys.stdin.readline(MAX_SECRET_BYTES)
+
+
+def password_option(text: str) -> str:
+    """``--password`` takes only ``-``: a password written on the command line shows in ``ps``.
+
+    The message never repeats what was given (it would be the password).
+    """
+    if text != "-":
+        raise argparse.ArgumentTypeError(
+            "takes only - (read the password from standard input): a password written on the "
+            "command line shows in `ps`; use $PEBLAR_PASSWORD or --password-file PATH"
+        )
+    return text
 
 
 class Context:
@@ -146,7 +214,9 @@ class Context:
         self.args = args
         self.out = out or sys.stdout
         self._charger: Peblar | None = None
+        self._web: PeblarWeb | None = None
         self._token: str | None = None  # "" once looked for and not found
+        self._password: str | None = None  # the same
 
     @property
     def json(self) -> bool:
@@ -154,6 +224,11 @@ class Context:
 
     def host(self) -> str | None:
         return self.args.host or os.environ.get("PEBLAR_HOST") or None
+
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) seconds: --timeout, connecting at most 5 s."""
+        timeout = float(self.args.timeout)
+        return min(timeout, 5.0), timeout
 
     def token(self) -> str | None:
         """The API token from --token-file, --token (``-``: standard input) or $PEBLAR_TOKEN.
@@ -163,37 +238,107 @@ class Context:
         shows what was read.
         """
         if self._token is None:
+            self.one_reader_of_standard_input()
             self._token = read_token(self.args.token_file, self.args.token)
         return self._token or None
+
+    def password(self, *, ask: bool = True) -> str | None:
+        """The web interface password from --password-file, --password - (standard input) or
+        $PEBLAR_PASSWORD; with none of them, asked for (not echoed) when ``ask`` and standard
+        input is a terminal.
+
+        Read once, used as written (a file's or standard input's final line break removed);
+        like the token, never shown in a message.
+        """
+        if self._password is None:
+            self.one_reader_of_standard_input()
+            prompt = f"Web interface password for {self.host() or 'the charger'}: "
+            password = read_secret(PASSWORD, self.args.password_file, self.args.password, prompt)
+            if not password and ask and sys.stdin.isatty():
+                password = read_secret(PASSWORD, None, "-", prompt)
+            self._password = password
+        return self._password or None
+
+    def one_reader_of_standard_input(self) -> None:
+        if self.args.token == "-" and self.args.password == "-":
+            raise UsageError(
+                "--token - and --password - would both read standard input: give one of them "
+                "from a file (--token-file, --password-file) or the environment"
+            )
 
     def charger(self) -> Peblar:
         """The client for --host and the token (see ``token``), made once."""
         if self._charger is None:
             host = self.host()
             token = self.token()
-            if not host or not token:
-                missing = " and ".join(
-                    name
-                    for name, value in (
-                        ("--host HOST (or PEBLAR_HOST)", host),
-                        ("a token (PEBLAR_TOKEN or --token-file PATH)", token),
-                    )
-                    if not value
-                )
-                raise UsageError(
-                    f"no charger given: give {missing}; `pypeblar token --host HOST` fetches a "
-                    "token, and `pypeblar demo` runs on the built-in simulator"
-                )
+            self.require(
+                host,
+                ("a token (PEBLAR_TOKEN or --token-file PATH)", token),
+                "`pypeblar token --host HOST` fetches a token, and `pypeblar demo` runs on the "
+                "built-in simulator",
+            )
+            assert host and token
             from pyPeblar._client import Peblar
             from pyPeblar._memory import ChargerMemory
 
             self._charger = Peblar(
-                host,
-                token,
-                timeout=(min(self.args.timeout, 5.0), self.args.timeout),
-                memory=ChargerMemory(state_file()),
+                host, token, timeout=self.timeouts(), memory=ChargerMemory(state_file())
             )
         return self._charger
+
+    def host_and_password(self) -> tuple[str, str]:
+        """--host and the web interface password (see ``password``); a ``UsageError`` naming
+        what is missing."""
+        host = self.host()
+        password = self.password() if host else None
+        self.require(
+            host,
+            (
+                "the web interface password (PEBLAR_PASSWORD, --password-file PATH or "
+                "--password - for standard input)",
+                password,
+            ),
+            "`pypeblar simulate` runs a charger whose web interface password is peblar",
+        )
+        assert host and password
+        return host, password
+
+    def web(self) -> PeblarWeb:
+        """The web-interface client for --host and the password, made once."""
+        if self._web is None:
+            host, password = self.host_and_password()
+            from pyPeblar._web import PeblarWeb
+
+            self._web = PeblarWeb(host, password, timeout=self.timeouts())
+        return self._web
+
+    @staticmethod
+    def require(host: str | None, secret: tuple[str, str | None], hint: str) -> None:
+        """A ``UsageError`` naming what is missing of the host and ``secret`` (name, value)."""
+        missing = [
+            name for name, value in (("--host HOST (or PEBLAR_HOST)", host), secret) if not value
+        ]
+        if missing:
+            raise UsageError(f"no charger given: give {' and '.join(missing)}; {hint}")
+
+    def confirmable(self, doing: str) -> None:
+        """Refuse (a ``UsageError``) a command that asks first when nobody can answer: without
+        --yes, standard input must be a terminal. Called before anything is sent."""
+        if not getattr(self.args, "yes", False) and not sys.stdin.isatty():
+            raise UsageError(
+                f"{self.args.command} asks before it {doing}, and standard input is not a "
+                "terminal: add --yes to go ahead without asking"
+            )
+
+    def confirm(self, question: str, doing: str) -> bool:
+        """True with --yes; else ``question`` answered y or yes on the terminal (default no)."""
+        self.confirmable(doing)
+        if getattr(self.args, "yes", False):
+            return True
+        sys.stderr.write(f"{question} [y/N] ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
+        return answer.strip().lower() in ("y", "yes")
 
     def emit(self, document: Any, human: str) -> None:
         """Print the result: ``document`` as JSON with --json, else ``human``."""
@@ -212,3 +357,5 @@ class Context:
     def close(self) -> None:
         if self._charger is not None:
             self._charger.close()
+        if self._web is not None:
+            self._web.close()

@@ -6,21 +6,33 @@ so each command's output is built in one place and the JSON form is simply ``to_
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Final
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from pyPeblar.models import EVInterfaceResponse, HealthResponse, MeterResponse, SystemResponse
+    from pyPeblar.webui.models import MeterHistory, RfidToken, Versions
 
 __all__ = [
     "ABSENT",
+    "HISTORY_COLUMNS",
     "amps",
     "cp_state_words",
+    "history_csv",
+    "render_changed_settings",
     "render_ev",
     "render_health",
     "render_meter",
+    "render_rfid_tokens",
+    "render_settings",
+    "render_smart_charging",
     "render_status",
     "render_system",
+    "render_versions",
     "sample_line",
 ]
 
@@ -211,3 +223,140 @@ def sample_line(when: datetime, ev: EVInterfaceResponse, meter: MeterResponse) -
         f"{kilowatts(meter.power_total):>9}  {currents} A  "
         f"{kilowatt_hours(meter.energy_session)}"
     )
+
+
+# -- the web interface ----------------------------------------------------------------------------
+
+
+def setting(value: Any) -> str:
+    """A setting as ``config set`` takes it: JSON's true, false and numbers, strings as they are."""
+    value = getattr(value, "value", value)  # an enum member: its wire value
+    if value is None:
+        return ABSENT
+    if isinstance(value, str):
+        return value if value.strip() == value and value else json.dumps(value)
+    return json.dumps(value)
+
+
+def aligned(pairs: Iterable[tuple[str, str]], indent: str = "") -> list[str]:
+    """``label  value`` lines, the values in one column after the longest label."""
+    pairs = list(pairs)
+    width = max((len(label) for label, _ in pairs), default=0) + 2
+    return [f"{indent}{label:<{width}}{value}".rstrip() for label, value in pairs]
+
+
+def render_settings(document: Mapping[str, Any], writable: Iterable[str], mode: str) -> str:
+    """The user configuration: the smart-charging mode, then the settings ``config set``
+    changes, then the rest (set by the installer, or unknown to this pyPeblar), each sorted."""
+    can_change = set(writable)
+    changeable = [
+        (key, setting(value)) for key, value in sorted(document.items()) if key in can_change
+    ]
+    fixed = [
+        (key, setting(value)) for key, value in sorted(document.items()) if key not in can_change
+    ]
+    lines = [f"Smart charging: {mode}", ""]
+    if changeable:
+        lines += [
+            "Settings you can change (pypeblar config set KEY=VALUE):",
+            *aligned(changeable, "  "),
+        ]
+    if fixed:
+        lines += ["", "Read-only (set by the installer):", *aligned(fixed, "  ")]
+    return "\n".join(lines)
+
+
+def render_changed_settings(document: Mapping[str, Any], keys: Iterable[str]) -> str:
+    """The settings named by ``keys`` as the charger now reports them."""
+    return "\n".join(
+        [
+            "Changed; the charger now reports:",
+            *aligned(((k, setting(document.get(k))) for k in keys), "  "),
+        ]
+    )
+
+
+def render_smart_charging(mode: str | None, document: Mapping[str, Any]) -> str:
+    """The smart-charging mode and, for custom solar, its three settings."""
+    lines = [("Smart charging", mode or "none of the web interface's modes")]
+    if mode is None:
+        lines.append(
+            (
+                "",
+                f"(ScheduledChargingEnable {setting(document.get('ScheduledChargingEnable'))}, "
+                f"SolarChargingEnable {setting(document.get('SolarChargingEnable'))})",
+            )
+        )
+    if mode == "custom_solar":
+        target = document.get("SolarChargingCustomPowerTarget")
+        threshold = document.get("SolarChargingCustomPowerThreshold")
+        lines += [
+            ("Always charge", yes_no(document.get("SolarChargingCustomAlwaysCharge"), "yes", "no")),
+            ("Power target", ABSENT if target is None else f"{target} W at the grid connection"),
+            ("Threshold", ABSENT if threshold is None else f"{threshold} W of surplus to start"),
+        ]
+    return "\n".join(aligned(lines))
+
+
+def render_rfid_tokens(tokens: list[RfidToken]) -> str:
+    """One card a line: its UID and description."""
+    if not tokens:
+        return "No RFID cards: any card is refused (unless the charger charges without one)."
+    return "\n".join(
+        aligned((t.rfid_token_uid or ABSENT, t.rfid_token_description or "") for t in tokens)
+    )
+
+
+def render_versions(current: Versions, available: Versions) -> str:
+    """Firmware and customisation: what runs, and what Peblar offers."""
+    lines = []
+    for label, name in (("Firmware", "firmware"), ("Customization", "customization")):
+        now, offered = getattr(current, name), getattr(available, name)
+        if offered is None or offered == now:
+            news = "up to date"
+        else:
+            news = f"{offered} available: pypeblar update --package {label}"
+        lines.append((label, f"{now or ABSENT} ({news})"))
+    return "\n".join(aligned(lines))
+
+
+#: The columns of ``pypeblar history``.
+HISTORY_COLUMNS: Final = ("session", "start", "end", "energy_kwh", "rfid_token")
+
+
+def local_zone(name: str | None) -> tzinfo:
+    """The charger's time zone (an IANA name); UTC when unknown here."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def history_csv(history: MeterHistory) -> str:
+    """The meter's sessions as CSV: number, start and end in the charger's local time (ISO 8601
+    with the offset), energy in kWh, the RFID card's UID; a running session has no end yet."""
+    zone = local_zone(history.meta_data.time_zone if history.meta_data else None)
+
+    def moment(seconds: int | None) -> str:
+        if seconds is None:
+            return ""
+        return datetime.fromtimestamp(seconds, zone).isoformat(timespec="seconds")
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for session in history.session or []:
+        start, end = session.session_start_energym_wh, session.session_end_energym_wh
+        energy = "" if start is None or end is None else f"{(end - start) / 1_000_000:.3f}"
+        writer.writerow(
+            (
+                "" if session.session_number is None else session.session_number,
+                moment(session.session_start_time),
+                moment(session.session_end_time),
+                energy,
+                session.auth_token or "",
+            )
+        )
+    return buffer.getvalue()
