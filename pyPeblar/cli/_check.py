@@ -78,7 +78,7 @@ def build_report(context: Context) -> Report:
 
 
 #: What ``check`` says when it has no web interface password.
-NO_PASSWORD = "no web interface password (PEBLAR_PASSWORD, --password-file PATH or --password -)"
+NO_PASSWORD = "no password (PEBLAR_PASSWORD, --password-file PATH or --password -)"
 
 
 def read_web(context: Context, api: str, operation: str) -> tuple[bytes, Any]:
@@ -151,7 +151,7 @@ def render(report: Report) -> str:
         lines.append("Web interface (/api/v1):")
         lines.extend(render_endpoints(report.web_checked, report.web_drifts))
     else:
-        lines.append(f"Web interface: not checked, {report.web_not_checked}.")
+        lines.append(f"Web interface: not checked: {report.web_not_checked}.")
     lines.append("")
     if report.drifted:
         count = len(report.drifts) + len(report.web_drifts)
