@@ -2,10 +2,12 @@
 
     python bench/others.py HOST:PORT TOKEN CALLS     # in an interpreter that has them installed
     python bench/others.py --serve HOST:PORT TOKEN   # time rounds on request (_lockstep.serve)
+    python bench/others.py --serve-web HOST:PORT PASSWORD   # the same, for the web interface
 
 The first form prints one JSON object: client name -> {"cpu_us", "wall_median_us"} for
 sequential GET /meter (section 6 of bench/run.py). The second lets bench/run.py interleave rounds
-of these clients with rounds of its own asyncio clients (section 7), timed by the same code.
+of these clients with rounds of its own asyncio clients (section 7), timed by the same code; the
+third does the same for the `peblar` package's web-interface client (section 9).
 Both clients are asynchronous, so each runs its calls one after another in one event loop. A
 client that is not installed is left out. Standard library only apart from the clients themselves
 and bench/_lockstep.py; this file never imports pyPeblar (the older `pypeblar` package's
@@ -81,6 +83,28 @@ async def pypeblar_package(host: str, token: str, stack: AsyncExitStack) -> Asyn
     return call
 
 
+async def peblar_web(host: str, password: str, stack: AsyncExitStack) -> AsyncCall | None:
+    """The `peblar` package's web-interface client (``Peblar``), logged in, on the simulator's port.
+
+    Its session needs a cookie jar that takes cookies from an IP address (``unsafe=True``), as
+    the one it would make itself.
+    """
+    try:
+        import aiohttp
+        from peblar import Peblar
+        from yarl import URL
+    except ImportError:
+        return None
+    name, port = host.rsplit(":", 1)
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    stack.push_async_callback(session.close)
+    client = Peblar(host=name, session=session)
+    client.url = URL.build(scheme="http", host=name, port=int(port), path="/api/v1/")
+    await client.login(password=password)
+    call: AsyncCall = client.user_configuration
+    return call
+
+
 CLIENTS = {
     # key: (label in section 6, label in section 7, distribution, maker)
     "peblar": ("peblar (async, aiohttp)", "peblar {} (PeblarApi.meter)", "peblar", peblar_package),
@@ -113,9 +137,21 @@ async def serve_all(host: str, token: str) -> None:
         await serve(contenders)
 
 
+async def serve_web(host: str, password: str) -> None:
+    async with AsyncExitStack() as stack:
+        contenders = {}
+        call = await peblar_web(host, password, stack)
+        if call is not None:
+            label = f"peblar {version('peblar')} (Peblar.user_configuration)"
+            contenders["peblar-web"] = (label, call)
+        await serve(contenders)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--serve":
         asyncio.run(serve_all(sys.argv[2], sys.argv[3]))
+    elif sys.argv[1] == "--serve-web":
+        asyncio.run(serve_web(sys.argv[2], sys.argv[3]))
     else:
         host_arg, token_arg, calls_arg = sys.argv[1], sys.argv[2], int(sys.argv[3])
         print(json.dumps(asyncio.run(main(host_arg, token_arg, calls_arg))))

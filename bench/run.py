@@ -499,6 +499,233 @@ def print_async_import(settings: Settings, starts: dict[str, float]) -> None:
     )
 
 
+# -- 9. web interface: per call -------------------------------------------------------------
+
+#: The simulator's web-interface password (its default; SimulatorProcess keeps it).
+WEB_PASSWORD = "peblar"
+WEB_PATH = "/api/v1/config/user"
+WEB_FLOOR = "urllib3 pool + cookie + validate (floor)"
+WEB_CLIENT = "PeblarWeb client"
+WEB_ASYNC_FLOOR = "aiohttp session + cookie + validate (floor)"
+WEB_ASYNC_CLIENT = "AsyncPeblarWeb client"
+LOGIN_BODY = json.dumps({"Password": WEB_PASSWORD, "PersistentSession": False})
+
+
+def timed_sync(call: Callable[[], object], calls: int) -> tuple[float, list[float]]:
+    """``_lockstep.timed`` for a blocking call: process CPU seconds per call, each call's wall."""
+    walls = []
+    cpu_start = time.process_time()
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        walls.append(time.perf_counter() - started)
+    return (time.process_time() - cpu_start) / calls, walls
+
+
+def web_sync_contenders(
+    host: str, stack: contextlib.AsyncExitStack
+) -> dict[str, Callable[[], object]]:
+    """GET config/user, blocking: the bare engine with the session cookie, and ``PeblarWeb``.
+
+    Both log in here, once, before anything is timed.
+    """
+    import urllib3
+
+    from pyPeblar import PeblarWeb
+    from pyPeblar.webui.models import UserConfiguration
+
+    address, _, port = host.partition(":")
+    pool = urllib3.HTTPConnectionPool(address, int(port or 80), maxsize=1)
+    stack.callback(pool.close)
+    login = pool.request(
+        "POST",
+        "/api/v1/auth/login",
+        body=LOGIN_BODY,
+        headers={"Content-Type": "application/json"},
+    )
+    cookie = str(login.headers["Set-Cookie"]).split(";", 1)[0]
+    headers = {"Cookie": cookie, "Accept": "application/json"}
+
+    def floor() -> UserConfiguration:
+        answer = pool.request("GET", WEB_PATH, headers=headers)
+        return UserConfiguration.model_validate_json(answer.data)
+
+    web = PeblarWeb(host, WEB_PASSWORD, rate_limit=False)
+    stack.callback(web.close)
+    web.login()
+    return {WEB_FLOOR: floor, WEB_CLIENT: web.user_configuration}
+
+
+async def web_async_contenders(
+    host: str, stack: contextlib.AsyncExitStack
+) -> dict[str, Callable[[], Awaitable[object]]]:
+    """GET config/user from asyncio: aiohttp with the session cookie, and ``AsyncPeblarWeb``."""
+    import aiohttp
+
+    from pyPeblar import AsyncPeblarWeb
+    from pyPeblar.webui.models import UserConfiguration
+
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=1), cookie_jar=aiohttp.DummyCookieJar()
+    )
+    stack.push_async_callback(session.close)
+    async with session.post(
+        f"http://{host}/api/v1/auth/login",
+        data=LOGIN_BODY,
+        headers={"Content-Type": "application/json"},
+    ) as login:
+        cookie = login.headers["Set-Cookie"].split(";", 1)[0]
+    url = f"http://{host}{WEB_PATH}"
+    headers = {"Cookie": cookie, "Accept": "application/json"}
+
+    async def floor() -> UserConfiguration:
+        async with session.get(url, headers=headers) as response:
+            return UserConfiguration.model_validate_json(await response.read())
+
+    web = await stack.enter_async_context(AsyncPeblarWeb(host, WEB_PASSWORD, rate_limit=False))
+    await web.login()
+    return {WEB_ASYNC_FLOOR: floor, WEB_ASYNC_CLIENT: web.user_configuration}
+
+
+async def web_rounds(
+    settings: Settings, host: str, others: Remote | None
+) -> dict[str, dict[str, float]]:
+    """Interleaved rounds of the blocking, the asyncio and the other interpreter's web clients."""
+    async with contextlib.AsyncExitStack() as stack:
+        blocking = web_sync_contenders(host, stack)
+        local = await web_async_contenders(host, stack)
+        for call in blocking.values():
+            for _ in range(WARM_UP):
+                call()
+        for async_call in local.values():
+            for _ in range(WARM_UP):
+                await async_call()
+        remote = others.labels if others is not None else {}
+        names = [*blocking, *local, *remote.values()]
+        cpus: dict[str, list[float]] = {name: [] for name in names}
+        walls: dict[str, list[float]] = {name: [] for name in names}
+        keys = {label: key for key, label in remote.items()}
+        for _ in range(settings.rounds):
+            order = list(names)
+            random.shuffle(order)
+            for name in order:
+                if name in blocking:
+                    cpu, times = timed_sync(blocking[name], settings.calls)
+                elif name in local:
+                    cpu, times = await timed(local[name], settings.calls)
+                else:
+                    assert others is not None
+                    cpu, times = others.measure(keys[name], settings.calls)
+                cpus[name].append(cpu)
+                walls[name].extend(times)
+    return {
+        name: {
+            "cpu_us": min(cpus[name]) * 1e6,
+            "wall_median_us": statistics.median(walls[name]) * 1e6,
+            "wall_p95_us": p95(walls[name]) * 1e6,
+        }
+        for name in names
+    }
+
+
+def start_others_web(python: str | None, host: str) -> tuple[Remote | None, str]:
+    """``others.py --serve-web`` in the other interpreter, or None and why not."""
+    if not python:
+        return None, "no --others interpreter (see docs/performance.md)"
+    if not shutil.which(python) and not Path(python).exists():
+        return None, f"{python} not found"
+    try:
+        command = [python, str(HERE / "others.py"), "--serve-web", host, WEB_PASSWORD]
+        return Remote(command), ""
+    except (OSError, RuntimeError) as error:
+        return None, f"others.py --serve-web failed: {error}"
+
+
+def web_per_call(
+    settings: Settings, host: str, python: str | None
+) -> tuple[dict[str, dict[str, float]], str]:
+    """Section 9's rows, and why the peblar package was left out ("" if it was not)."""
+    others, skipped = start_others_web(python, host)
+    try:
+        return asyncio.run(web_rounds(settings, host, others)), skipped
+    finally:
+        if others is not None:
+            others.close()
+
+
+def print_web(settings: Settings, rows: dict[str, dict[str, float]], skipped: str) -> None:
+    print(
+        f"\n9. Web interface, GET {WEB_PATH}: sequential calls, logged in once beforehand\n"
+        f"   ({settings.rounds} rounds x {settings.calls} calls, one keep-alive connection each; "
+        "the asyncio ones in one event loop; CPU is the whole process's)"
+    )
+    print(f"   {'':<44} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
+    for name, row in rows.items():
+        print(
+            f"   {name:<44} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
+            f"{row['wall_p95_us']:7.0f} us"
+        )
+    for name, floor_name in ((WEB_CLIENT, WEB_FLOOR), (WEB_ASYNC_CLIENT, WEB_ASYNC_FLOOR)):
+        row, floor = rows[name], rows[floor_name]
+        print(
+            f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x, "
+            f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
+        )
+    peblar = next((name for name in rows if name.startswith("peblar ")), None)
+    if peblar is None:
+        print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
+        return
+    for name in (WEB_CLIENT, WEB_ASYNC_CLIENT):
+        ratio = rows[name]["cpu_us"] / rows[peblar]["cpu_us"]
+        print(f"   {name} / {peblar.split(' (')[0]}: CPU {ratio:.2f}x (no target)")
+
+
+# -- 10. web interface: importing -------------------------------------------------------------
+
+WEB_IMPORT_FLOOR = "python -c 'import pydantic, urllib3' (floor)"
+WEB_IMPORT_MODELS = "python -c 'import urllib3; from pydantic import BaseModel'"
+WEB_IMPORT = "python -c 'from pyPeblar import PeblarWeb'"
+WEB_IMPORT_READY = (
+    "python -c 'from pyPeblar import PeblarWeb; import pyPeblar.webui.api_client, ...'"
+)
+WEB_IMPORT_READY_CODE = (
+    "from pyPeblar import PeblarWeb; "
+    "import pyPeblar.webui.api_client, pyPeblar.webui.api.settings_api"
+)
+
+
+def web_import(settings: Settings) -> dict[str, float]:
+    """Fresh interpreters: the web client, and the imports of its first call, against the floor
+    of section 3 (``import pydantic, urllib3``), timed as section 3 times it: the median of the
+    runs (ms), interleaved and shuffled, after one unmeasured run of each.
+    """
+    python = sys.executable
+    commands = {
+        WEB_IMPORT_FLOOR: [python, "-c", "import pydantic, urllib3"],
+        # Not the floor, for the reading: `import pydantic` defers BaseModel; a client needs it.
+        WEB_IMPORT_MODELS: [python, "-c", "import urllib3; from pydantic import BaseModel"],
+        WEB_IMPORT: [python, "-c", "from pyPeblar import PeblarWeb"],
+        WEB_IMPORT_READY: [python, "-c", WEB_IMPORT_READY_CODE],
+    }
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PEBLAR_")}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(settings.cold_runs + 1):
+        order = list(commands)
+        random.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            subprocess.run(commands[name], check=True, capture_output=True, env=environment)
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values[1:] or values) * 1e3 for name, values in times.items()}
+
+
+def print_web_import(settings: Settings, starts: dict[str, float]) -> None:
+    print(f"\n10. Importing the web client, whole processes (median of {settings.cold_runs})")
+    floor = starts[WEB_IMPORT_FLOOR]
+    for name, millis in starts.items():
+        print(f"   {name:<80} {millis:6.0f} ms  {millis / floor:4.2f}x")
+
+
 # -- the report ----------------------------------------------------------------------------
 
 
@@ -559,7 +786,9 @@ def report(args: argparse.Namespace) -> None:
             )
         others = other_clients(args.others, host, token, settings)
         async_rows, async_skipped = asyncio_per_call(settings, host, token, args.others)
+        web_rows, web_skipped = web_per_call(settings, host, args.others)
     starts_async = async_import(settings)
+    starts_web = web_import(settings)
     usage = connections_and_memory(settings)
     print("\n4. Connections and memory")
     print(
@@ -580,6 +809,8 @@ def report(args: argparse.Namespace) -> None:
             )
     print_asyncio(settings, async_rows, async_skipped)
     print_async_import(settings, starts_async)
+    print_web(settings, web_rows, web_skipped)
+    print_web_import(settings, starts_web)
 
 
 def main() -> int:

@@ -47,6 +47,8 @@ def test_quick_benchmark_prints_every_figure() -> None:
         "6. Other Python Peblar clients",
         "7. Asyncio, GET /meter",
         "8. Importing the async client",
+        "9. Web interface, GET /api/v1/config/user",
+        "10. Importing the web client",
     ):
         assert figure in out, figure
     number = r"\d+(\.\d+)?"
@@ -64,6 +66,27 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"async client import / floor: {number}x \(target <= 1.2x: (met|NOT met)\)\n",
     ):
         assert re.search(line, out), line
+    web = out[out.index("9. Web interface") :]
+    timings = rf" +{number} us +{number} us +{number} us\n"  # CPU, wall median, wall p95
+    for line in (
+        rf"\n +urllib3 pool \+ cookie \+ validate \(floor\){timings}",
+        rf"\n +PeblarWeb client{timings}",
+        rf"\n +aiohttp session \+ cookie \+ validate \(floor\){timings}",
+        rf"\n +AsyncPeblarWeb client{timings}",
+        rf"PeblarWeb client / floor: CPU {number}x, wall {number}x\n",
+        rf"AsyncPeblarWeb client / floor: CPU {number}x, wall {number}x\n",
+        rf"(the peblar package: skipped: .+"
+        rf"|AsyncPeblarWeb client / peblar [\d.]+: CPU {number}x \(no target\))\n",
+    ):
+        assert re.search(line, web), line
+    web_import = out[out.index("10. Importing the web client") :]
+    for line in (
+        rf"'import pydantic, urllib3' \(floor\) +{number} ms +{number}x\n",
+        rf"'from pyPeblar import PeblarWeb' +{number} ms +{number}x\n",
+        rf"'from pyPeblar import PeblarWeb; import pyPeblar.webui.api_client, \.\.\.' "
+        rf"+{number} ms +{number}x\n",
+    ):
+        assert re.search(line, web_import), line
     simulator = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "simulator_throughput.py"), "--quick"],
         capture_output=True,
@@ -105,5 +128,37 @@ def test_async_comparison_with_the_peblar_package() -> None:
         rf"peblar [\d.]+ \(PeblarApi.meter\) +{number} us +{number} us +{number} us\n",
         rf"AsyncPeblar client / peblar [\d.]+: CPU {number}x \(target <= 1.0x: (met|NOT met)\)\n",
         rf"asyncio generated API class / peblar [\d.]+: CPU {number}x \(no target\)\n",
+    ):
+        assert re.search(line, result.stdout), line
+
+
+#: Section 9 alone, quick, with the peblar package's web client timed in lockstep.
+SECTION_9 = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import run
+from _simulator_process import SimulatorProcess
+with SimulatorProcess() as simulator:
+    rows, skipped = run.web_per_call(run.QUICK, simulator.host, sys.argv[2])
+run.print_web(run.QUICK, rows, skipped)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(OTHERS).exists(), reason=f"no {OTHERS} (docs/performance.md)")
+def test_web_comparison_with_the_peblar_package() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SECTION_9, str(ROOT / "bench"), OTHERS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    number = r"\d+(\.\d+)?"
+    for line in (
+        rf"peblar [\d.]+ \(Peblar.user_configuration\) +{number} us +{number} us +{number} us\n",
+        rf"PeblarWeb client / peblar [\d.]+: CPU {number}x \(no target\)\n",
+        rf"AsyncPeblarWeb client / peblar [\d.]+: CPU {number}x \(no target\)\n",
     ):
         assert re.search(line, result.stdout), line
