@@ -112,15 +112,16 @@ def config(context: Context) -> int:
         mode = mode_name(configuration) or "none of the web interface's modes"
         context.emit(document, render_settings(document, writable_keys().values(), mode))
         return 0
+    wire = writable_keys()
     changes: dict[str, Any] = {}
     for key, value in context.args.settings:
-        if key in changes:
-            raise UsageError(f"config set: {key} is given twice")
-        changes[key] = value
+        name = wire.get(key, key)  # one name for each setting, so none is given twice
+        if name in changes:
+            raise UsageError(f"config set: {name} is given twice")
+        changes[name] = value
     configuration = web.update_user_configuration(**changes)
     document = settings_document(configuration)
-    wire = writable_keys()
-    context.emit(document, render_changed_settings(document, [wire.get(k, k) for k in changes]))
+    context.emit(document, render_changed_settings(document, list(changes)))
     return 0
 
 
