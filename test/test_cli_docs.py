@@ -18,9 +18,12 @@ import pytest
 from pyPeblar.simulator import Simulator
 from test.conftest import ROOT
 from test.test_cli import run
+from test.test_cli_web import back_after_reboot
 
 CLI_DOCS = ROOT / "docs" / "cli.md"
 DOCUMENTED_HOST = "192.168.1.50"
+#: The web interface password of the page's charger (in $PEBLAR_PASSWORD, as the page sets it).
+DOCUMENTED_PASSWORD = "peblar"
 
 
 def real_output_block(text: str) -> str:
@@ -70,14 +73,29 @@ def test_the_block_is_commands_and_their_output() -> None:
         assert shape(lines), f"{command}: no output shown"
 
 
+#: The commands that reboot the charger: the next one waits until it is back.
+REBOOTING = ("update", "reboot")
+
+
 def test_the_real_output_is_real(tmp_path: Path) -> None:
     documented = sessions(real_output_block(CLI_DOCS.read_text(encoding="utf-8")))
-    with Simulator() as sim:  # "a car charging for half an hour"
+    with Simulator(password=DOCUMENTED_PASSWORD) as sim:  # "a car charging for half an hour"
+        sim.reboot_duration = 0.05
         sim.plug_in()
         sim.advance(1800)
         for command, lines in documented:
             variables, arguments = split_command(command)
-            result = run(*arguments, sim=sim, state_dir=tmp_path, env=variables)
+            rebooting = any(word in arguments for word in REBOOTING)
+            if rebooting:
+                sim.advance(3600)  # the uptime tells when it is back
+            result = run(
+                *arguments,
+                sim=sim,
+                state_dir=tmp_path,
+                env={"PEBLAR_PASSWORD": DOCUMENTED_PASSWORD, **variables},
+            )
+            if rebooting:
+                back_after_reboot(sim, uptime_below=3600)
             printed = (result.stdout + result.stderr).replace(sim.host, DOCUMENTED_HOST)
             assert shape(printed.splitlines()) == shape(lines), f"$ {command}"
 

@@ -397,10 +397,10 @@ class TestVersions:
     def test_current_and_available(self, cli: Cli, sim: Simulator) -> None:
         out = ok(cli("versions"))
         assert out.splitlines() == [
-            "Firmware       1.9.2+1+WL-1 (1.10.0+1+WL-1 available: pypeblar update "
-            "--package Firmware)",
-            "Customization  Peblar-1.9 (Peblar-1.10 available: pypeblar update --package "
-            "Customization)",
+            "Firmware       1.9.2+1+WL-1 (1.10.0+1+WL-1 available)",
+            "Customization  Peblar-1.9 (Peblar-1.10 available)",
+            "",
+            "To install: pypeblar update or pypeblar update --package Customization",
         ]
         document = cli("--json", "versions").json
         assert document == {
@@ -410,7 +410,9 @@ class TestVersions:
 
     def test_up_to_date(self, cli: Cli, sim: Simulator) -> None:
         sim.available_firmware = None
-        assert ok(cli("versions")).count("(up to date)") == 2
+        out = ok(cli("versions"))
+        assert out.count("(up to date)") == 2
+        assert "To install" not in out
 
 
 class TestUpdate:

@@ -62,9 +62,10 @@ EXIT_INTERRUPTED: Final = 130
 EXIT_CODES: Final = {
     EXIT_OK: "success",
     EXIT_DRIFT: "`check` found the charger differs from the spec",
-    EXIT_USAGE: "usage error: bad arguments, or no charger given",
+    EXIT_USAGE: "usage error: bad arguments, or no charger given; also `update` or `reboot` "
+    "without --yes when standard input is not a terminal",
     EXIT_CONNECTION: "the charger could not be reached, or did not answer in time",
-    EXIT_AUTHENTICATION: "the token (or web password) was rejected",
+    EXIT_AUTHENTICATION: "the token (or web interface password) was rejected",
     EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
     "operation) or pyPeblar's relay protection did",
     EXIT_CHARGER: "the charger failed or answered something unusable (5xx, rate limited, bad JSON)",

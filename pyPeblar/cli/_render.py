@@ -308,16 +308,24 @@ def render_rfid_tokens(tokens: list[RfidToken]) -> str:
 
 
 def render_versions(current: Versions, available: Versions) -> str:
-    """Firmware and customisation: what runs, and what Peblar offers."""
-    lines = []
+    """Firmware and customisation: what runs, what Peblar offers, and how to install it."""
+    lines, offers = [], []
     for label, name in (("Firmware", "firmware"), ("Customization", "customization")):
         now, offered = getattr(current, name), getattr(available, name)
         if offered is None or offered == now:
             news = "up to date"
         else:
-            news = f"{offered} available: pypeblar update --package {label}"
+            news = f"{offered} available"
+            offers.append(label)
         lines.append((label, f"{now or ABSENT} ({news})"))
-    return "\n".join(aligned(lines))
+    text = "\n".join(aligned(lines))
+    if offers:
+        how = " or ".join(
+            "pypeblar update" + ("" if label == "Firmware" else f" --package {label}")
+            for label in offers
+        )
+        text += f"\n\nTo install: {how}"
+    return text
 
 
 #: The columns of ``pypeblar history``.

@@ -352,8 +352,7 @@ def update(context: Context) -> int:
     document["installing"] = True
     context.emit(
         document,
-        f"Installing {package.lower()} {offered}: the charger reboots and is back in a few "
-        "minutes (pypeblar versions then shows it).",
+        f"Installing {package.lower()} {offered}; the charger reboots to install it.",
     )
     return 0
 
@@ -381,7 +380,7 @@ def reboot(context: Context) -> int:
     web.reboot()
     context.emit(
         {"host": web.host, "rebooting": True},
-        f"The charger at {web.host} is rebooting; it answers again in a minute or two.",
+        f"The charger at {web.host} is rebooting; it answers again in a minute or so.",
     )
     return 0
 
