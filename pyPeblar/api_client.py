@@ -349,9 +349,10 @@ class ApiClient:
             elif response_type is not None:
                 model = self._response_model(response_type)
                 if model is not None:
-                    # A bare JSON null is "nothing" (the web interface's vehicle list with
-                    # ISO 15118 off is one): None, as a missing key reads, never an error.
-                    if response_data.data.strip() != b"null":
+                    # A bare JSON null where the schema is nullable (the web interface's vehicle
+                    # list with ISO 15118 off) is None; elsewhere it is not a valid answer.
+                    nothing = getattr(model, "peblar_nullable", False) and response_data.data.strip() == b"null"
+                    if not nothing:
                         return_data = model.model_validate_json(response_data.data)
                 else:
                     match = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -17,7 +18,7 @@ from pyPeblar import (
 )
 from pyPeblar.models import AccessMode, CpState, EVInterfaceResponse, MeterResponse
 from pyPeblar.simulator import Simulator
-from test.clients import generated
+from test.clients import generated, run
 from test.conftest import client_for
 
 #: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
@@ -281,7 +282,9 @@ class TestGeneratedLayerOnTheRoad:
         api = generated(charger, "EVInterfaceApi")
         response = api.get_ev_interface_without_preload_content()
         assert response.status == 200
-        assert json.loads(response.read())["CpState"] == "State A"  # as urllib3's read()
+        body = response.read()  # urllib3's read(); on the asyncio road, awaited as aiohttp's
+        body = run(body) if inspect.isawaitable(body) else body
+        assert json.loads(body)["CpState"] == "State A"
         again = api.get_ev_interface_without_preload_content()
         assert json.loads(again.data)["CpState"] == "State A"  # as urllib3's .data
 

@@ -38,6 +38,9 @@ class VehicleTokenList(BaseModel):
         extra="allow",
     )
 
+    #: The schema is nullable: a bare JSON null answer reads as None (pyPeblar's ApiClient).
+    peblar_nullable: ClassVar[bool] = True
+
     def to_str(self) -> str:
         """Return the string representation of the model, with the API's key names."""
         return pprint.pformat(self.to_dict())
