@@ -300,3 +300,63 @@ def test_future_firmware_is_absorbed_by_one_regeneration(tmp_path: Path) -> None
         )
         assert after.returncode == 0, after.stdout + after.stderr
         assert json.loads(after.stdout)["matches_spec"] is True
+
+
+# -- the web interface's spec ---------------------------------------------------------------------
+
+WEB_SPEC = load_spec("pyPeblar.webui")
+
+#: The real captures (test/fixtures/webui) of each web-interface answer `pypeblar check` reads.
+WEB_CAPTURES = {
+    "/config/user": (
+        "ha/user_configuration.json",
+        "python-peblar/user_configuration.json",
+        "python-peblar/user_configuration_scheduled.json",
+    ),
+    "/system/info": (
+        "ha/system_information.json",
+        "ha/system_information_no_buzzer.json",
+        "ha/system_information_no_led.json",
+        "python-peblar/system_information.json",
+        "python-peblar/system_information_whitelabel.json",
+    ),
+    "/system/software/automatic-update/current-versions": (
+        "ha/current_versions.json",
+        "python-peblar/versions_current.json",
+    ),
+    "/config/auth/standalonelist": ("python-peblar/standalonelist.json",),
+}
+
+
+def web_drifts_of(path: str, body: Any) -> list[tuple[str, str]]:
+    schema = response_schema(WEB_SPEC, path)
+    return sorted((d.kind, d.where) for d in validate(WEB_SPEC, path, body, schema))
+
+
+def test_check_reads_each_web_answer_with_a_capture() -> None:
+    from pyPeblar._drift import WEB_ENDPOINTS
+
+    assert set(WEB_ENDPOINTS) == set(WEB_CAPTURES)
+
+
+@pytest.mark.parametrize(
+    ("path", "capture"), [(path, name) for path, names in WEB_CAPTURES.items() for name in names]
+)
+def test_real_web_captures_show_no_drift(path: str, capture: str) -> None:
+    body = json.loads((FIXTURES / "webui" / capture).read_text(encoding="utf-8"))
+    assert web_drifts_of(path, body) == []
+
+
+def test_web_drift_is_seen() -> None:
+    body = json.loads((FIXTURES / "webui" / "ha" / "user_configuration.json").read_text())
+    body |= {"SomeNewKey": 1, "SolarChargingMode": "MoonCharging"}
+    del body["TimeZone"]
+    assert web_drifts_of("/config/user", body) == [
+        (MISSING_KEY, "TimeZone"),
+        (UNKNOWN_KEY, "SomeNewKey"),
+        (UNKNOWN_VALUE, "SolarChargingMode"),
+    ]
+    tokens = {"Tokens": [{"RfidTokenUid": "04A1B2C3", "RfidTokenDescription": 7}]}
+    assert web_drifts_of("/config/auth/standalonelist", tokens) == [
+        (WRONG_TYPE, "Tokens[0].RfidTokenDescription")
+    ]
