@@ -13,14 +13,12 @@ as h11: the protocol decides, the caller does the I/O.)
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, TypeVar
 
-from pyPeblar._address import Address, parse_address
 from pyPeblar._current import MIN_CHARGING_MILLIAMPS, milliamps_from
 from pyPeblar._errors import (
     PeblarError,
@@ -32,7 +30,8 @@ from pyPeblar._errors import (
     PeblarUnsupportedError,
 )
 from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
-from pyPeblar._policy import Policy, current_deadline, timeout_pair
+from pyPeblar._options import ChargerOptions, from_environment
+from pyPeblar._policy import current_deadline
 from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ API_CLASSES: Final = {
 }
 
 
-class BaseClient:
+class BaseClient(ChargerOptions):
     """Options, checks and flows of a charger client; the I/O is the subclass's."""
 
     def __init__(
@@ -154,17 +153,16 @@ class BaseClient:
         proxy: str | None = None,
         memory: ChargerMemory | None = None,
     ) -> None:
-        self._address: Address = parse_address(host)
-        self._token = check_token(token)
-        connect, read = timeout_pair("timeout", timeout)
-        self._policy = Policy(
-            connect_timeout=connect,
-            read_timeout=read,
+        super().__init__(
+            host,
+            timeout=timeout,
             deadline=deadline,
             retries=retries,
             backoff=backoff,
             rate_limit=rate_limit,
+            proxy=proxy,
         )
+        self._token = check_token(token)
         if (
             isinstance(phase_switch_timeout, bool)
             or not isinstance(phase_switch_timeout, (int, float))
@@ -177,15 +175,9 @@ class BaseClient:
             raise ValueError(f"protect_relays must be True or False, not {protect_relays!r}")
         if memory is not None and not isinstance(memory, ChargerMemory):
             raise ValueError(f"memory must be a ChargerMemory or None, not {memory!r}")
-        if proxy is not None:
-            from pyPeblar._rest import check_proxy
-
-            check_proxy(proxy)
         self._phase_switch_timeout = float(phase_switch_timeout)
-        self._proxy = proxy
         self._memory = memory or process_memory()
         self._guard = RelayGuard(self._memory, self._address.netloc, enabled=protect_relays)
-        self._closed = False
         self._system: SystemResponse | None = None
         self._lock = threading.Lock()  # guards the lazy creation of connections
 
@@ -195,33 +187,12 @@ class BaseClient:
 
         >>> charger = Peblar.from_env(timeout=3)   # doctest: +SKIP
         """
-        host = os.environ.get("PEBLAR_HOST", "").strip()
-        token = os.environ.get("PEBLAR_TOKEN", "").strip()
-        missing = [
-            name for name, value in (("PEBLAR_HOST", host), ("PEBLAR_TOKEN", token)) if not value
-        ]
-        if missing:
-            raise ValueError(f"set {' and '.join(missing)} (the charger's address and API token)")
-        return cls(host, token, **options)
-
-    def __repr__(self) -> str:
-        state = " closed" if self._closed else ""
-        return f"<{type(self).__name__} {self._address.netloc}{state}>"
-
-    @property
-    def host(self) -> str:
-        """The charger's address as ``host`` or ``host:port``."""
-        return self._address.netloc
+        return from_environment(cls, "PEBLAR_TOKEN", "API token", options)
 
     @property
     def token(self) -> str:
         """The API token (for ``PEBLAR_TOKEN``). It is never shown in a repr, a log or an error."""
         return self._token
-
-    @property
-    def policy(self) -> Policy:
-        """Timeouts, deadline, retries and rate limiting in force for every call of this client."""
-        return self._policy
 
     @property
     def api_base(self) -> str:

@@ -15,15 +15,13 @@ repeated. The password is never shown in a repr, a log or an error.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, get_args
 
-from pyPeblar._address import Address, parse_address
 from pyPeblar._base import Call, Flow
 from pyPeblar._errors import PeblarAuthenticationError, PeblarSetupError, PeblarUnsupportedError
-from pyPeblar._policy import Policy, timeout_pair
+from pyPeblar._options import ChargerOptions, from_environment
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -160,7 +158,7 @@ def check_allowed(configuration: UserConfiguration, prefix: str, label: str) -> 
         )
 
 
-class WebBase:
+class WebBase(ChargerOptions):
     """Options, session and flows of a web-interface client; the I/O is the subclass's."""
 
     def __init__(
@@ -175,23 +173,16 @@ class WebBase:
         rate_limit: bool = True,
         proxy: str | None = None,
     ) -> None:
-        self._address: Address = parse_address(host)
-        self._password = check_password(password)
-        connect, read = timeout_pair("timeout", timeout)
-        self._policy = Policy(
-            connect_timeout=connect,
-            read_timeout=read,
+        super().__init__(
+            host,
+            timeout=timeout,
             deadline=deadline,
             retries=retries,
             backoff=backoff,
             rate_limit=rate_limit,
+            proxy=proxy,
         )
-        if proxy is not None:
-            from pyPeblar._rest import check_proxy
-
-            check_proxy(proxy)
-        self._proxy = proxy
-        self._closed = False
+        self._password = check_password(password)
         self._cookie = ""
         self._firmware: str | None = None
 
@@ -201,32 +192,7 @@ class WebBase:
 
         >>> web = PeblarWeb.from_env()   # doctest: +SKIP
         """
-        host = os.environ.get("PEBLAR_HOST", "").strip()
-        password = os.environ.get("PEBLAR_PASSWORD", "")
-        missing = [
-            name
-            for name, value in (("PEBLAR_HOST", host), ("PEBLAR_PASSWORD", password))
-            if not value
-        ]
-        if missing:
-            raise ValueError(
-                f"set {' and '.join(missing)} (the charger's address and web interface password)"
-            )
-        return cls(host, password, **options)
-
-    def __repr__(self) -> str:
-        state = " closed" if self._closed else ""
-        return f"<{type(self).__name__} {self._address.netloc}{state}>"
-
-    @property
-    def host(self) -> str:
-        """The charger's address as ``host`` or ``host:port``."""
-        return self._address.netloc
-
-    @property
-    def policy(self) -> Policy:
-        """Timeouts, deadline, retries and rate limiting in force for every call of this client."""
-        return self._policy
+        return from_environment(cls, "PEBLAR_PASSWORD", "web interface password", options)
 
     @property
     def api_base(self) -> str:

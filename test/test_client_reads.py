@@ -283,7 +283,7 @@ class TestGeneratedLayerOnTheRoad:
         response = api.get_ev_interface_without_preload_content()
         assert response.status == 200
         body = response.read()  # urllib3's read(); on the asyncio road, awaited as aiohttp's
-        body = run(body) if inspect.isawaitable(body) else body
+        body = run(body) if inspect.iscoroutine(body) else body
         assert json.loads(body)["CpState"] == "State A"
         again = api.get_ev_interface_without_preload_content()
         assert json.loads(again.data)["CpState"] == "State A"  # as urllib3's .data
