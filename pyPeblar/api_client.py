@@ -7,7 +7,6 @@
 
 
 import datetime
-from dateutil.parser import parse
 from enum import Enum
 import decimal
 import json
@@ -837,6 +836,8 @@ class ApiClient:
         :param string: str.
         :return: date.
         """
+        from dateutil.parser import parse  # pyPeblar: only here, not on every import (~20 ms)
+
         try:
             return parse(string).date()
         except ImportError:
@@ -855,6 +856,8 @@ class ApiClient:
         :param string: str.
         :return: datetime.
         """
+        from dateutil.parser import parse  # pyPeblar: only here, not on every import (~20 ms)
+
         try:
             return parse(string)
         except ImportError:
