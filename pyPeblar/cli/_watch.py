@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import select
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -56,33 +54,32 @@ class Stop:
 
     ``threading.Event`` cannot be set from a signal handler: the handler runs in the main thread
     between two bytecodes, and if those are inside ``Event.wait`` while it holds the event's
-    (non-reentrant) lock, ``Event.set`` waits for that lock for ever. Seen once in CI: ``watch``
-    ignoring SIGINT. Here the handler only sets a flag and writes one byte to a socket pair (no
-    Python lock), and ``wait`` is a ``select`` on the other end, which that byte wakes at once.
+    (non-reentrant) lock, ``Event.set`` waits for that lock for ever (seen once in CI: ``watch``
+    ignoring SIGINT). Here the handler only sets a flag, and ``wait`` sleeps in short slices that
+    check it: no lock, no file descriptor, and a stop is seen within ``SLICE`` seconds.
     """
+
+    #: The longest a requested stop goes unseen while ``watch`` sleeps between samples.
+    SLICE = 0.1
 
     def __init__(self) -> None:
         self._requested = False
-        self._reader, self._writer = socket.socketpair()
-        self._writer.setblocking(False)
 
     def set(self) -> None:
         self._requested = True
-        with suppress(OSError):  # the pair is full (a byte is already waiting) or closed
-            self._writer.send(b"\0")
 
     def is_set(self) -> bool:
         return self._requested
 
     def wait(self, timeout: float) -> bool:
         """Sleep up to ``timeout`` seconds, less if a stop is requested; whether one was."""
-        if not self._requested:
-            select.select([self._reader], [], [], timeout)
+        until = time.monotonic() + timeout
+        while not self._requested:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                break
+            time.sleep(min(self.SLICE, remaining))
         return self._requested
-
-    def close(self) -> None:
-        self._reader.close()
-        self._writer.close()
 
 
 @contextmanager
@@ -98,25 +95,22 @@ def stopped_by_signals() -> Iterator[Stop]:
     ends. Handlers can only be set in the main thread; elsewhere signals are left as they are.
     """
     stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(signum: int, frame: object) -> None:
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        stop.set()
+
+    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
     try:
-        if threading.current_thread() is not threading.main_thread():
-            yield stop
-            return
-
-        def on_signal(signum: int, frame: object) -> None:
-            for number in STOP_SIGNALS:
-                signal.signal(number, signal.SIG_IGN)
-            stop.set()
-
-        previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
-        try:
-            yield stop
-        finally:
-            if not stop.is_set():
-                for number, handler in previous.items():
-                    signal.signal(number, handler)
+        yield stop
     finally:
-        stop.close()
+        if not stop.is_set():
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def run(context: Context) -> int:
@@ -144,11 +138,12 @@ def watch(
     stop: Stop | None = None,
 ) -> None:
     """Print a sample every ``interval`` seconds, ``count`` times or until ``stop`` is set."""
+    stop = stop or Stop()
     from pyPeblar.cli._render import render_ev, render_meter, sample_line
 
     charger = context.charger()
     taken = 0
-    while (count is None or taken < count) and not (stop and stop.is_set()):
+    while (count is None or taken < count) and not stop.is_set():
         started = time.monotonic()
         when = datetime.now().astimezone()
         ev, meter = charger.ev_interface(), charger.meter()
@@ -169,8 +164,4 @@ def watch(
         context.out.flush()
         taken += 1
         if count is None or taken < count:
-            pause = max(0.0, interval - (time.monotonic() - started))
-            if stop is None:
-                time.sleep(pause)
-            else:
-                stop.wait(pause)
+            stop.wait(max(0.0, interval - (time.monotonic() - started)))
