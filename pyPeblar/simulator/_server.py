@@ -392,12 +392,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def drip(self, reply: Reply, interval: float) -> None:
         """The answer one byte at a time, ``interval`` s apart: each byte beats a read timeout."""
-        head, body = self.encode(reply)
+        data = b"".join(self.encode(reply))
         self.server.state.counters.status(reply.status)
         stopping = self.server.state.stopping
         with contextlib.suppress(OSError):
-            for index in range(len(head) + len(body)):
-                self.wfile.write((head + body)[index : index + 1])
+            for index in range(len(data)):
+                self.wfile.write(data[index : index + 1])
                 self.wfile.flush()
                 if stopping.wait(interval):
                     break
