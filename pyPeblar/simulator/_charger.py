@@ -30,6 +30,13 @@ READ_ONLY: Final = ("CpState", "LockState", "ChargeCurrentLimitSource", "ChargeC
 #: Limit sources in the order ties are settled (the first of equal limits is reported).
 TIE_ORDER: Final = ("Local REST API", "Installation limit", "Hardware limitation")
 FUTURE_SOURCE: Final = ("Grid operator limit", 13000)
+#: ``config/user`` keys that are the charger's own state, never stored twice: key -> attribute.
+MIRRORED_SETTINGS: Final = {
+    "LocalRestApiAccessMode": "access_mode",
+    "LocalRestApiAllowed": "local_api_allowed",
+    "LocalRestApiEnable": "api_enabled",
+    "SeccOcppActive": "ocpp_managed",
+}
 
 
 class Charger:
@@ -429,11 +436,8 @@ class Charger:
         with self.lock:
             return {
                 **self.settings,
+                **{key: getattr(self, name) for key, name in MIRRORED_SETTINGS.items()},
                 "ConnectedPhases": self.profile.phase_count,
-                "LocalRestApiAccessMode": self.access_mode,
-                "LocalRestApiAllowed": self.local_api_allowed,
-                "LocalRestApiEnable": self.api_enabled,
-                "SeccOcppActive": self.ocpp_managed,
                 "SessionManagerChargeWithoutAuth": not self.require_authorization,
             }
 
@@ -444,17 +448,11 @@ class Charger:
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
         """Set ``config/user`` keys, unchecked (the installer's way); the mirrored ones act."""
-        mirrored = {
-            "LocalRestApiAccessMode": "access_mode",
-            "LocalRestApiAllowed": "local_api_allowed",
-            "LocalRestApiEnable": "api_enabled",
-            "SeccOcppActive": "ocpp_managed",
-        }
         with self.lock:
             self._settle()
             for key, value in changes.items():
-                if key in mirrored:
-                    setattr(self, mirrored[key], value)
+                if key in MIRRORED_SETTINGS:
+                    setattr(self, MIRRORED_SETTINGS[key], value)
                 elif key == "SessionManagerChargeWithoutAuth":
                     self.require_authorization = not value
                 elif key != "ConnectedPhases":
