@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pyPeblar._base import API_CLASSES, BaseClient, Flow, Sleep
+from pyPeblar._base import API_CLASSES, BaseClient, Flow, Sleep, generated_apis
 from pyPeblar._errors import PeblarClosedError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -93,7 +92,7 @@ class AsyncPeblar(BaseClient):
         >>> charger = await AsyncPeblar.from_password("192.168.1.50", "pw")   # doctest: +SKIP
         """
         from pyPeblar._aio_web import AsyncPeblarWeb
-        from pyPeblar._client import web_options
+        from pyPeblar._options import web_options
 
         async with AsyncPeblarWeb(host, password, **web_options(options)) as web:
             token = await web.local_api_token(access_mode)
@@ -139,13 +138,7 @@ class AsyncPeblar(BaseClient):
     @functools.cached_property
     def _apis(self) -> AsyncApis:
         """The asyncio generated API classes on this client's ``ApiClient``, made once."""
-        api_client = self.api_client
-        return AsyncApis(
-            **{
-                name: getattr(import_module(f"pyPeblar.aio.api.{module}"), cls)(api_client)
-                for name, (module, cls) in API_CLASSES.items()
-            }
-        )
+        return AsyncApis(**generated_apis("pyPeblar.aio.api", API_CLASSES, self.api_client))
 
     def _rest(self) -> RESTClientObject:
         """The policy layer's aiohttp REST client for this charger, made on first use."""
@@ -172,9 +165,7 @@ class AsyncPeblar(BaseClient):
 
     async def system(self) -> SystemResponse:
         """``Peblar.system``: identity, firmware, phases and active error codes."""
-        system = await self._apis.system.get_system()
-        self._system = system
-        return system
+        return await self._run(self._read_system())
 
     async def meter(self) -> MeterResponse:
         """``Peblar.meter``: live currents, voltages, powers and energy counters."""

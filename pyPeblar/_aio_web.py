@@ -10,12 +10,11 @@ from __future__ import annotations
 import contextlib
 import functools
 from datetime import datetime
-from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pyPeblar._aio_client import drive_async
-from pyPeblar._base import Flow
+from pyPeblar._base import Flow, generated_apis
 from pyPeblar._errors import PeblarClosedError, PeblarError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -126,12 +125,8 @@ class AsyncPeblarWeb(WebBase):
 
     @functools.cached_property
     def _apis(self) -> AsyncWebApis:
-        api_client = self.api_client
         return AsyncWebApis(
-            **{
-                name: getattr(import_module(f"pyPeblar.webui.aio.api.{module}"), cls)(api_client)
-                for name, (module, cls) in WEB_API_CLASSES.items()
-            }
+            **generated_apis("pyPeblar.webui.aio.api", WEB_API_CLASSES, self.api_client)
         )
 
     async def _run(self, flow: Flow[R]) -> R:

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, TypeVar
 
 from pyPeblar._current import MIN_CHARGING_MILLIAMPS, milliamps_from
@@ -48,6 +49,7 @@ __all__ = [
     "Sleep",
     "check_token",
     "drive",
+    "generated_apis",
     "is_paused",
 ]
 
@@ -123,6 +125,17 @@ def drive(flow: Flow[R], apis: Any) -> R:
             value = getattr(getattr(apis, step.api), step.operation)(*step.args)
         except Exception as exc:  # handed to the flow, which decides
             error = exc
+
+
+def generated_apis(
+    package: str, table: dict[str, tuple[str, str]], api_client: Any
+) -> dict[str, Any]:
+    """One instance of each generated API class in ``table`` (name -> (module, class)) from
+    ``package`` (``pyPeblar.api``, ``pyPeblar.aio.api``...), on ``api_client``."""
+    return {
+        name: getattr(import_module(f"{package}.{module}"), cls)(api_client)
+        for name, (module, cls) in table.items()
+    }
 
 
 #: The generated API classes a client calls, by the name a ``Call`` gives (module, class).

@@ -13,11 +13,10 @@ The generated layers are imported on first use, so ``from pyPeblar import Peblar
 from __future__ import annotations
 
 import functools
-from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pyPeblar._base import API_CLASSES, BaseClient, Flow, drive
+from pyPeblar._base import API_CLASSES, BaseClient, Flow, drive, generated_apis
 from pyPeblar._errors import PeblarClosedError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -90,6 +89,7 @@ class Peblar(BaseClient):
         >>> charger = Peblar.from_password("192.168.1.50", "web-password")   # doctest: +SKIP
         >>> charger.token   # for PEBLAR_TOKEN                              # doctest: +SKIP
         """
+        from pyPeblar._options import web_options
         from pyPeblar._web import PeblarWeb
 
         with PeblarWeb(host, password, **web_options(options)) as web:
@@ -143,13 +143,7 @@ class Peblar(BaseClient):
     @functools.cached_property
     def _apis(self) -> Apis:
         """The generated API classes on this client's ``ApiClient``, made once."""
-        api_client = self.api_client
-        return Apis(
-            **{
-                name: getattr(import_module(f"pyPeblar.api.{module}"), cls)(api_client)
-                for name, (module, cls) in API_CLASSES.items()
-            }
-        )
+        return Apis(**generated_apis("pyPeblar.api", API_CLASSES, self.api_client))
 
     def _rest(self) -> RESTClientObject:
         """The policy layer's REST client for this charger, made on first use.
@@ -192,9 +186,7 @@ class Peblar(BaseClient):
         >>> charger.system().firmware_version     # doctest: +SKIP
         '1.9.2+1+WL-1'
         """
-        system = self._apis.system.get_system()
-        self._system = system
-        return system
+        return self._run(self._read_system())  # the flow remembers it for phase-switch checks
 
     def meter(self) -> MeterResponse:
         """Live currents (mA), voltages (V), powers (W) and energy counters (Wh).
@@ -307,8 +299,3 @@ class Peblar(BaseClient):
         >>> charger.authorize_charge_session(token="04A1B2C3")   # doctest: +SKIP
         """
         self._run(self._authorize_charge_session(token, name))
-
-
-def web_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The options of a local-API client that its token setup's web client takes too."""
-    return {name: options[name] for name in ("timeout", "proxy") if name in options}

@@ -16,7 +16,7 @@ from pyPeblar._policy import Policy, timeout_pair
 
 T = TypeVar("T")
 
-__all__ = ["ChargerOptions", "from_environment"]
+__all__ = ["ChargerOptions", "from_environment", "web_options"]
 
 
 class ChargerOptions:
@@ -74,3 +74,8 @@ def from_environment(cls: Callable[..., T], secret: str, what: str, options: dic
     if missing:
         raise ValueError(f"set {' and '.join(missing)} (the charger's address and {what})")
     return cls(host, value, **options)
+
+
+def web_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options of a local-API client that its token setup's web client takes too."""
+    return {name: options[name] for name in ("timeout", "proxy") if name in options}

@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import functools
 from datetime import datetime
-from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pyPeblar._base import Flow, drive
+from pyPeblar._base import Flow, drive, generated_apis
 from pyPeblar._errors import PeblarClosedError, PeblarError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -135,13 +134,7 @@ class PeblarWeb(WebBase):
 
     @functools.cached_property
     def _apis(self) -> WebApis:
-        api_client = self.api_client
-        return WebApis(
-            **{
-                name: getattr(import_module(f"pyPeblar.webui.api.{module}"), cls)(api_client)
-                for name, (module, cls) in WEB_API_CLASSES.items()
-            }
-        )
+        return WebApis(**generated_apis("pyPeblar.webui.api", WEB_API_CLASSES, self.api_client))
 
     def _run(self, flow: Flow[R]) -> R:
         if self._closed:

@@ -73,54 +73,49 @@ class Blocking:
         return repr(self.target)
 
 
-class BlockingAsyncPeblar(Blocking):
+class BlockingClient(Blocking):
+    """An asyncio client (``client_class``) with its synchronous twin's face: the same
+    constructor and ``from_env``/``from_password``, methods that block, ``close`` and ``with``."""
+
+    client_class: Any
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(self.client_class(*args, **options))
+
+    @classmethod
+    def wrapping(cls, client: Any) -> Any:
+        blocking = cls.__new__(cls)
+        blocking.target = client
+        return blocking
+
+    @classmethod
+    def from_env(cls, **options: Any) -> Any:
+        return cls.wrapping(cls.client_class.from_env(**options))
+
+    @classmethod
+    def from_password(cls, *args: Any, **options: Any) -> Any:
+        return cls.wrapping(run(cls.client_class.from_password(*args, **options)))
+
+    def close(self) -> None:
+        run(self.target.close())
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class BlockingAsyncPeblar(BlockingClient):
     """``AsyncPeblar`` with ``Peblar``'s synchronous face, for tests written once for both."""
 
-    def __init__(self, *args: Any, **options: Any) -> None:
-        super().__init__(AsyncPeblar(*args, **options))
-
-    @classmethod
-    def from_env(cls, **options: Any) -> BlockingAsyncPeblar:
-        blocking = cls.__new__(cls)
-        blocking.target = AsyncPeblar.from_env(**options)
-        return blocking
-
-    @classmethod
-    def from_password(cls, *args: Any, **options: Any) -> BlockingAsyncPeblar:
-        blocking = cls.__new__(cls)
-        blocking.target = run(AsyncPeblar.from_password(*args, **options))
-        return blocking
-
-    def close(self) -> None:
-        run(self.target.close())
-
-    def __enter__(self) -> BlockingAsyncPeblar:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    client_class = AsyncPeblar
 
 
-class BlockingAsyncPeblarWeb(Blocking):
+class BlockingAsyncPeblarWeb(BlockingClient):
     """``AsyncPeblarWeb`` with ``PeblarWeb``'s synchronous face."""
 
-    def __init__(self, *args: Any, **options: Any) -> None:
-        super().__init__(AsyncPeblarWeb(*args, **options))
-
-    @classmethod
-    def from_env(cls, **options: Any) -> BlockingAsyncPeblarWeb:
-        blocking = cls.__new__(cls)
-        blocking.target = AsyncPeblarWeb.from_env(**options)
-        return blocking
-
-    def close(self) -> None:
-        run(self.target.close())
-
-    def __enter__(self) -> BlockingAsyncPeblarWeb:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    client_class = AsyncPeblarWeb
 
 
 def generated(client: Any, name: str) -> Any:
