@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, get_args
+from typing import TYPE_CHECKING, Any, Final
 
 from pyPeblar._base import Call, Flow
 from pyPeblar._errors import PeblarAuthenticationError, PeblarSetupError, PeblarUnsupportedError
@@ -137,16 +137,6 @@ def check_text(name: str, value: object, *, empty: bool = False) -> str:
     if not isinstance(value, str) or (not empty and not value.strip()):
         raise ValueError(f"{name} must be a non-empty string, not {value!r}")
     return value
-
-
-def check_enum(name: str, value: object, annotation: object) -> None:
-    """Refuse a value its setting's enum lacks. The models keep an unknown value when reading (a
-    member made on the fly), so membership is checked against the enum's own members."""
-    kinds = [t for t in (annotation, *get_args(annotation)) if isinstance(t, type)]
-    enum = next((t for t in kinds if issubclass(t, Enum)), None)
-    if enum is not None and value is not None and value not in list(enum):
-        allowed = ", ".join(repr(member.value) for member in enum)
-        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
 
 
 def check_allowed(configuration: UserConfiguration, prefix: str, label: str) -> None:
@@ -289,8 +279,6 @@ class WebBase(ChargerOptions):
                 for item in error.errors(include_url=False)[:3]
             )
             raise ValueError(f"settings refused before sending: {problems}") from None
-        for name in named:
-            check_enum(name, getattr(update, name), fields[name].annotation)
         yield from self._call("settings", "update_user_configuration", update)
         return (yield from self._user_configuration())
 

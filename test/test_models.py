@@ -224,6 +224,17 @@ class TestRequestBodiesAreStrict:
         with pytest.raises(ValidationError):
             ChargeSessionRequest.from_dict({"Method": "Rfid", "Token": "x", "Pin": "1234"})
 
+    def test_an_enum_value_the_spec_does_not_list_is_never_sent(self) -> None:
+        """Enums are open for reading; a request body still takes only listed values."""
+        with pytest.raises(ValidationError, match="Rfid"):
+            ChargeSessionRequest.from_dict({"Method": "Nfc", "Token": "04A1B2C3"})
+        from pyPeblar.webui.models import UserConfiguration, UserConfigurationUpdate
+
+        read = UserConfiguration.from_dict({"HmiBuzzerVolume": 9})
+        assert read is not None and read.hmi_buzzer_volume == 9
+        with pytest.raises(ValidationError, match="is not one of"):
+            UserConfigurationUpdate(hmi_buzzer_volume=9)
+
     def test_assignment_is_validated(self) -> None:
         body = EVInterfacePatchRequest(charge_current_limit=10000)
         with pytest.raises(ValidationError):

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Dict, List, Optional
 from pyPeblar.models.charge_current_limit_source import ChargeCurrentLimitSource
 from pyPeblar.models.cp_state import CpState
 from typing import Union
-from pydantic import model_validator
+from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing import Any, ClassVar, Dict, List, Optional
 from pyPeblar.webui.models.schedule_slot import ScheduleSlot
 from typing import Union
-from pydantic import model_validator
+from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
 
 

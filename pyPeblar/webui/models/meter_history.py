@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Dict, List, Optional
 from pyPeblar.webui.models.meter_history_metadata import MeterHistoryMetadata
 from pyPeblar.webui.models.meter_history_session import MeterHistorySession
 from typing import Union
-from pydantic import model_validator
+from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing import Any, ClassVar, Dict, List
 from pyPeblar.webui.models.reboot_type import RebootType
 from typing import Union
-from pydantic import model_validator
+from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
 
 
@@ -36,6 +36,14 @@ class RebootRequest(BaseModel):
         protected_namespaces=(),
         extra="forbid",
     )
+
+    @field_validator('reboot_type')
+    def reboot_type_validate_listed_value(cls, value):
+        """Strict: only a value the spec's enum lists. (The enum is open: reading keeps a value
+        the spec does not list; a request never sends one.)"""
+        if value is not None and not getattr(value, "is_known", True):
+            raise ValueError(f"{value.value!r} is not one of {', '.join(repr(m.value) for m in type(value))}")
+        return value
 
     def to_str(self) -> str:
         """Return the string representation of the model, with the API's key names."""

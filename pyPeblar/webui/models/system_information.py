@@ -15,7 +15,7 @@ import re  # noqa: F401
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from typing import Union
-from pydantic import model_validator
+from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
 
 

@@ -20,7 +20,7 @@ from pyPeblar.webui.models.modbus_access_mode import ModbusAccessMode
 from pyPeblar.webui.models.rest_api_access_mode import RestApiAccessMode
 from pyPeblar.webui.models.solar_charging_mode import SolarChargingMode
 from typing import Union
-from pydantic import model_validator
+from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
 
 
