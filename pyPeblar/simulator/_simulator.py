@@ -346,11 +346,7 @@ class Simulator:
 
     @available_firmware.setter
     def available_firmware(self, value: str | None) -> None:
-        from pyPeblar.simulator._webui_routes import customization_for
-
-        web = self._state.web
-        web.available_firmware = value
-        web.available_customization = None if value is None else customization_for(value)
+        self._state.web.available_firmware = value
 
     def advance(self, seconds: float) -> None:
         """Let simulated time pass: energy accrues and pending phase switch-overs complete."""

@@ -52,7 +52,6 @@ class WebState:
 
     customization: str
     available_firmware: str | None
-    available_customization: str | None
     identify_count: int = 0
     vehicle_tokens: dict[str, str] = field(default_factory=dict)
     schedules: dict[str, list[dict[str, int]]] = field(default_factory=dict)
@@ -60,13 +59,17 @@ class WebState:
     restart: Callable[[], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def available_customization(self) -> str | None:
+        """The customisation that comes with ``available_firmware`` (``Peblar-1.10``)."""
+        firmware = self.available_firmware
+        return None if firmware is None else customization_for(firmware)
+
     @classmethod
     def for_firmware(cls, firmware: str) -> WebState:
-        newer = next_firmware(firmware)
         return cls(
             customization=customization_for(firmware),
-            available_firmware=newer,
-            available_customization=customization_for(newer),
+            available_firmware=next_firmware(firmware),
             schedules={day: [] for day in DAYS},
         )
 
