@@ -47,6 +47,7 @@ from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, tim
 from pyPeblar._rest import (
     POOL_SIZE,
     Endpoint,
+    Target,
     describe,
     encode_body,
     policy_for,
@@ -136,9 +137,7 @@ class RESTClientObject:
     @classmethod
     def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> RESTClientObject:
         """A client for ``url`` without a generated ``Configuration``; only ``proxy`` is used."""
-        from pyPeblar._rest import _Target
-
-        return cls(_Target(url, proxy), policy=policy)
+        return cls(Target(url, proxy), policy=policy)
 
     async def close(self) -> None:
         """Close the connections; later requests raise ``PeblarClosedError``."""

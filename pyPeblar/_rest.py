@@ -48,6 +48,7 @@ __all__ = [
     "RESTClientObject",
     "RESTResponse",
     "RESTResponseType",
+    "Target",
     "check_proxy",
     "describe",
     "encode_body",
@@ -72,7 +73,7 @@ def policy_for(configuration: Any) -> Policy:
     return Policy()
 
 
-class _Target(NamedTuple):
+class Target(NamedTuple):
     """The part of a generated ``Configuration`` the REST client reads."""
 
     host: str
@@ -90,7 +91,7 @@ class Endpoint(NamedTuple):
 
     @classmethod
     def of(cls, configuration: Any) -> Endpoint:
-        """The endpoint of a generated ``Configuration`` (or a ``_Target``), checked."""
+        """The endpoint of a generated ``Configuration`` (or a ``Target``), checked."""
         url = urlsplit(str(configuration.host))
         if url.scheme != "http" or not url.hostname:
             raise ValueError(
@@ -183,7 +184,7 @@ class RESTClientObject:
 
         Proxy variables in the environment are not consulted: only ``proxy`` is used.
         """
-        return cls(_Target(url, proxy), policy=policy)
+        return cls(Target(url, proxy), policy=policy)
 
     def close(self) -> None:
         """Close every pooled connection; later requests raise ``PeblarClosedError``."""
