@@ -24,6 +24,7 @@ __all__ = [
     "check_changes",
     "default_settings",
     "firmware_at_least",
+    "firmware_version",
 ]
 
 #: What the simulated sun offers while solar charging is on, in mA per phase (pyPeblar's choice).
@@ -38,14 +39,20 @@ NEW_IN_1_10: Final = (
 )
 
 
-def firmware_at_least(firmware: str, major: int, minor: int) -> bool:
-    """Whether ``1.9.2+1+WL-1`` (the part before the first ``+``) is at least ``major.minor``."""
+def firmware_version(firmware: str) -> tuple[int, int] | None:
+    """(major, minor) of ``1.9.2+1+WL-1`` (the part before the first ``+``); None if unreadable."""
     parts = firmware.split("+", 1)[0].split(".")
     try:
-        version = (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except ValueError:
-        return True  # an unreadable version is taken as new, as the peblar package does
-    return version >= (major, minor)
+        return None
+
+
+def firmware_at_least(firmware: str, major: int, minor: int) -> bool:
+    """Whether ``firmware`` is at least ``major.minor``."""
+    version = firmware_version(firmware)
+    # An unreadable version is taken as new, as the peblar package does.
+    return version is None or version >= (major, minor)
 
 
 def default_settings(max_amps: int, firmware: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from pyPeblar.simulator._reply import JSON_NULL, RefusedError, Reply
-from pyPeblar.simulator._settings import default_settings, firmware_at_least
+from pyPeblar.simulator._settings import default_settings, firmware_at_least, firmware_version
 
 if TYPE_CHECKING:
     from pyPeblar.simulator._server import State
@@ -37,13 +37,11 @@ def customization_for(firmware: str) -> str:
 
 def next_firmware(firmware: str) -> str:
     """The next minor release: ``1.10.0+1+WL-1`` after ``1.9.2+1+WL-1``."""
-    version, plus, build = firmware.partition("+")
-    parts = version.split(".")
-    try:
-        major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
-    except ValueError:
+    version = firmware_version(firmware)
+    if version is None:
         return firmware
-    return f"{major}.{minor + 1}.0{plus}{build}"
+    _, plus, build = firmware.partition("+")
+    return f"{version[0]}.{version[1] + 1}.0{plus}{build}"
 
 
 @dataclass
