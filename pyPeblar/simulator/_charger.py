@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from pyPeblar.simulator._history import History
 from pyPeblar.simulator._profiles import ABSENT, Profile
-from pyPeblar.simulator._reply import RefusedError
+from pyPeblar.simulator._reply import RefusedError, json_object
 from pyPeblar.simulator._settings import SOLAR_LIMIT_MA, check_changes, default_settings
 
 __all__ = ["MIN_CHARGING_MA", "Charger"]
@@ -294,8 +294,7 @@ class Charger:
         """PATCH (``replace=False``) or PUT the EV interface; the resulting state."""
         with self.lock:
             self.require_write_access()
-            if not isinstance(body, dict):
-                raise RefusedError(400, "Bad request: the body must be a JSON object")
+            body = json_object(body)
             for key in body:
                 if key in READ_ONLY:
                     raise RefusedError(403, f"Forbidden: {key} is read-only")
@@ -356,8 +355,7 @@ class Charger:
         """Refuse a bad charge-session request; the card's UID (the caller schedules ``toggle``)."""
         with self.lock:
             self.require_write_access()
-            if not isinstance(body, dict):
-                raise RefusedError(400, "Bad request: the body must be a JSON object")
+            body = json_object(body)
             unknown = [key for key in body if key not in ("Method", "Token", "Name")]
             if unknown:
                 raise RefusedError(400, f"Bad request: unknown key {unknown[0]}")

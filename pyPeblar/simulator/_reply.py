@@ -14,6 +14,7 @@ __all__ = [
     "RefusedError",
     "Reply",
     "charger_json",
+    "json_object",
     "parse_json",
 ]
 
@@ -64,6 +65,13 @@ def parse_json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise RefusedError(400, "Bad request: the body is not valid JSON") from None
+
+
+def json_object(body: object) -> dict[str, Any]:
+    """``body`` if it is a JSON object; a 400 for anything else (what every write refuses)."""
+    if not isinstance(body, dict):
+        raise RefusedError(400, "Bad request: the body must be a JSON object")
+    return body
 
 
 def charger_json(payload: Any) -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from pyPeblar.simulator._reply import RefusedError
+from pyPeblar.simulator._reply import RefusedError, json_object
 
 if TYPE_CHECKING:
     from pyPeblar.simulator._charger import Charger
@@ -179,8 +179,7 @@ WRITABLE_SETTINGS: Final[dict[str, tuple[Check, str | None]]] = {
 
 def check_changes(body: Any, current: dict[str, Any], charger: Charger) -> dict[str, Any]:
     """The changes of a PATCH, all checked before any is applied; RefusedError otherwise."""
-    if not isinstance(body, dict):
-        raise RefusedError(400, "Bad request: the body must be a JSON object")
+    body = json_object(body)
     if not body:
         raise RefusedError(400, "Bad request: nothing to change")
     new_firmware = firmware_at_least(charger.profile.firmware, 1, 10)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from pyPeblar.simulator._reply import JSON_NULL, RefusedError, Reply
+from pyPeblar.simulator._reply import JSON_NULL, RefusedError, Reply, json_object
 from pyPeblar.simulator._settings import default_settings, firmware_at_least, firmware_version
 
 if TYPE_CHECKING:
@@ -275,9 +275,7 @@ def get_rfid(request: WebRequest) -> Reply:
 
 
 def add_rfid(request: WebRequest) -> Reply:
-    body, charger = request.body, request.state.charger
-    if not isinstance(body, dict):
-        raise RefusedError(400, "Bad request: the body must be a JSON object")
+    body, charger = json_object(request.body), request.state.charger
     uid, name = body.get("RfidTokenUid"), body.get("RfidTokenDescription", "")
     if not isinstance(uid, str) or not uid.strip() or not isinstance(name, str):
         raise RefusedError(400, "Bad request: RfidTokenUid and RfidTokenDescription are strings")
@@ -313,8 +311,7 @@ def add_vehicle(request: WebRequest) -> Reply:
     body, web = request.body, request.state.web
     if not iso15118(request):
         raise RefusedError(403, "Forbidden: ISO 15118 communication is off")
-    if not isinstance(body, dict):
-        raise RefusedError(400, "Bad request: the body must be a JSON object")
+    body = json_object(body)
     evcc, alias = body.get("EvccId"), body.get("Alias", "")
     if not isinstance(evcc, str) or not evcc.strip() or not isinstance(alias, str):
         raise RefusedError(400, "Bad request: EvccId and Alias are strings")
@@ -377,9 +374,7 @@ def read_schedules(request: WebRequest) -> Reply:
 
 
 def write_schedules(request: WebRequest) -> Reply:
-    body = request.body
-    if not isinstance(body, dict):
-        raise RefusedError(400, "Bad request: the body must be a JSON object")
+    body = json_object(request.body)
     missing = [day for day in DAYS if day not in body]
     if missing:
         raise RefusedError(400, f"Bad request: every day is needed; missing {', '.join(missing)}")
