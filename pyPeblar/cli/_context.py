@@ -45,7 +45,6 @@ __all__ = [
     "UsageError",
     "password_option",
     "read_secret",
-    "read_token",
     "state_file",
 ]
 
@@ -89,7 +88,6 @@ def state_file() -> Path:
 
 #: More than any token or password needs: a file naming a large file (or /dev/zero) is a mistake.
 MAX_SECRET_BYTES: Final = 4096
-MAX_TOKEN_BYTES: Final = MAX_SECRET_BYTES
 
 
 class Secret(NamedTuple):
@@ -100,12 +98,16 @@ class Secret(NamedTuple):
     file_option: str  # "--token-file"
     variable: str  # "PEBLAR_TOKEN"
     prompt: str  # asked without echo on a terminal
-    clean: Callable[[str, bool], str]  # (what was read, from a file or standard input)
+    #: (what was given, whether from a file or standard input) -> the secret; a ``ValueError``
+    #: when it cannot be one (never showing what was given)
+    clean: Callable[[str, bool], str]
 
 
 def clean_token(text: str, read: bool) -> str:
-    """A token: surrounding whitespace is never part of it."""
-    return text.strip()
+    """A token: surrounding whitespace is never part of it, and the rest must be a token."""
+    from pyPeblar._base import check_token
+
+    return check_token(text.strip())
 
 
 def clean_password(text: str, read: bool) -> str:
@@ -137,34 +139,24 @@ def read_secret(secret: Secret, path: str | None, option: str | None, prompt: st
     names the source. What was read is never put in an error message: it may be the secret, or
     whatever else the file holds.
     """
+    read = path is not None or option == "-"
     if path is not None:
-        source = f"{secret.file_option} {path}"
-        text = secret.clean(read_secret_file(secret, path), True)
+        source, text = f"{secret.file_option} {path}", read_secret_file(secret, path)
     elif option == "-":
         source = f"{secret.option} - (standard input)"
-        text = secret.clean(read_secret_line(prompt or secret.prompt), True)
+        text = read_secret_line(prompt or secret.prompt)
     elif option:
-        source, text = secret.option, secret.clean(option, False)
+        source, text = secret.option, option
     else:
-        source = secret.variable
-        text = secret.clean(os.environ.get(secret.variable, ""), False)
+        source, text = secret.variable, os.environ.get(secret.variable, "")
     if not text.strip():
         if source == secret.variable:
             return ""  # not given: the command says what is missing, if it needs it
         raise UsageError(f"{source}: empty, there is no {secret.what} in it")
-    if secret is not TOKEN:
-        return text
-    from pyPeblar._base import check_token
-
     try:
-        return check_token(text)
+        return secret.clean(text, read)
     except ValueError as error:
         raise UsageError(f"{source}: {error}") from None
-
-
-def read_token(path: str | None, option: str | None) -> str:
-    """The API token from --token-file, --token (``-``: standard input) or $PEBLAR_TOKEN."""
-    return read_secret(TOKEN, path, option)
 
 
 def read_secret_file(secret: Secret, path: str) -> str:
@@ -240,7 +232,7 @@ class Context:
         """
         if self._token is None:
             self.one_reader_of_standard_input()
-            self._token = read_token(self.args.token_file, self.args.token)
+            self._token = read_secret(TOKEN, self.args.token_file, self.args.token)
         return self._token or None
 
     def password(self, *, ask: bool = True) -> str | None:
