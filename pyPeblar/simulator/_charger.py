@@ -106,11 +106,15 @@ class Charger:
     def _energy_mwh(self) -> int:
         return int(self._energy_total * 1000)
 
-    def meter_energy_mwh(self) -> int:
-        """The meter's lifetime counter in mWh, as the meter history reports it."""
+    def meter_reading(self) -> tuple[float, int]:
+        """(Unix time, the meter's lifetime counter in mWh) read together, as the statistics use."""
         with self.lock:
             self._settle()
-            return self._energy_mwh()
+            return self.wall_time(), self._energy_mwh()
+
+    def time_zone(self) -> str:
+        """The zone the web interface's statistics count local days in."""
+        return str(self.settings.get("TimeZone", "UTC"))
 
     def _session_started(self, auth_token: str | None) -> None:
         self.history.start(self.wall_time(), self._energy_mwh(), auth_token, self.active_phases())

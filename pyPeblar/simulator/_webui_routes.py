@@ -343,7 +343,7 @@ def meter_history(request: WebRequest) -> Reply:
         "MidCertified": True,
         "ProductPn": charger.profile.product_pn,
         "ProductSn": charger.profile.product_sn,
-        "TimeZone": str(charger.settings.get("TimeZone", "UTC")),
+        "TimeZone": charger.time_zone(),
     }
     query = request.query
     body = charger.history.meter_history(
@@ -354,17 +354,14 @@ def meter_history(request: WebRequest) -> Reply:
 
 def session_graph(request: WebRequest) -> Reply:
     charger = request.state.charger
-    with charger.lock:
-        energy_mwh, now = charger.meter_energy_mwh(), charger.wall_time()
+    now, energy_mwh = charger.meter_reading()
     return Reply(200, charger.history.session_graph(now, energy_mwh))
 
 
 def energy_history(request: WebRequest) -> Reply:
     charger = request.state.charger
-    with charger.lock:
-        energy_mwh, now = charger.meter_energy_mwh(), charger.wall_time()
-        zone = str(charger.settings.get("TimeZone", "UTC"))
-    return Reply(200, charger.history.energy_history(now, zone, energy_mwh))
+    now, energy_mwh = charger.meter_reading()
+    return Reply(200, charger.history.energy_history(now, charger.time_zone(), energy_mwh))
 
 
 def read_schedules(request: WebRequest) -> Reply:
