@@ -170,14 +170,18 @@ REST_ROUTES: Final[dict[str, tuple[str, ...]]] = {
 REST_WRITES: Final = {"PATCH": rest_patch, "PUT": rest_put, "POST": rest_charge_session}
 
 
+def require_token(state: State, headers: Any) -> None:
+    if headers.get("Authorization") != state.token:
+        raise RefusedError(401, "Unauthorized")
+
+
 def route_rest(state: State, method: str, path: str, headers: Any, body: Any) -> Reply:
     charger = state.charger
     if not charger.api_enabled:
         raise RefusedError(404, "Not found: the local REST API is disabled")
     extra = state.extra_routes.get((method, path))
     if extra is not None:
-        if headers.get("Authorization") != state.token:
-            raise RefusedError(401, "Unauthorized")
+        require_token(state, headers)
         status, payload = extra(parse_json(body) if body else None)
         return Reply(status, payload)
     methods = REST_ROUTES.get(path)
@@ -191,8 +195,8 @@ def route_rest(state: State, method: str, path: str, headers: Any, body: Any) ->
         raise MethodNotAllowedError(allowed, f"Method not allowed: {method} {BASE}{path}")
     if missing == 404:
         raise RefusedError(404, f"Not found: {BASE}{path}")
-    if path != "/health" and headers.get("Authorization") != state.token:
-        raise RefusedError(401, "Unauthorized")
+    if path != "/health":
+        require_token(state, headers)
     if method == "GET":
         return rest_get(state, path)
     return REST_WRITES[method](state, path, parse_json(body))
