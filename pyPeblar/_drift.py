@@ -25,6 +25,8 @@ __all__ = [
     "Probe",
     "Report",
     "anonymize",
+    "answer_drifts",
+    "by_endpoint",
     "load_spec",
     "probe_status",
     "response_schema",
@@ -109,25 +111,28 @@ class Report:
         return bool(self.drifts or self.web_drifts)
 
     def to_dict(self) -> dict[str, Any]:
+        def endpoints(checked: list[str], drifts: list[Drift]) -> dict[str, Any]:
+            grouped = by_endpoint(checked, drifts).items()
+            return {endpoint: [drift.to_dict() for drift in found] for endpoint, found in grouped}
+
         return {
             "host": self.host,
             "firmware": self.firmware,
             "api_version": self.api_version,
             "matches_spec": not self.drifted,
-            "endpoints": {
-                endpoint: [drift.to_dict() for drift in self.drifts if drift.endpoint == endpoint]
-                for endpoint in self.checked
-            },
+            "endpoints": endpoints(self.checked, self.drifts),
             "operations": [probe.to_dict() for probe in self.probes],
             "web": {
                 "checked": self.web_not_checked is None,
                 "not_checked": self.web_not_checked,
-                "endpoints": {
-                    endpoint: [d.to_dict() for d in self.web_drifts if d.endpoint == endpoint]
-                    for endpoint in self.web_checked
-                },
+                "endpoints": endpoints(self.web_checked, self.web_drifts),
             },
         }
+
+
+def by_endpoint(checked: list[str], drifts: list[Drift]) -> dict[str, list[Drift]]:
+    """Each endpoint read, in order, with the differences found in its answer."""
+    return {endpoint: [d for d in drifts if d.endpoint == endpoint] for endpoint in checked}
 
 
 def load_spec(package: str = "pyPeblar") -> dict[str, Any]:
@@ -154,6 +159,14 @@ def response_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
     answer = spec["paths"][path]["get"]["responses"]["200"]
     schema: dict[str, Any] = answer["content"]["application/json"]["schema"]
     return schema
+
+
+def answer_drifts(spec: dict[str, Any], path: str, document: Any) -> list[Drift]:
+    """Every way the answer of ``GET path`` differs from ``spec``; ``document`` is its JSON, or
+    None when the answer is not JSON."""
+    if document is None:
+        return [Drift(path, WRONG_TYPE, "", "the answer is not JSON")]
+    return validate(spec, path, document, response_schema(spec, path))
 
 
 TYPES: Final = {

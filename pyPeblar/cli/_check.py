@@ -28,27 +28,21 @@ if TYPE_CHECKING:
 __all__ = ["add_dump_arguments", "check", "dump"]
 
 
-def read(context: Context, path: str) -> tuple[bytes, Any]:
-    """The raw answer of ``GET path`` and its JSON (None if it is not JSON)."""
-    raw = context.charger().raw("GET", path)
+def with_json(raw: bytes) -> tuple[bytes, Any]:
+    """``raw`` and its JSON (None if it is not JSON)."""
     try:
         return raw, json.loads(raw)
     except ValueError:
         return raw, None
 
 
+def read(context: Context, path: str) -> tuple[bytes, Any]:
+    """The raw answer of ``GET path`` and its JSON (None if it is not JSON)."""
+    return with_json(context.charger().raw("GET", path))
+
+
 def build_report(context: Context) -> Report:
-    from pyPeblar._drift import (
-        ENDPOINTS,
-        PROBES,
-        WRONG_TYPE,
-        Drift,
-        Report,
-        load_spec,
-        probe_status,
-        response_schema,
-        validate,
-    )
+    from pyPeblar._drift import ENDPOINTS, PROBES, Report, answer_drifts, load_spec, probe_status
     from pyPeblar._errors import PeblarResponseError
 
     spec = load_spec()
@@ -57,10 +51,7 @@ def build_report(context: Context) -> Report:
     for path in ENDPOINTS:
         _, document = read(context, path)
         report.checked.append(path)
-        if document is None:
-            report.drifts.append(Drift(path, WRONG_TYPE, "", "the answer is not JSON"))
-            continue
-        report.drifts.extend(validate(spec, path, document, response_schema(spec, path)))
+        report.drifts.extend(answer_drifts(spec, path, document))
         if path == "/health" and isinstance(document, dict):
             report.api_version = str(document.get("ApiVersion"))
         if path == "/system" and isinstance(document, dict):
@@ -92,23 +83,12 @@ def read_web(context: Context, api: str, operation: str) -> tuple[bytes, Any]:
     instance = getattr(import_module(f"pyPeblar.webui.api.{module}"), name)(
         context.web().api_client
     )
-    raw: bytes = getattr(instance, f"{operation}_without_preload_content")().data
-    try:
-        return raw, json.loads(raw)
-    except ValueError:
-        return raw, None
+    return with_json(getattr(instance, f"{operation}_without_preload_content")().data)
 
 
 def check_web(context: Context, report: Report) -> None:
     """With a password, hold the web interface's answers against its spec (never asks for one)."""
-    from pyPeblar._drift import (
-        WEB_ENDPOINTS,
-        WRONG_TYPE,
-        Drift,
-        load_spec,
-        response_schema,
-        validate,
-    )
+    from pyPeblar._drift import WEB_ENDPOINTS, answer_drifts, load_spec
 
     if context.password(ask=False) is None:
         report.web_not_checked = NO_PASSWORD
@@ -118,10 +98,7 @@ def check_web(context: Context, report: Report) -> None:
     for path, (api, operation) in WEB_ENDPOINTS.items():
         _, document = read_web(context, api, operation)
         report.web_checked.append(path)
-        if document is None:
-            report.web_drifts.append(Drift(path, WRONG_TYPE, "", "the answer is not JSON"))
-            continue
-        report.web_drifts.extend(validate(spec, path, document, response_schema(spec, path)))
+        report.web_drifts.extend(answer_drifts(spec, path, document))
 
 
 def differences(count: int) -> str:
@@ -130,9 +107,10 @@ def differences(count: int) -> str:
 
 def render_endpoints(checked: list[str], drifts: list[Drift]) -> list[str]:
     """A line per endpoint read, and a pair of lines per difference found in its answer."""
+    from pyPeblar._drift import by_endpoint
+
     lines = []
-    for endpoint in checked:
-        found = [drift for drift in drifts if drift.endpoint == endpoint]
+    for endpoint, found in by_endpoint(checked, drifts).items():
         summary = differences(len(found)) if found else "matches the spec"
         lines.append(f"GET {endpoint:<15} {summary}")
         for drift in found:
