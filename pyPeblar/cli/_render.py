@@ -245,7 +245,11 @@ def aligned(pairs: Iterable[tuple[str, str]], indent: str = "") -> list[str]:
     return [f"{indent}{label:<{width}}{value}".rstrip() for label, value in pairs]
 
 
-def render_settings(document: Mapping[str, Any], writable: Iterable[str], mode: str) -> str:
+#: The smart-charging mode of settings that match none of ``SmartChargingMode``.
+NO_MODE: Final = "none of the web interface's modes"
+
+
+def render_settings(document: Mapping[str, Any], writable: Iterable[str], mode: str | None) -> str:
     """The user configuration: the smart-charging mode, then the settings ``config set``
     changes, then the rest (set by the installer, or unknown to this pyPeblar), each sorted."""
     can_change = set(writable)
@@ -255,7 +259,7 @@ def render_settings(document: Mapping[str, Any], writable: Iterable[str], mode: 
     fixed = [
         (key, setting(value)) for key, value in sorted(document.items()) if key not in can_change
     ]
-    lines = [f"Smart charging: {mode}", ""]
+    lines = [f"Smart charging: {mode or NO_MODE}", ""]
     if changeable:
         lines += [
             "Settings you can change (pypeblar config set KEY=VALUE):",
@@ -278,7 +282,7 @@ def render_changed_settings(document: Mapping[str, Any], keys: Iterable[str]) ->
 
 def render_smart_charging(mode: str | None, document: Mapping[str, Any]) -> str:
     """The smart-charging mode and, for custom solar, its three settings."""
-    lines = [("Smart charging", mode or "none of the web interface's modes")]
+    lines = [("Smart charging", mode or NO_MODE)]
     if mode is None:
         lines.append(
             (

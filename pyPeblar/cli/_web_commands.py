@@ -109,7 +109,7 @@ def config(context: Context) -> int:
     if context.args.config_action != "set":
         configuration = web.user_configuration()
         document = settings_document(configuration)
-        mode = mode_name(configuration) or "none of the web interface's modes"
+        mode = mode_name(configuration)
         context.emit(document, render_settings(document, writable_keys().values(), mode))
         return 0
     wire = writable_keys()
