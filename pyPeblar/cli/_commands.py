@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from pyPeblar.cli._context import Context, UsageError
+from pyPeblar.cli._context import Context, UsageError, no_arguments
 
 __all__ = ["COMMANDS", "Command"]
 
@@ -28,10 +28,6 @@ class Command(NamedTuple):
 
 
 COMMANDS: dict[str, Command] = {}
-
-
-def no_arguments(parser: argparse.ArgumentParser) -> None:
-    """For commands that take none."""
 
 
 def command(

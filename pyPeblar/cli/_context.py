@@ -43,6 +43,7 @@ __all__ = [
     "Context",
     "Secret",
     "UsageError",
+    "no_arguments",
     "password_option",
     "read_secret",
     "state_file",
@@ -185,6 +186,10 @@ def read_secret_line(prompt: str) -> str:
 
         return getpass.getpass(prompt)
     return sys.stdin.readline(MAX_SECRET_BYTES)
+
+
+def no_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a command that takes no arguments declares them."""
 
 
 def password_option(text: str) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from pyPeblar.cli._context import Context, UsageError
+from pyPeblar.cli._context import Context, UsageError, no_arguments
 
 if TYPE_CHECKING:
     from pyPeblar.webui.models import UserConfiguration
@@ -383,10 +383,6 @@ def reboot(context: Context) -> int:
         f"The charger at {web.host} is rebooting; it answers again in a minute or so.",
     )
     return 0
-
-
-def no_arguments(parser: argparse.ArgumentParser) -> None:
-    """For commands that take none."""
 
 
 #: What each web-interface command declares and runs (``_commands`` registers them, with help).
