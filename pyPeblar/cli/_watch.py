@@ -135,10 +135,9 @@ def watch(
     count: int | None,
     *,
     live: bool,
-    stop: Stop | None = None,
+    stop: Stop,
 ) -> None:
     """Print a sample every ``interval`` seconds, ``count`` times or until ``stop`` is set."""
-    stop = stop or Stop()
     from pyPeblar.cli._render import render_ev, render_meter, sample_line
 
     charger = context.charger()
