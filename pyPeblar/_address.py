@@ -1,9 +1,10 @@
 """Where a charger is: the host (and port) a user gives, checked once.
 
 Chargers serve their local API over plain http on port 80; a user may write ``192.168.1.50``,
-``peblar.local:8080``, ``[fe80::1]`` or ``http://192.168.1.50/``. Anything else (another scheme, a
-path, credentials, a port out of range) is refused here with a message naming the value, before
-any request is made.
+``peblar.local:8080``, ``[fe80::1]`` or ``http://192.168.1.50/``. An internationalised name
+(``例え.jp``) is IDNA-encoded here (``xn--r8jz45g.jp``): the Host header and DNS carry ASCII
+only. Anything else (another scheme, a path, credentials, a port out of range, a name IDNA cannot
+encode) is refused here with a message naming the value, before any request is made.
 """
 
 from __future__ import annotations
@@ -42,10 +43,21 @@ def parse_address(value: str) -> Address:
         raise ValueError(f"{value!r} is not a host name, IP address or host:port") from exc
     if not host or url.path not in ("", "/") or url.query or url.fragment or "@" in url.netloc:
         raise ValueError(f"give only the charger's host (and port), not {value!r}")
-    if not host.isascii() or not (
-        host.replace(".", "").replace("-", "").replace(":", "").replace("_", "").isalnum()
-    ):
+    if not host.isascii():
+        host = _idna(host, value)
+    if not (host.replace(".", "").replace("-", "").replace(":", "").replace("_", "").isalnum()):
         raise ValueError(f"{value!r} is not a host name, IP address or host:port")
     if port == 0:
         raise ValueError(f"{value!r} names port 0, which no charger listens on")
     return Address(host=host, port=port or 80)
+
+
+def _idna(host: str, value: str) -> str:
+    """The ASCII (IDNA) form of an internationalised host name, or a ValueError naming it."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(
+            f"{value!r} is not a host name IDNA can write in ASCII ({exc}), so no charger can be "
+            "reached by it"
+        ) from exc

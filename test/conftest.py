@@ -100,16 +100,27 @@ def client_for(simulator: Simulator, **options: Any) -> Peblar:
     return Peblar(simulator.host, simulator.token, **settings)
 
 
-@pytest.fixture(params=CLIENTS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``each_client`` with both clients, except for a test that runs once per road.
+
+    A test taking ``road_name`` already runs with ``Peblar`` and ``AsyncPeblar`` (they are two of
+    the roads); running it once more per client would only repeat it.
+    """
+    if "each_client" in metafunc.fixturenames and "road_name" not in metafunc.fixturenames:
+        metafunc.parametrize("each_client", CLIENTS, indirect=True)
+
+
+@pytest.fixture
 def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Runs a test once per client: ``Peblar``, then ``AsyncPeblar``.
 
     For the second run, the name ``Peblar`` in the test's module and in this one (``client_for``,
     the ``charger`` fixture) means ``BlockingAsyncPeblar``: the real ``AsyncPeblar`` with its
     coroutines awaited on a background event loop (test/clients.py). One test body, both clients.
-    Use it with ``pytestmark = pytest.mark.usefixtures("each_client")``.
+    Use it with ``pytestmark = pytest.mark.usefixtures("each_client")``; a test that takes
+    ``road_name`` runs once per road instead (``pytest_generate_tests``).
     """
-    name: str = request.param
+    name: str = getattr(request, "param", "Peblar")
     if name == "AsyncPeblar":
         monkeypatch.setattr(sys.modules[__name__], "Peblar", BlockingAsyncPeblar)
         if getattr(request.module, "Peblar", None) is not None:

@@ -113,8 +113,20 @@ class TestConstructorRefusals:
 
     @pytest.mark.parametrize(
         "host",
-        ["例え.jp", "127.0.0.1:0", "http://127.0.0.1/api", "user@127.0.0.1", "https://127.0.0.1"],
+        [
+            "é" * 70 + ".jp",
+            "例え!.jp",
+            "127.0.0.1:0",
+            "http://127.0.0.1/api",
+            "user@127.0.0.1",
+            "https://127.0.0.1",
+        ],
     )
     def test_unusable_hosts_are_refused_once_in_the_constructor(self, host: str) -> None:
         with pytest.raises(ValueError, match=r"host|port|http"):
             Peblar(host, "t" * 64)
+
+    def test_an_internationalised_host_name_is_idna_encoded(self) -> None:
+        charger = Peblar("例え.jp:8080", "t" * 64)
+        assert "xn--r8jz45g.jp:8080" in repr(charger)
+        assert charger.api_client.configuration.host == "http://xn--r8jz45g.jp:8080/api/wlac/v1"

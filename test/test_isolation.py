@@ -194,6 +194,7 @@ def run_script(
 def test_regenerate_runs_as_documented_without_activating_the_environment(
     tmp_path: Path,
 ) -> None:
+    """Run as docs/regenerating.md says, it reproduces the checked-in tree byte for byte."""
     project = scratch_project(tmp_path)
     before = tree_digest(project)
     environment = shell_without_the_virtual_environment(project)
