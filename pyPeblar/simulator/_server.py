@@ -428,9 +428,21 @@ class Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 64
 
-    def __init__(self, address: tuple[str, int], state: State) -> None:
+    def __init__(
+        self, address: tuple[str, int], state: State, held: socket.socket | None = None
+    ) -> None:
+        """Serve on ``address``, or start listening on ``held`` (a port kept through a reboot)."""
         self.state = state
-        super().__init__(address, Handler)
+        if held is None:
+            super().__init__(address, Handler)
+            return
+        super().__init__(address, Handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = held
+        host, port = held.getsockname()[:2]
+        self.server_address = (host, port)
+        self.server_name, self.server_port = host, port
+        self.server_activate()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("connection from %s ended with an error", client_address, exc_info=True)
@@ -438,6 +450,23 @@ class Server(ThreadingHTTPServer):
 
 def make_server(host: str, port: int, state: State) -> Server:
     return Server((host, port), state)
+
+
+def hold_port(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` that does not listen, for a reboot's downtime.
+
+    Connections to the port are refused, as a rebooting charger's are, and no other socket can be
+    given the port meanwhile: with the port released, another simulator's listener (or a client's
+    own end of a connection) could take it, and the charger would never come back on it.
+    """
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        held.bind((host, port))
+    except OSError:
+        held.close()
+        raise
+    return held
 
 
 def drop_connections(state: State) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -11,7 +12,14 @@ from typing import Any
 from pyPeblar.simulator._charger import Charger
 from pyPeblar.simulator._faults import Fault
 from pyPeblar.simulator._profiles import Profile, profile_named
-from pyPeblar.simulator._server import BASE, Server, SimulatorStats, State, drop_connections
+from pyPeblar.simulator._server import (
+    BASE,
+    Server,
+    SimulatorStats,
+    State,
+    drop_connections,
+    hold_port,
+)
 
 __all__ = ["Simulator"]
 
@@ -65,6 +73,9 @@ class Simulator:
         self._bind = (host, port)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        #: The port, bound but not listening, while a reboot keeps the charger down.
+        self._held: socket.socket | None = None
+        self._reboots = 0  # a reboot during another's downtime comes back after its own
         self._lock = threading.Lock()
         self._port = port
         #: Seconds a reboot or an update asked for through the web interface keeps it down.
@@ -80,9 +91,9 @@ class Simulator:
                 self._serve(self._bind[1])
         return self
 
-    def _serve(self, port: int) -> None:
+    def _serve(self, port: int, held: socket.socket | None = None) -> None:
         self._state.stopping.clear()
-        self._server = Server((self._bind[0], port), self._state)
+        self._server = Server((self._bind[0], port), self._state, held)
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -93,9 +104,12 @@ class Simulator:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving: close the listener and every open connection."""
+        """Stop serving: close the listener and every open connection (and end a reboot)."""
         with self._lock:
             self._shutdown()
+            if self._held is not None:
+                self._held.close()
+                self._held = None
 
     def _shutdown(self) -> None:
         server, thread = self._server, self._thread
@@ -118,6 +132,9 @@ class Simulator:
         with self._lock:
             port = self._port
             self._shutdown()
+            held = self._held = self._held or hold_port(self._bind[0], port)
+            self._reboots += 1
+            reboot = self._reboots
             self._state.sessions.forget_all()
             self._charger.reboot()
             if new_token:
@@ -125,8 +142,9 @@ class Simulator:
 
         def come_back() -> None:
             with self._lock:
-                if self._server is None:
-                    self._serve(port)
+                if self._reboots == reboot and self._held is held:
+                    self._held = None
+                    self._serve(port, held)
 
         timer = threading.Timer(downtime, come_back)
         timer.daemon = True
