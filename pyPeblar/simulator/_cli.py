@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
+
+from pyPeblar._signals import stopped_by_signals
 
 __all__ = ["add_arguments", "run"]
-
-#: What ends ``run``: Ctrl-C, ``kill``, ``timeout``.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,30 +47,19 @@ def run(args: argparse.Namespace) -> int:
         rate_limit=not args.no_rate_limit,
         password=args.password,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    # Both signals set the event from the first moment, so one arriving while the banner is
-    # printed stops the simulator cleanly instead of raising KeyboardInterrupt mid-print.
-    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
-    try:
-        with simulator:
-            print(
-                f"Simulated Peblar ({simulator.profile.name}) serving {simulator.url}", flush=True
-            )
-            print(f"API token: {simulator.token}", flush=True)
-            print(
-                f"Try: PEBLAR_HOST={simulator.host} PEBLAR_TOKEN={simulator.token} pypeblar status",
-                flush=True,
-            )
-            print("Ctrl-C stops it.", file=sys.stderr, flush=True)
-            while not stop.wait(0.5):
-                pass
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    # The signals stop it from the first moment, so one arriving while the banner is printed stops
+    # the simulator cleanly instead of raising KeyboardInterrupt mid-print; the handler only sets
+    # a flag (pyPeblar._signals says why an Event deadlocked here under load).
+    with stopped_by_signals() as stop, simulator:
+        print(f"Simulated Peblar ({simulator.profile.name}) serving {simulator.url}", flush=True)
+        print(f"API token: {simulator.token}", flush=True)
+        print(
+            f"Try: PEBLAR_HOST={simulator.host} PEBLAR_TOKEN={simulator.token} pypeblar status",
+            flush=True,
+        )
+        print("Ctrl-C stops it.", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
     stats = simulator.stats()
     print(
         f"Served {stats.requests_total} requests on {stats.connections_opened} connections.",
