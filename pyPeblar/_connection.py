@@ -25,8 +25,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from urllib3.connection import HTTPConnection
@@ -35,14 +34,29 @@ __all__ = ["AnswerWatch", "DeadlineConnection", "watching"]
 
 
 class AnswerWatch:
-    """One attempt's answer: armed when the request has gone out, finished when it is read."""
+    """One attempt's answer: armed when the request has gone out, finished when it is read.
 
-    __slots__ = ("connection", "deadline", "expired")
+    As a context manager (``with watching() as watch``), it is the attempt the connection arms
+    while the block runs. (A class, not ``contextlib.contextmanager``: it is on every call's path.)
+    """
+
+    __slots__ = ("_token", "connection", "deadline", "expired")
 
     def __init__(self) -> None:
         self.connection: HTTPConnection | None = None
         self.deadline = 0.0
         self.expired = False
+        self._token: Token[AnswerWatch | None] | None = None
+
+    def __enter__(self) -> AnswerWatch:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.connection = None
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None
 
     def finish(self) -> None:
         """The answer is in (or the attempt is over): the watchdog leaves the connection alone."""
@@ -106,16 +120,9 @@ _watchdog = _Watchdog()
 _current: ContextVar[AnswerWatch | None] = ContextVar("pyPeblar_answer_watch", default=None)
 
 
-@contextlib.contextmanager
-def watching() -> Iterator[AnswerWatch]:
+def watching() -> AnswerWatch:
     """Watch the answer of the request made inside; ``expired`` says if the deadline ended it."""
-    watch = AnswerWatch()
-    token = _current.set(watch)
-    try:
-        yield watch
-    finally:
-        watch.finish()
-        _current.reset(token)
+    return AnswerWatch()
 
 
 class DeadlineConnection(HTTPConnection):

@@ -342,7 +342,9 @@ class ApiClient:
                 if model is not None:
                     # A bare JSON null where the schema is nullable (the web interface's vehicle
                     # list with ISO 15118 off) is None; elsewhere it is not a valid answer.
-                    nothing = getattr(model, "peblar_nullable", False) and response_data.data.strip() == b"null"
+                    # (The body is looked at first: a class attribute a pydantic model lacks goes
+                    # through its metaclass's __getattr__ and an AttributeError, on every call.)
+                    nothing = response_data.data.strip() == b"null" and getattr(model, "peblar_nullable", False)
                     if not nothing:
                         return_data = model.model_validate_json(response_data.data)
                 else:
@@ -663,7 +665,7 @@ class ApiClient:
             return None
 
         for accept in accepts:
-            if re.search('json', accept, re.IGNORECASE):
+            if 'json' in accept.lower():  # pyPeblar: re.search costs more, on every call
                 return accept
 
         return accepts[0]
@@ -678,7 +680,7 @@ class ApiClient:
             return None
 
         for content_type in content_types:
-            if re.search('json', content_type, re.IGNORECASE):
+            if 'json' in content_type.lower():
                 return content_type
 
         return content_types[0]
