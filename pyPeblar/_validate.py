@@ -6,6 +6,9 @@ the local network, that validation costs about as much CPU as the whole HTTP exc
 in a polling loop. Such a call has every parameter at its default, which is valid by definition,
 so it skips validation; a call with any argument is validated by pydantic exactly as before.
 The API template (``openapi/templates/api.mustache``) imports this decorator.
+
+``listed_value`` is the strict request models' one check on enum fields (imported by
+``openapi/templates/model_object.mustache``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-__all__ = ["validate_call"]
+__all__ = ["listed_value", "validate_call"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,3 +47,15 @@ def validate_call(function: F) -> F:
 
     call.raw_function = function  # type: ignore[attr-defined]  # as pydantic's wrapper has
     return call  # type: ignore[return-value]
+
+
+def listed_value(value: Any) -> Any:
+    """``value``, unless it is an open enum's value the spec does not list (then ValueError).
+
+    The generated enums are open, so that reading keeps whatever a charger sends; a request body
+    must still send only what the spec lists. Any other value passes unchanged.
+    """
+    if getattr(value, "is_known", True):
+        return value
+    listed = ", ".join(repr(member.value) for member in type(value))
+    raise ValueError(f"{value.value!r} is not one of {listed}")

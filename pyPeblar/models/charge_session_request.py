@@ -19,6 +19,7 @@ from pyPeblar.models.authorization_method import AuthorizationMethod
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
+from pyPeblar._validate import listed_value
 
 
 class ChargeSessionRequest(BaseModel):
@@ -40,13 +41,11 @@ class ChargeSessionRequest(BaseModel):
         extra="forbid",
     )
 
-    @field_validator('method')
-    def method_validate_listed_value(cls, value):
-        """Strict: only a value the spec's enum lists. (The enum is open: reading keeps a value
-        the spec does not list; a request never sends one.)"""
-        if value is not None and not getattr(value, "is_known", True):
-            raise ValueError(f"{value.value!r} is not one of {', '.join(repr(m.value) for m in type(value))}")
-        return value
+    @field_validator('*')
+    def _validate_listed_values(cls, value):
+        """Strict: an enum field takes only a value the spec lists. (The enums are open: reading
+        keeps a value the spec does not list; a request never sends one.)"""
+        return listed_value(value)
 
     def to_str(self) -> str:
         """Return the string representation of the model, with the API's key names."""

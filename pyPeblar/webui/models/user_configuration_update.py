@@ -23,6 +23,7 @@ from pyPeblar.webui.models.solar_charging_mode import SolarChargingMode
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
+from pyPeblar._validate import listed_value
 
 
 class UserConfigurationUpdate(BaseModel):
@@ -58,45 +59,11 @@ class UserConfigurationUpdate(BaseModel):
         extra="forbid",
     )
 
-    @field_validator('hmi_buzzer_volume')
-    def hmi_buzzer_volume_validate_listed_value(cls, value):
-        """Strict: only a value the spec's enum lists. (The enum is open: reading keeps a value
-        the spec does not list; a request never sends one.)"""
-        if value is not None and not getattr(value, "is_known", True):
-            raise ValueError(f"{value.value!r} is not one of {', '.join(repr(m.value) for m in type(value))}")
-        return value
-
-    @field_validator('hmi_led_intensity_mode')
-    def hmi_led_intensity_mode_validate_listed_value(cls, value):
-        """Strict: only a value the spec's enum lists. (The enum is open: reading keeps a value
-        the spec does not list; a request never sends one.)"""
-        if value is not None and not getattr(value, "is_known", True):
-            raise ValueError(f"{value.value!r} is not one of {', '.join(repr(m.value) for m in type(value))}")
-        return value
-
-    @field_validator('local_rest_api_access_mode')
-    def local_rest_api_access_mode_validate_listed_value(cls, value):
-        """Strict: only a value the spec's enum lists. (The enum is open: reading keeps a value
-        the spec does not list; a request never sends one.)"""
-        if value is not None and not getattr(value, "is_known", True):
-            raise ValueError(f"{value.value!r} is not one of {', '.join(repr(m.value) for m in type(value))}")
-        return value
-
-    @field_validator('modbus_server_access_mode')
-    def modbus_server_access_mode_validate_listed_value(cls, value):
-        """Strict: only a value the spec's enum lists. (The enum is open: reading keeps a value
-        the spec does not list; a request never sends one.)"""
-        if value is not None and not getattr(value, "is_known", True):
-            raise ValueError(f"{value.value!r} is not one of {', '.join(repr(m.value) for m in type(value))}")
-        return value
-
-    @field_validator('solar_charging_mode')
-    def solar_charging_mode_validate_listed_value(cls, value):
-        """Strict: only a value the spec's enum lists. (The enum is open: reading keeps a value
-        the spec does not list; a request never sends one.)"""
-        if value is not None and not getattr(value, "is_known", True):
-            raise ValueError(f"{value.value!r} is not one of {', '.join(repr(m.value) for m in type(value))}")
-        return value
+    @field_validator('*')
+    def _validate_listed_values(cls, value):
+        """Strict: an enum field takes only a value the spec lists. (The enums are open: reading
+        keeps a value the spec does not list; a request never sends one.)"""
+        return listed_value(value)
 
     @model_validator(mode="after")
     def _validate_min_properties(self) -> Self:

@@ -18,6 +18,7 @@ from typing_extensions import Annotated
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
+from pyPeblar._validate import listed_value
 
 
 class VehicleTokenRequest(BaseModel):
@@ -38,6 +39,12 @@ class VehicleTokenRequest(BaseModel):
         protected_namespaces=(),
         extra="forbid",
     )
+
+    @field_validator('*')
+    def _validate_listed_values(cls, value):
+        """Strict: an enum field takes only a value the spec lists. (The enums are open: reading
+        keeps a value the spec does not list; a request never sends one.)"""
+        return listed_value(value)
 
     def to_str(self) -> str:
         """Return the string representation of the model, with the API's key names."""
