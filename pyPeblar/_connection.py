@@ -53,7 +53,7 @@ class AnswerWatch:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.connection = None
+        self.finish()
         if self._token is not None:
             _current.reset(self._token)
             self._token = None
