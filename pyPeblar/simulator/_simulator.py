@@ -129,6 +129,11 @@ class Simulator:
         A reboot forgets web sessions and restarts the uptime; ``new_token`` gives the local API a
         new token, so the old one gets 401.
         """
+        self._reboot(downtime, new_token, None)
+
+    def _reboot(
+        self, downtime: float, new_token: bool, while_down: Callable[[], None] | None
+    ) -> None:
         with self._lock:
             port = self._port
             self._shutdown()
@@ -139,6 +144,8 @@ class Simulator:
             self._charger.reboot()
             if new_token:
                 self._state.token = secrets.token_hex(32)
+            if while_down is not None:
+                while_down()
 
         def come_back() -> None:
             with self._lock:
@@ -150,10 +157,15 @@ class Simulator:
         timer.daemon = True
         timer.start()
 
-    def _web_restart(self) -> None:
-        """A reboot (or an update's) asked for over the web interface."""
+    def _web_restart(self, while_down: Callable[[], None] | None) -> None:
+        """A reboot (or an update's) asked for over the web interface.
+
+        An update's install step runs while the charger is down, so no answer shows the new
+        package before the reboot (a client polling for it would otherwise see it, then lose the
+        charger to the reboot).
+        """
         if self._server is not None:
-            self.reboot(downtime=self.reboot_duration)
+            self._reboot(self.reboot_duration, False, while_down)
 
     def __enter__(self) -> Simulator:
         return self.start()

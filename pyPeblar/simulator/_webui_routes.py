@@ -53,8 +53,9 @@ class WebState:
     identify_count: int = 0
     vehicle_tokens: dict[str, str] = field(default_factory=dict)
     schedules: dict[str, list[dict[str, int]]] = field(default_factory=dict)
-    #: Takes the charger down and brings it back (set by the ``Simulator``).
-    restart: Callable[[], None] | None = None
+    #: Takes the charger down, runs the given install step (if any) while it is down, and brings it
+    #: back (set by the ``Simulator``).
+    restart: Callable[[Callable[[], None] | None], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -177,7 +178,13 @@ def reboot(request: WebRequest) -> Reply:
     body = request.body
     if not isinstance(body, dict) or body.get("RebootType") != "HardReboot":
         raise RefusedError(400, "Bad request: RebootType must be HardReboot")
-    return Reply(200, None, after=request.state.web.restart)
+    web = request.state.web
+
+    def reboot() -> None:
+        if web.restart is not None:
+            web.restart(None)
+
+    return Reply(200, None, after=reboot)
 
 
 def current_versions(request: WebRequest) -> Reply:
@@ -216,6 +223,7 @@ def start_update(request: WebRequest) -> Reply:
             raise RefusedError(400, "Bad request: the customization is up to date")
 
     def install() -> None:
+        """The new package takes effect while the charger is down, as a real update does."""
         if package == "Customization":
             web.customization = new
         else:
@@ -224,10 +232,14 @@ def start_update(request: WebRequest) -> Reply:
                 fresh = default_settings(charger.profile.max_current_ma // 1000, new)
                 for key, value in fresh.items():
                     charger.settings.setdefault(key, value)
-        if web.restart is not None:
-            web.restart()
 
-    return Reply(200, None, after=install)
+    def update() -> None:
+        if web.restart is not None:
+            web.restart(install)
+        else:
+            install()
+
+    return Reply(200, None, after=update)
 
 
 # -- connector -----------------------------------------------------------------------------------
