@@ -27,8 +27,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from urllib3 import HTTPHeaderDict
-
 try:
     import aiohttp
 except ImportError:  # pragma: no cover - tested in a fresh environment by test_isolation
@@ -43,16 +41,16 @@ from pyPeblar._errors import (
     PeblarError,
     PeblarInvalidResponseError,
 )
-from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, timeout_pair
-from pyPeblar._rest import (
+from pyPeblar._exchange import (
     POOL_SIZE,
+    Answer,
     Endpoint,
     Target,
     describe,
     encode_body,
     policy_for,
 )
-from pyPeblar._rest import RESTResponse as _SyncResponse
+from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, timeout_pair
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as time_limit
@@ -64,7 +62,7 @@ __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 logger = logging.getLogger("pyPeblar")
 
 
-class RESTResponse(_SyncResponse):
+class RESTResponse(Answer):
     """A 2xx answer, read whole; ``await read()`` as the generated asyncio ``ApiClient`` expects.
 
     It is also what ``*_without_preload_content`` methods return: ``status``, ``reason``,
@@ -77,7 +75,7 @@ class RESTResponse(_SyncResponse):
         return self.data
 
     @property
-    def response(self) -> RESTResponse:  # type: ignore[override]  # the asyncio interface
+    def response(self) -> RESTResponse:  # the asyncio interface: the answer itself
         return self
 
 
@@ -242,8 +240,7 @@ class RESTClientObject:
             logger.debug(
                 "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
             )
-        answer_headers = HTTPHeaderDict()
-        answer_headers.extend(response.headers.items())
+        answer_headers = response.headers  # aiohttp's CIMultiDictProxy, case-insensitive
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", answer_headers, data, method, path)
         return status_error(

@@ -44,7 +44,7 @@ class ChargerOptions:
             rate_limit=rate_limit,
         )
         if proxy is not None:
-            from pyPeblar._rest import check_proxy
+            from pyPeblar._exchange import check_proxy
 
             check_proxy(proxy)
         self._proxy = proxy

@@ -16,12 +16,11 @@ method, path, status and time at DEBUG, never a header.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Final, NamedTuple
-from urllib.parse import urlencode, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import urllib3
 from urllib3 import exceptions as u3
@@ -34,6 +33,15 @@ from pyPeblar._errors import (
     PeblarError,
     PeblarInvalidResponseError,
 )
+from pyPeblar._exchange import (
+    POOL_SIZE,
+    Answer,
+    Endpoint,
+    Target,
+    describe,
+    encode_body,
+    policy_for,
+)
 from pyPeblar._policy import (
     Attempts,
     Policy,
@@ -41,19 +49,8 @@ from pyPeblar._policy import (
     status_error,
     timeout_pair,
 )
-from pyPeblar.exceptions import ApiException, ApiValueError
 
-__all__ = [
-    "Endpoint",
-    "RESTClientObject",
-    "RESTResponse",
-    "RESTResponseType",
-    "Target",
-    "check_proxy",
-    "describe",
-    "encode_body",
-    "policy_for",
-]
+__all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
 logger = logging.getLogger("pyPeblar")
 logger.addHandler(logging.NullHandler())
@@ -61,79 +58,22 @@ logger.addHandler(logging.NullHandler())
 #: What ``*_without_preload_content`` methods return: urllib3's response, body already read.
 RESTResponseType = urllib3.HTTPResponse
 
-#: Connections kept per charger: a charger serves ~5 requests/s, more would only queue there.
-POOL_SIZE: Final = 4
 
+class RESTResponse(Answer):
+    """A 2xx answer, read whole; ``response`` is urllib3's, which ``*_without_preload_content``
+    methods return."""
 
-def policy_for(configuration: Any) -> Policy:
-    """The default policy, with ``configuration.retries`` (a count) if it is set."""
-    retries = getattr(configuration, "retries", None)
-    if isinstance(retries, int) and not isinstance(retries, bool):
-        return Policy(retries=retries)
-    return Policy()
-
-
-class Target(NamedTuple):
-    """The part of a generated ``Configuration`` the REST client reads."""
-
-    host: str
-    proxy: str | None
-    no_proxy: str = ""
-    retries: None = None
-
-
-class Endpoint(NamedTuple):
-    """Where a client's requests go: the charger (``host:port``), its origin, and any proxy."""
-
-    netloc: str
-    origin: str
-    proxy: str | None
-
-    @classmethod
-    def of(cls, configuration: Any) -> Endpoint:
-        """The endpoint of a generated ``Configuration`` (or a ``Target``), checked."""
-        url = urlsplit(str(configuration.host))
-        if url.scheme != "http" or not url.hostname:
-            raise ValueError(
-                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
-                "(chargers serve their local API over plain http)"
-            )
-        return cls(url.netloc, f"http://{url.netloc}", _proxy_for(configuration))
-
-    def path_of(self, url: str) -> str:
-        """The path and query of ``url``, which the generated ``ApiClient`` gives in full."""
-        if url.startswith(self.origin + "/"):
-            return url[len(self.origin) :]
-        parts = urlsplit(url)
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-class RESTResponse:
-    """A 2xx answer, read whole: ``status``, ``reason``, ``headers``, ``data`` (bytes)."""
-
-    __slots__ = ("_response", "data", "headers", "method", "path", "reason", "status")
-
-    def __init__(  # noqa: PLR0917 - made in one place, positionally, for speed
-        self, status: int, reason: str, headers: Any, data: bytes, method: str, path: str
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.data = data
-        self.method = method
-        self.path = path
-        self._response: urllib3.HTTPResponse | None = None
-
-    def read(self) -> bytes:
-        return self.data
+    __slots__ = ("_response",)
 
     @property
     def response(self) -> urllib3.HTTPResponse:
         """urllib3's response object (for ``*_without_preload_content``), made on first use."""
-        if self._response is None:
+        try:
+            return self._response
+        except AttributeError:  # the slot is set here, never in the per-call constructor
             import io
 
-            self._response = urllib3.HTTPResponse(
+            self._response: urllib3.HTTPResponse = urllib3.HTTPResponse(
                 body=io.BytesIO(self.data),
                 headers=self.headers,
                 status=self.status,
@@ -141,14 +81,7 @@ class RESTResponse:
                 preload_content=False,
                 decode_content=False,
             )
-        return self._response
-
-    def getheaders(self) -> Any:
-        return self.headers
-
-    def getheader(self, name: str, default: str | None = None) -> str | None:
-        value: str | None = self.headers.get(name, default)
-        return value
+            return self._response
 
 
 class RESTClientObject:
@@ -370,65 +303,3 @@ class RESTClientObject:
             )
         error.__cause__ = exc
         return error
-
-
-def encode_body(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:
-    """The request body as bytes, as the generated ``rest`` module would have sent it."""
-    if post_params and body is not None:
-        raise ApiValueError("body parameter cannot be used with post_params parameter.")
-    content_type = headers.get("Content-Type", "")
-    if post_params:
-        if content_type.startswith("multipart/form-data"):
-            encoded, headers["Content-Type"] = urllib3.encode_multipart_formdata(post_params)
-            return encoded
-        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        return urlencode(post_params).encode()
-    if body is None:
-        return None
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if content_type and "json" not in content_type and "yaml" not in content_type:
-        if isinstance(body, bool) and content_type.startswith("text/"):
-            return b"true" if body else b"false"
-        raise ApiException(
-            status=0, reason="Cannot prepare a request message for the given content type."
-        )
-    return json.dumps(body).encode()
-
-
-def _proxy_for(configuration: Any) -> str | None:
-    """The configuration's proxy, unless ``no_proxy`` bypasses it."""
-    proxy = getattr(configuration, "proxy", None)
-    if not proxy:
-        return None
-    from pyPeblar.rest import should_bypass_proxies
-
-    if should_bypass_proxies(str(configuration.host), getattr(configuration, "no_proxy", "") or ""):
-        return None
-    return check_proxy(proxy)
-
-
-def check_proxy(proxy: object) -> str:
-    """``proxy`` if it is an ``http://host[:port]`` URL: a charger has no TLS, so no tunnels."""
-    parts = urlsplit(proxy) if isinstance(proxy, str) else None
-    try:
-        port = parts.port if parts else None
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
-        raise ValueError(f"proxy must be an http://host[:port] URL, not {proxy!r}")
-    return str(proxy)
-
-
-def describe(reason: object) -> str:
-    """A short, token-free description of a low-level failure."""
-    text = str(reason)
-    if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
-        return "connection refused (is the local REST API enabled, and the address right?)"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "unknown host name"
-    if "reset by peer" in text:
-        return "connection reset by the charger"
-    return text[:200]

@@ -220,7 +220,7 @@ class WebBase(ChargerOptions):
                 status=error.status,
                 statusmsg=error.statusmsg,
             ) from None
-        cookies = answer.headers.getlist("Set-Cookie")
+        cookies = _all_values(answer.headers, "Set-Cookie")
         cookie = "; ".join(c.split(";", 1)[0].strip() for c in cookies if "=" in c)
         if not cookie:
             raise PeblarSetupError("the web interface accepted the password but gave no session")
@@ -505,3 +505,11 @@ class WebBase(ChargerOptions):
         yield from self._call("schedules", "set_charging_schedules", schedules)
         answer: ChargingSchedules = yield from self._call("schedules", "get_charging_schedules")
         return answer
+
+
+def _all_values(headers: Any, name: str) -> list[str]:
+    """Every value of the header ``name``: each road's header mapping says it its own way
+    (urllib3's ``HTTPHeaderDict.getlist``, aiohttp's ``CIMultiDictProxy.getall``)."""
+    if hasattr(headers, "getall"):
+        return list(headers.getall(name, []))
+    return list(headers.getlist(name))

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from pydantic import ValidationError
 
 from pyPeblar import (
     Peblar,
@@ -277,6 +278,19 @@ class TestGeneratedLayerOnTheRoad:
         assert answer.data is not None and answer.data.power_total is not None
         assert answer.raw_data.startswith(b"{")
         assert answer.headers is not None and answer.headers["Content-Type"] == "application/json"
+
+    def test_a_wrong_argument_is_refused_before_anything_is_sent(
+        self, sim: Simulator, charger: Peblar
+    ) -> None:
+        # pydantic's validator of a method is built on the method's first call with an argument
+        # (pyPeblar._validate), so the second call here uses the one the first call built.
+        api = generated(charger, "MeterApi")
+        before = sim.stats().by_route.get("GET /meter", 0)
+        for _ in range(2):
+            with pytest.raises(ValidationError, match="_request_timeout"):
+                api.get_meter(_request_timeout="soon")
+        assert sim.stats().by_route.get("GET /meter", 0) == before
+        assert api.get_meter(_request_timeout=5.0).power_total is not None
 
     def test_without_preload_content(self, charger: Peblar) -> None:
         api = generated(charger, "EVInterfaceApi")

@@ -79,6 +79,40 @@ def test_the_sync_client_never_imports_the_async_engine() -> None:
     assert loaded == "[]"
 
 
+ASYNC_ROAD_WITHOUT_URLLIB3 = """
+import asyncio, sys
+
+class Refuse:  # any import of these fails, so a use the test does not reach cannot hide
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'urllib3', 'multiprocessing'}:
+            raise ImportError('the asyncio road imported ' + name)
+
+sys.meta_path.insert(0, Refuse())
+from pyPeblar import AsyncPeblar, AsyncPeblarWeb
+from pyPeblar.aio import MeterApi
+from pyPeblar.simulator import Simulator
+
+async def main(sim):
+    async with AsyncPeblar(sim.host, sim.token) as charger:
+        await charger.meter()
+        await charger.set_charge_current_limit(amps=10)
+        info = await MeterApi(charger.api_client).get_meter_with_http_info()
+        print(info.headers['Content-Type'])
+    async with AsyncPeblarWeb(sim.host, 'peblar') as web:  # the login reads Set-Cookie
+        print((await web.user_configuration()) is not None)
+
+with Simulator() as sim:
+    asyncio.run(main(sim))
+"""
+
+
+def test_the_async_client_never_imports_the_sync_engine() -> None:
+    """The asyncio road (reads, a write, answer headers, the web session) runs with urllib3 and
+    multiprocessing unimportable: aiohttp is its engine, and urllib3 would cost its import about
+    30 ms (docs/performance.md)."""
+    assert run_python(ASYNC_ROAD_WITHOUT_URLLIB3).splitlines() == ["application/json", "True"]
+
+
 def test_the_async_client_says_which_extra_it_needs_without_aiohttp() -> None:
     """Without aiohttp (the ``async`` extra), the first call says what to install."""
     blocked = (

@@ -5,20 +5,20 @@
     in openapi/templates/, then run scripts/regenerate.
 """  # noqa: E501
 
-
 import copy
 import http.client as httplib
 import logging
 from logging import FileHandler
-import multiprocessing
 import ssl
+import os
 import sys
-from typing import Any, ClassVar, Dict, List, Literal, Optional, TypedDict, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Literal, Optional, TypedDict, Union
 from urllib.parse import urlparse
 from urllib.request import getproxies
 from typing_extensions import NotRequired, Self
 
-import urllib3
+if TYPE_CHECKING:  # pyPeblar: urllib3 is not the asyncio road's engine; imported where used
+    import urllib3
 
 
 JSON_SCHEMA_VALIDATION_KEYWORDS = {
@@ -194,7 +194,7 @@ class Configuration:
         server_operation_variables: Optional[Dict[int, ServerVariablesT]]=None,
         ignore_operation_servers: bool=False,
         ssl_ca_cert: Optional[str]=None,
-        retries: Optional[Union[int, urllib3.util.retry.Retry]] = None,
+        retries: "Optional[Union[int, urllib3.util.retry.Retry]]" = None,
         ca_cert_data: Optional[Union[str, bytes]] = None,
         cert_file: Optional[str]=None,
         key_file: Optional[str]=None,
@@ -306,7 +306,7 @@ class Configuration:
            Set this to the SNI value expected by the server.
         """
 
-        self.connection_pool_maxsize = connection_pool_maxsize if connection_pool_maxsize is not None else multiprocessing.cpu_count() * 5
+        self.connection_pool_maxsize = connection_pool_maxsize if connection_pool_maxsize is not None else (os.cpu_count() or 1) * 5  # pyPeblar: os, not multiprocessing
         """urllib3 connection pool's maximum number of connections saved
            per pool. None in the constructor is coerced to cpu_count * 5.
         """
@@ -527,6 +527,8 @@ class Configuration:
         password = ""
         if self.password is not None:
             password = self.password
+
+        import urllib3  # pyPeblar: imported where it is used (see the top of this template)
 
         return urllib3.util.make_headers(
             basic_auth=username + ':' + password

@@ -1,0 +1,169 @@
+"""What both engines share about a request and its answer, with no engine imported.
+
+The synchronous REST client (``_rest``, over urllib3) and the asyncio one (``_aio_rest``, over
+aiohttp) send the same requests to the same charger and hand the generated ``ApiClient`` the same
+kind of answer. What they share lives here: where a request goes (``Endpoint``), how its body is
+encoded, the 2xx answer (``Answer``), and how a low-level failure is described. It imports
+neither engine, so each road loads only its own: urllib3 costs the asyncio client's import about
+30 ms, a tenth of it (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final, NamedTuple
+from urllib.parse import urlencode, urlsplit
+
+from pyPeblar._policy import Policy
+from pyPeblar.exceptions import ApiException, ApiValueError
+
+__all__ = [
+    "POOL_SIZE",
+    "Answer",
+    "Endpoint",
+    "Target",
+    "check_proxy",
+    "describe",
+    "encode_body",
+    "policy_for",
+]
+
+#: Connections kept per charger: a charger serves ~5 requests/s, more would only queue there.
+POOL_SIZE: Final = 4
+
+
+def policy_for(configuration: Any) -> Policy:
+    """The default policy, with ``configuration.retries`` (a count) if it is set."""
+    retries = getattr(configuration, "retries", None)
+    if isinstance(retries, int) and not isinstance(retries, bool):
+        return Policy(retries=retries)
+    return Policy()
+
+
+class Target(NamedTuple):
+    """The part of a generated ``Configuration`` the REST client reads."""
+
+    host: str
+    proxy: str | None
+    no_proxy: str = ""
+    retries: None = None
+
+
+class Endpoint(NamedTuple):
+    """Where a client's requests go: the charger (``host:port``), its origin, and any proxy."""
+
+    netloc: str
+    origin: str
+    proxy: str | None
+
+    @classmethod
+    def of(cls, configuration: Any) -> Endpoint:
+        """The endpoint of a generated ``Configuration`` (or a ``Target``), checked."""
+        url = urlsplit(str(configuration.host))
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError(
+                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
+                "(chargers serve their local API over plain http)"
+            )
+        return cls(url.netloc, f"http://{url.netloc}", _proxy_for(configuration))
+
+    def path_of(self, url: str) -> str:
+        """The path and query of ``url``, which the generated ``ApiClient`` gives in full."""
+        if url.startswith(self.origin + "/"):
+            return url[len(self.origin) :]
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class Answer:
+    """A 2xx answer, read whole: ``status``, ``reason``, ``headers``, ``data`` (bytes).
+
+    ``headers`` is the engine's own case-insensitive mapping: urllib3's ``HTTPHeaderDict`` on the
+    synchronous road, aiohttp's ``CIMultiDictProxy`` on the asyncio road.
+    """
+
+    __slots__ = ("data", "headers", "method", "path", "reason", "status")
+
+    def __init__(  # noqa: PLR0917 - made in one place, positionally, for speed
+        self, status: int, reason: str, headers: Any, data: bytes, method: str, path: str
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.data = data
+        self.method = method
+        self.path = path
+
+    def read(self) -> bytes:
+        return self.data
+
+    def getheaders(self) -> Any:
+        return self.headers
+
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        value: str | None = self.headers.get(name, default)
+        return value
+
+
+def encode_body(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:
+    """The request body as bytes, as the generated ``rest`` module would have sent it."""
+    if post_params and body is not None:
+        raise ApiValueError("body parameter cannot be used with post_params parameter.")
+    content_type = headers.get("Content-Type", "")
+    if post_params:
+        if content_type.startswith("multipart/form-data"):
+            import urllib3  # only for this: the asyncio road does not load urllib3 otherwise
+
+            encoded, headers["Content-Type"] = urllib3.encode_multipart_formdata(post_params)
+            return encoded
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return urlencode(post_params).encode()
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if content_type and "json" not in content_type and "yaml" not in content_type:
+        if isinstance(body, bool) and content_type.startswith("text/"):
+            return b"true" if body else b"false"
+        raise ApiException(
+            status=0, reason="Cannot prepare a request message for the given content type."
+        )
+    return json.dumps(body).encode()
+
+
+def _proxy_for(configuration: Any) -> str | None:
+    """The configuration's proxy, unless ``no_proxy`` bypasses it."""
+    proxy = getattr(configuration, "proxy", None)
+    if not proxy:
+        return None
+    from pyPeblar.rest import should_bypass_proxies
+
+    if should_bypass_proxies(str(configuration.host), getattr(configuration, "no_proxy", "") or ""):
+        return None
+    return check_proxy(proxy)
+
+
+def check_proxy(proxy: object) -> str:
+    """``proxy`` if it is an ``http://host[:port]`` URL: a charger has no TLS, so no tunnels."""
+    parts = urlsplit(proxy) if isinstance(proxy, str) else None
+    try:
+        port = parts.port if parts else None
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
+        raise ValueError(f"proxy must be an http://host[:port] URL, not {proxy!r}")
+    return str(proxy)
+
+
+def describe(reason: object) -> str:
+    """A short, token-free description of a low-level failure."""
+    text = str(reason)
+    if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
+        return "connection refused (is the local REST API enabled, and the address right?)"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host name"
+    if "reset by peer" in text:
+        return "connection reset by the charger"
+    return text[:200]
