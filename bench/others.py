@@ -1,13 +1,11 @@
 """Measure other Python Peblar clients against pyPeblar's simulator (run by bench/run.py).
 
-    python bench/others.py HOST:PORT TOKEN CALLS     # in an interpreter that has them installed
     python bench/others.py --serve HOST:PORT TOKEN   # time rounds on request (_lockstep.serve)
     python bench/others.py --serve-web HOST:PORT PASSWORD   # the same, for the web interface
 
-The first form prints one JSON object: client name -> {"cpu_us", "wall_median_us"} for
-sequential GET /meter (section 6 of bench/run.py). The second lets bench/run.py interleave rounds
-of these clients with rounds of its own asyncio clients (section 7), timed by the same code; the
-third does the same for the `peblar` package's web-interface client (section 9).
+In an interpreter that has the clients installed. The first form lets bench/run.py interleave
+rounds of these clients with rounds of its own clients (sections 6 and 7), timed by the same code;
+the second does the same for the `peblar` package's web-interface client (section 9).
 Both clients are asynchronous, so each runs its calls one after another in one event loop. A
 client that is not installed is left out. Standard library only apart from the clients themselves
 and bench/_lockstep.py; this file never imports pyPeblar (the older `pypeblar` package's
@@ -17,10 +15,7 @@ distribution name clashes with pyPeblar's, which is why they live in another int
 from __future__ import annotations
 
 import asyncio
-import json
-import statistics
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from importlib.metadata import version
@@ -29,19 +24,6 @@ from typing import Any
 from _lockstep import serve
 
 AsyncCall = Callable[[], Awaitable[object]]
-
-
-async def measure(call: AsyncCall, calls: int) -> dict[str, float]:
-    for _ in range(20):
-        await call()
-    walls = []
-    cpu_start = time.thread_time()
-    for _ in range(calls):
-        started = time.perf_counter()
-        await call()
-        walls.append(time.perf_counter() - started)
-    cpu = (time.thread_time() - cpu_start) / calls
-    return {"cpu_us": cpu * 1e6, "wall_median_us": statistics.median(walls) * 1e6}
 
 
 async def peblar_package(host: str, token: str, stack: AsyncExitStack) -> AsyncCall | None:
@@ -117,16 +99,6 @@ CLIENTS = {
 }
 
 
-async def main(host: str, token: str, calls: int) -> dict[str, dict[str, float]]:
-    results = {}
-    for name, _, _, maker in CLIENTS.values():
-        async with AsyncExitStack() as stack:
-            call = await maker(host, token, stack)
-            if call is not None:
-                results[name] = await measure(call, calls)
-    return results
-
-
 async def serve_all(host: str, token: str) -> None:
     async with AsyncExitStack() as stack:
         contenders = {}
@@ -153,5 +125,4 @@ if __name__ == "__main__":
     elif sys.argv[1] == "--serve-web":
         asyncio.run(serve_web(sys.argv[2], sys.argv[3]))
     else:
-        host_arg, token_arg, calls_arg = sys.argv[1], sys.argv[2], int(sys.argv[3])
-        print(json.dumps(asyncio.run(main(host_arg, token_arg, calls_arg))))
+        sys.exit(__doc__)

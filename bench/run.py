@@ -45,6 +45,9 @@ ASYNC_CLIENT = "AsyncPeblar client"
 ASYNC_GENERATED = "asyncio generated API class"
 #: The issue's targets: reported beside the figures, never asserted (a shared machine is noisy).
 ASYNC_CPU_TARGET = 1.0  # AsyncPeblar.meter() CPU per call / the peblar package's
+SYNC_CPU_TARGET = 0.9  # Peblar.meter() CPU per call / the peblar package's
+SYNC_IN_LOOP = "Peblar client (synchronous)"
+SYNC_FLOOR_IN_LOOP = "urllib3 pool + validate (sync floor)"
 ASYNC_IMPORT_TARGET = 1.2  # importing the async client / importing aiohttp and pydantic
 SCRIPT = Path(sys.executable).with_name("pypeblar")
 
@@ -322,42 +325,18 @@ def threads(settings: Settings, host: str, token: str) -> dict[int, dict[str, fl
     return results
 
 
-# -- 6. other clients --------------------------------------------------------------------
-
-
-def other_clients(python: str | None, host: str, token: str, settings: Settings) -> dict[str, Any]:
-    if not python:
-        return {"skipped": "no --others interpreter (see docs/performance.md)"}
-    if not shutil.which(python) and not Path(python).exists():
-        return {"skipped": f"{python} not found"}
-    result = subprocess.run(
-        [
-            python,
-            str(HERE / "others.py"),
-            host,
-            token,
-            str(settings.calls * max(2, settings.rounds)),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        return {"skipped": f"others.py failed: {result.stderr.strip().splitlines()[-1:]}"}
-    measured: dict[str, Any] = json.loads(result.stdout)
-    return measured
-
-
 # -- 7. asyncio: per call -----------------------------------------------------------------
 
 
 async def async_contenders(
     host: str, token: str, stack: contextlib.AsyncExitStack
 ) -> dict[str, Callable[[], Awaitable[object]]]:
-    """GET /meter three ways from asyncio, each on its own keep-alive connection.
+    """GET /meter from asyncio, each contender on its own keep-alive connection.
 
     The floor is the engine itself: an ``aiohttp.ClientSession`` GET and ``model_validate_json``
-    of the body, with no policy at all.
+    of the body, with no policy at all. The synchronous ``Peblar`` and its floor (section 1's)
+    are here too, called from the loop's thread (nothing else runs on the loop meanwhile), so that
+    they are timed like the ``peblar`` package and in the same rounds: section 6 reads them.
     """
     import aiohttp
 
@@ -382,10 +361,20 @@ async def async_contenders(
     )
     generated.rest_client.policy = Policy(rate_limit=False)
     stack.push_async_callback(generated.close)
+    synchronous = contenders(host, token, "/meter")
+
+    async def sync_floor() -> object:
+        return synchronous[FLOOR]()
+
+    async def sync_client() -> object:
+        return synchronous["Peblar client"]()
+
     return {
         ASYNC_FLOOR: floor,
         ASYNC_GENERATED: MeterApi(generated).get_meter,
         ASYNC_CLIENT: client.meter,
+        SYNC_FLOOR_IN_LOOP: sync_floor,
+        SYNC_IN_LOOP: sync_client,
     }
 
 
@@ -471,20 +460,45 @@ def print_asyncio(settings: Settings, rows: dict[str, dict[str, float]], skipped
     if peblar is None:
         print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
         return
-    target = rows[peblar]["cpu_us"]
-    for name in (ASYNC_CLIENT, ASYNC_GENERATED):
-        ratio = rows[name]["cpu_us"] / target
-        met = "met" if ratio <= ASYNC_CPU_TARGET else "NOT met"
-        verdict = (
-            f"target <= {ASYNC_CPU_TARGET:.1f}x: {met}" if name == ASYNC_CLIENT else "no target"
-        )
-        print(f"   {name} / {peblar.split(' (')[0]}: CPU {ratio:.2f}x ({verdict})")
+    print_against(rows, peblar, {ASYNC_CLIENT: ASYNC_CPU_TARGET, ASYNC_GENERATED: None})
+
+
+def print_against(
+    rows: dict[str, dict[str, float]], peblar: str, goals: dict[str, float | None]
+) -> None:
+    """Each of ``goals``' contenders' CPU per call against the ``peblar`` package's row."""
+    for name, goal in goals.items():
+        ratio = rows[name]["cpu_us"] / rows[peblar]["cpu_us"]
+        met = "met" if goal is not None and ratio <= goal else "NOT met"
+        verdict = f"target <= {goal:.1f}x: {met}" if goal is not None else "no target"
+        print(f"   {name} / {peblar.partition(' (')[0]}: CPU {ratio:.2f}x ({verdict})")
+
+
+def print_synchronous_against_others(rows: dict[str, dict[str, float]], skipped: str) -> None:
+    """Section 6: the synchronous client against the ``peblar`` package, from section 7's rounds."""
+    print(
+        "\n6. The synchronous client against other Python Peblar clients, GET /meter\n"
+        "   (timed in section 7's rounds, as those clients are: CPU is the whole process's)"
+    )
+    peblar = next((name for name in rows if name.startswith("peblar ")), None)
+    if peblar is None:
+        print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
+        return
+    print_against(rows, peblar, {SYNC_FLOOR_IN_LOOP: None, SYNC_IN_LOOP: SYNC_CPU_TARGET})
 
 
 # -- 8. asyncio: importing ----------------------------------------------------------------
 
 ASYNC_IMPORT_FLOOR = "python -c 'import aiohttp, pydantic' (floor)"
 ASYNC_IMPORT_MODELS = "python -c 'import aiohttp; from pydantic import BaseModel'"
+ASYNC_IMPORT_ONE_MODEL = "python -c 'import aiohttp; ...; class M(BaseModel): a: int = Field(gt=0)'"
+#: One pydantic model with one constrained field, defined: what any client with models pays.
+ONE_MODEL_CODE = (
+    "import aiohttp\n"
+    "from pydantic import BaseModel, Field\n"
+    "class M(BaseModel):\n"
+    "    a: int = Field(gt=0)\n"
+)
 ASYNC_IMPORT = "python -c 'from pyPeblar import AsyncPeblar; import pyPeblar.aio.api_client, ...'"
 ASYNC_IMPORT_CODE = (
     "from pyPeblar import AsyncPeblar; import pyPeblar.aio.api_client, pyPeblar.aio.api.meter_api"
@@ -501,6 +515,9 @@ def async_import(settings: Settings) -> dict[str, float]:
         ASYNC_IMPORT_FLOOR: [python, "-c", "import aiohttp, pydantic"],
         # Not a target, for the reading: `import pydantic` defers BaseModel; a client needs it.
         ASYNC_IMPORT_MODELS: [python, "-c", "import aiohttp; from pydantic import BaseModel"],
+        # Nor this: the least any client with a pydantic model pays (pydantic's fields,
+        # annotated_types, and the first model's build).
+        ASYNC_IMPORT_ONE_MODEL: [python, "-c", ONE_MODEL_CODE],
         ASYNC_IMPORT: [python, "-c", ASYNC_IMPORT_CODE],
     }
     return fresh_processes(commands, settings.cold_runs, min)
@@ -697,7 +714,7 @@ def print_web(settings: Settings, rows: dict[str, dict[str, float]], skipped: st
         return
     for name in (WEB_CLIENT, WEB_ASYNC_CLIENT):
         ratio = rows[name]["cpu_us"] / rows[peblar]["cpu_us"]
-        print(f"   {name} / {peblar.split(' (')[0]}: CPU {ratio:.2f}x (no target)")
+        print(f"   {name} / {peblar.partition(' (')[0]}: CPU {ratio:.2f}x (no target)")
 
 
 # -- 10. web interface: importing -------------------------------------------------------------
@@ -796,7 +813,6 @@ def report(args: argparse.Namespace) -> None:
                 f"   {count:>2} thread{plural}  {row['calls_per_s']:7.0f} calls/s  "
                 f"{row['cpu_us_per_call']:5.0f} us CPU per call"
             )
-        others = other_clients(args.others, host, token, settings)
         async_rows, async_skipped = asyncio_per_call(settings, host, token, args.others)
         web_rows, web_skipped = web_per_call(settings, host, args.others)
     starts_async = async_import(settings)
@@ -809,16 +825,7 @@ def report(args: argparse.Namespace) -> None:
     )
     growth = usage["rss_growth_mib"]
     print(f"   resident memory growth over {usage['memory_calls']:.0f} calls: {growth:.2f} MiB")
-    print("\n6. Other Python Peblar clients, GET /meter against the same simulator")
-    if "skipped" in others:
-        print(f"   skipped: {others['skipped']}")
-    else:
-        client_cpu = calls["/meter"]["Peblar client"]["cpu_us"]
-        for name, row in others.items():
-            print(
-                f"   {name:<33} {row['cpu_us']:7.0f} us CPU {row['wall_median_us']:9.0f} us wall   "
-                f"(Peblar client CPU: {client_cpu / row['cpu_us']:.2f}x of it)"
-            )
+    print_synchronous_against_others(async_rows, async_skipped)
     print_asyncio(settings, async_rows, async_skipped)
     print_async_import(settings, starts_async)
     print_web(settings, web_rows, web_skipped)

@@ -138,6 +138,8 @@ def _proxy_for(configuration: Any) -> str | None:
     proxy = getattr(configuration, "proxy", None)
     if not proxy:
         return None
+    # The generated rest module keeps upstream's no_proxy matching; importing it loads urllib3,
+    # which the asyncio road then pays only when a proxy is configured.
     from pyPeblar.rest import should_bypass_proxies
 
     if should_bypass_proxies(str(configuration.host), getattr(configuration, "no_proxy", "") or ""):

@@ -44,7 +44,7 @@ def test_quick_benchmark_prints_every_figure() -> None:
         "resident memory growth over",
         "5. Threads sharing one client",
         "16 threads",
-        "6. Other Python Peblar clients",
+        "6. The synchronous client against other Python Peblar clients",
         "7. Asyncio, GET /meter",
         "8. Importing the async client",
         "9. Web interface, GET /api/v1/config/user",
@@ -61,6 +61,8 @@ def test_quick_benchmark_prints_every_figure() -> None:
         # Without --others (as in CI) the comparison says it was skipped; with it, the ratio.
         rf"(the peblar package: skipped: .+"
         rf"|AsyncPeblar client / peblar [\d.]+: CPU {number}x .+)\n",
+        rf"(the peblar package: skipped: .+"
+        rf"|Peblar client \(synchronous\) / peblar [\d.]+: CPU {number}x .+)\n",
         rf"'import aiohttp, pydantic' \(floor\) +{number} ms +{number}x\n",
         rf"'from pyPeblar import AsyncPeblar; .+' +{number} ms +{number}x\n",
         rf"async client import / floor: {number}x \(target <= 1.2x: (met|NOT met)\)\n",
@@ -100,7 +102,8 @@ def test_quick_benchmark_prints_every_figure() -> None:
 
 OTHERS = os.environ.get("PYPEBLAR_BENCH_OTHERS", "/tmp/others/bin/python")
 
-#: Section 7 alone, quick, with the other interpreter's clients timed in lockstep.
+#: Sections 6 and 7 alone (both read the same rounds), quick, with the other interpreter's clients
+#: timed in lockstep.
 SECTION_7 = """
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -108,6 +111,7 @@ import run
 from _simulator_process import SimulatorProcess
 with SimulatorProcess() as simulator:
     rows, skipped = run.asyncio_per_call(run.QUICK, simulator.host, simulator.token, sys.argv[2])
+run.print_synchronous_against_others(rows, skipped)
 run.print_asyncio(run.QUICK, rows, skipped)
 """
 
@@ -128,6 +132,9 @@ def test_async_comparison_with_the_peblar_package() -> None:
         rf"peblar [\d.]+ \(PeblarApi.meter\) +{number} us +{number} us +{number} us\n",
         rf"AsyncPeblar client / peblar [\d.]+: CPU {number}x \(target <= 1.0x: (met|NOT met)\)\n",
         rf"asyncio generated API class / peblar [\d.]+: CPU {number}x \(no target\)\n",
+        rf"urllib3 pool \+ validate \(sync floor\) / peblar [\d.]+: CPU {number}x \(no target\)\n",
+        rf"Peblar client \(synchronous\) / peblar [\d.]+: CPU {number}x "
+        rf"\(target <= 0.9x: (met|NOT met)\)\n",
     ):
         assert re.search(line, result.stdout), line
 
