@@ -456,11 +456,18 @@ def print_asyncio(settings: Settings, rows: dict[str, dict[str, float]], skipped
             f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x, "
             f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
         )
+    peblar = peblar_row(rows, skipped)
+    if peblar is None:
+        return
+    print_against(rows, peblar, {ASYNC_CLIENT: ASYNC_CPU_TARGET, ASYNC_GENERATED: None})
+
+
+def peblar_row(rows: dict[str, dict[str, float]], skipped: str) -> str | None:
+    """The ``peblar`` package's row in ``rows``; or None, having said why it is missing."""
     peblar = next((name for name in rows if name.startswith("peblar ")), None)
     if peblar is None:
         print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
-        return
-    print_against(rows, peblar, {ASYNC_CLIENT: ASYNC_CPU_TARGET, ASYNC_GENERATED: None})
+    return peblar
 
 
 def print_against(
@@ -480,9 +487,8 @@ def print_synchronous_against_others(rows: dict[str, dict[str, float]], skipped:
         "\n6. The synchronous client against other Python Peblar clients, GET /meter\n"
         "   (timed in section 7's rounds, as those clients are: CPU is the whole process's)"
     )
-    peblar = next((name for name in rows if name.startswith("peblar ")), None)
+    peblar = peblar_row(rows, skipped)
     if peblar is None:
-        print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
         return
     print_against(rows, peblar, {SYNC_FLOOR_IN_LOOP: None, SYNC_IN_LOOP: SYNC_CPU_TARGET})
 
@@ -708,13 +714,10 @@ def print_web(settings: Settings, rows: dict[str, dict[str, float]], skipped: st
             f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x, "
             f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
         )
-    peblar = next((name for name in rows if name.startswith("peblar ")), None)
+    peblar = peblar_row(rows, skipped)
     if peblar is None:
-        print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
         return
-    for name in (WEB_CLIENT, WEB_ASYNC_CLIENT):
-        ratio = rows[name]["cpu_us"] / rows[peblar]["cpu_us"]
-        print(f"   {name} / {peblar.partition(' (')[0]}: CPU {ratio:.2f}x (no target)")
+    print_against(rows, peblar, {WEB_CLIENT: None, WEB_ASYNC_CLIENT: None})
 
 
 # -- 10. web interface: importing -------------------------------------------------------------

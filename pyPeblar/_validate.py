@@ -32,15 +32,12 @@ def validate_call(function: F) -> F:
     module of API classes has three methods an operation, and a program calls most of them never,
     or never with arguments. Deferring it takes about 10 ms off importing the web interface's
     settings API (12 methods: about 33 ms instead of 44) and 3 ms off a one-operation module such
-    as the meter's. Two threads that race to build it build it twice and keep either: each is the
-    same validator.
+    as the meter's. ``functools.cache`` keeps it; two threads that race to build it may both build
+    one, and either is the same validator.
     """
-    built: list[Callable[..., Any]] = []
-
-    def validated() -> Callable[..., Any]:
-        if not built:
-            built.append(pydantic.validate_call(function))
-        return built[0]
+    validated: Callable[[], Callable[..., Any]] = functools.cache(
+        lambda: pydantic.validate_call(function)
+    )
 
     call: Callable[..., Any]
     if inspect.iscoroutinefunction(function):  # the asyncio API classes' methods
