@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import functools
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pyPeblar._base import API_CLASSES, BaseClient, Flow, Sleep, generated_apis
+from pyPeblar._base import API_CLASSES, BaseClient, Flow, GeneratedApis, Sleep
 from pyPeblar._errors import PeblarClosedError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -55,8 +55,11 @@ async def drive_async(flow: Flow[R], apis: Any) -> R:
             error = exc
 
 
-class AsyncApis(NamedTuple):
-    """One instance of each asyncio generated API class ``AsyncPeblar`` calls."""
+class AsyncApis(GeneratedApis):
+    """Each asyncio generated API class ``AsyncPeblar`` calls, made on first use."""
+
+    package = "pyPeblar.aio.api"
+    table = API_CLASSES
 
     health: HealthApi
     system: SystemApi
@@ -137,8 +140,8 @@ class AsyncPeblar(BaseClient):
 
     @functools.cached_property
     def _apis(self) -> AsyncApis:
-        """The asyncio generated API classes on this client's ``ApiClient``, made once."""
-        return AsyncApis(**generated_apis("pyPeblar.aio.api", API_CLASSES, self.api_client))
+        """The asyncio generated API classes on this client's ``ApiClient``, made on first use."""
+        return AsyncApis(self.api_client)
 
     def _rest(self) -> RESTClientObject:
         """The policy layer's aiohttp REST client for this charger, made on first use."""

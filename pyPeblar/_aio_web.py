@@ -11,10 +11,10 @@ import contextlib
 import functools
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyPeblar._aio_client import drive_async
-from pyPeblar._base import Flow, generated_apis
+from pyPeblar._base import Flow, GeneratedApis
 from pyPeblar._errors import PeblarClosedError, PeblarError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -53,8 +53,11 @@ __all__ = ["AsyncPeblarWeb"]
 R = TypeVar("R")
 
 
-class AsyncWebApis(NamedTuple):
-    """One instance of each asyncio generated web-interface API class."""
+class AsyncWebApis(GeneratedApis):
+    """Each asyncio generated web-interface API class, made on first use."""
+
+    package = "pyPeblar.webui.aio.api"
+    table = WEB_API_CLASSES
 
     session: SessionApi
     settings: SettingsApi
@@ -125,9 +128,7 @@ class AsyncPeblarWeb(WebBase):
 
     @functools.cached_property
     def _apis(self) -> AsyncWebApis:
-        return AsyncWebApis(
-            **generated_apis("pyPeblar.webui.aio.api", WEB_API_CLASSES, self.api_client)
-        )
+        return AsyncWebApis(self.api_client)
 
     async def _run(self, flow: Flow[R]) -> R:
         if self._closed:

@@ -16,9 +16,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, NoReturn, TypeVar
 
 from pyPeblar._current import MIN_CHARGING_MILLIAMPS, milliamps_from
 from pyPeblar._errors import (
@@ -46,10 +46,10 @@ __all__ = [
     "BaseClient",
     "Call",
     "Flow",
+    "GeneratedApis",
     "Sleep",
     "check_token",
     "drive",
-    "generated_apis",
     "is_paused",
 ]
 
@@ -90,7 +90,7 @@ def check_token(token: object) -> str:
 class Call(NamedTuple):
     """A flow's request: call ``operation`` of the client's generated ``api`` with ``args``."""
 
-    api: str  # a field of Apis: "ev_interface"
+    api: str  # an API of the client's GeneratedApis: "ev_interface"
     operation: str  # a method of that generated class: "patch_ev_interface"
     args: tuple[Any, ...] = ()
 
@@ -127,15 +127,32 @@ def drive(flow: Flow[R], apis: Any) -> R:
             error = exc
 
 
-def generated_apis(
-    package: str, table: dict[str, tuple[str, str]], api_client: Any
-) -> dict[str, Any]:
-    """One instance of each generated API class in ``table`` (name -> (module, class)) from
-    ``package`` (``pyPeblar.api``, ``pyPeblar.aio.api``...), on ``api_client``."""
-    return {
-        name: getattr(import_module(f"{package}.{module}"), cls)(api_client)
-        for name, (module, cls) in table.items()
-    }
+class GeneratedApis:
+    """The generated API classes a client calls, each made on first use, then kept.
+
+    A subclass names its ``package`` (``pyPeblar.api``, ``pyPeblar.aio.api``...) and its ``table``
+    (the name a ``Call`` gives -> (module, class)), and declares each name's type for the type
+    checker. An instance is on one ``api_client``. The first ``Peblar.meter()`` thus imports the
+    meter's API module and model only, not the four other API modules and the models they import
+    (docs/performance.md).
+    """
+
+    package: ClassVar[str]
+    table: ClassVar[Mapping[str, tuple[str, str]]]
+
+    def __init__(self, api_client: Any) -> None:
+        self._api_client = api_client
+
+    def __getattr__(self, name: str) -> Any:
+        """Called only for a name not made yet: import its module, make it, keep it."""
+        entry = self.table.get(name) if not name.startswith("_") else None
+        if entry is None:
+            raise AttributeError(f"{type(self).__name__!r} has no API {name!r}")
+        module, cls = entry
+        # Two threads may race to make one: either instance is the same (and stateless) API.
+        api = getattr(import_module(f"{self.package}.{module}"), cls)(self._api_client)
+        setattr(self, name, api)
+        return api
 
 
 #: The generated API classes a client calls, by the name a ``Call`` gives (module, class).

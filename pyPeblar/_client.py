@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pyPeblar._base import API_CLASSES, BaseClient, Flow, drive, generated_apis
+from pyPeblar._base import API_CLASSES, BaseClient, Flow, GeneratedApis, drive
 from pyPeblar._errors import PeblarClosedError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -36,8 +36,11 @@ __all__ = ["Peblar"]
 R = TypeVar("R")
 
 
-class Apis(NamedTuple):
-    """One instance of each generated API class ``Peblar`` calls."""
+class Apis(GeneratedApis):
+    """Each generated API class ``Peblar`` calls, made on first use."""
+
+    package = "pyPeblar.api"
+    table = API_CLASSES
 
     health: HealthApi
     system: SystemApi
@@ -142,8 +145,8 @@ class Peblar(BaseClient):
 
     @functools.cached_property
     def _apis(self) -> Apis:
-        """The generated API classes on this client's ``ApiClient``, made once."""
-        return Apis(**generated_apis("pyPeblar.api", API_CLASSES, self.api_client))
+        """The generated API classes on this client's ``ApiClient``, each made on first use."""
+        return Apis(self.api_client)
 
     def _rest(self) -> RESTClientObject:
         """The policy layer's REST client for this charger, made on first use.

@@ -13,9 +13,9 @@ import contextlib
 import functools
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pyPeblar._base import Flow, drive, generated_apis
+from pyPeblar._base import Flow, GeneratedApis, drive
 from pyPeblar._errors import PeblarClosedError, PeblarError
 from pyPeblar._policy import call_deadline
 from pyPeblar._version import __version__
@@ -54,8 +54,11 @@ __all__ = ["PeblarWeb"]
 R = TypeVar("R")
 
 
-class WebApis(NamedTuple):
-    """One instance of each generated web-interface API class."""
+class WebApis(GeneratedApis):
+    """Each generated web-interface API class, made on first use."""
+
+    package = "pyPeblar.webui.api"
+    table = WEB_API_CLASSES
 
     session: SessionApi
     settings: SettingsApi
@@ -134,7 +137,7 @@ class PeblarWeb(WebBase):
 
     @functools.cached_property
     def _apis(self) -> WebApis:
-        return WebApis(**generated_apis("pyPeblar.webui.api", WEB_API_CLASSES, self.api_client))
+        return WebApis(self.api_client)
 
     def _run(self, flow: Flow[R]) -> R:
         if self._closed:

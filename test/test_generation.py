@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import re
 import shutil
 import subprocess
@@ -146,6 +147,63 @@ def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:
             ]
         )
     )
+
+
+FIRST_CALL = """
+import asyncio, json, sys
+from pyPeblar import AsyncPeblar, AsyncPeblarWeb, Peblar, PeblarWeb
+
+client, host, token = sys.argv[1:4]
+if client == "Peblar":
+    Peblar(host, token).meter()
+elif client == "AsyncPeblar":
+    asyncio.run(AsyncPeblar(host, token).meter())
+elif client == "PeblarWeb":
+    PeblarWeb(host, "peblar").user_configuration()
+else:
+    asyncio.run(AsyncPeblarWeb(host, "peblar").user_configuration())
+print(json.dumps(sorted(m for m in sys.modules if ".api." in m or ".models." in m)))
+"""
+
+#: What a client's first call imports of the generated API modules and models: its own API
+#: module (and the web session's, to log in), never the others and the models they import.
+FIRST_CALL_APIS = {
+    "Peblar": ["pyPeblar.api.meter_api"],
+    "AsyncPeblar": ["pyPeblar.aio.api.meter_api"],
+    "PeblarWeb": ["pyPeblar.webui.api.session_api", "pyPeblar.webui.api.settings_api"],
+    "AsyncPeblarWeb": [
+        "pyPeblar.webui.aio.api.session_api",
+        "pyPeblar.webui.aio.api.settings_api",
+    ],
+}
+
+
+@pytest.mark.parametrize("client", list(FIRST_CALL_APIS))
+def test_a_first_call_loads_only_its_own_api_module(client: str) -> None:
+    """``Peblar.meter()`` from a fresh process imports the meter's API module and model alone
+    (docs/performance.md: the first call from a cold start)."""
+    from pyPeblar.simulator import Simulator
+
+    with Simulator() as sim:
+        result = subprocess.run(
+            [sys.executable, "-c", FIRST_CALL, client, sim.host, sim.token],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+    loaded = json.loads(result.stdout)
+    apis = [name for name in loaded if ".api." in name]
+    models = [name for name in loaded if ".models." in name]
+    assert apis == FIRST_CALL_APIS[client]
+    if client.endswith("Web"):
+        assert "pyPeblar.webui.models.user_configuration" in models
+        # Models of the API modules it did not need: the cards' and the history's.
+        assert not {"pyPeblar.webui.models.rfid_token", "pyPeblar.webui.models.meter_history"} & {
+            *models
+        }
+    else:
+        assert models == ["pyPeblar.models.meter_response"]
 
 
 def test_generated_layers_are_reachable() -> None:
