@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3 import exceptions as u3
 
-from pyPeblar._connection import AnswerWatch, DeadlineConnection, watching
+from pyPeblar._connection import DeadlineConnection
 from pyPeblar._errors import (
     PeblarClosedError,
     PeblarConnectionError,
@@ -179,32 +179,26 @@ class RESTClientObject:
         remaining = attempts.remaining()
         timeout = self._timeout(connect, read, remaining)
         started = time.perf_counter()
-        with watching() as watch:
-            try:
-                response = self.pool.urlopen(
-                    method,
-                    self._prefix + path,
-                    body=body,
-                    headers=headers,
-                    retries=False,
-                    redirect=False,
-                    assert_same_host=False,
-                    timeout=timeout,
-                    pool_timeout=remaining,  # type: ignore[arg-type]  # urllib3 takes any seconds
-                    preload_content=False,
-                    release_conn=False,
-                )
-                data = self._read(response, watch, method, path)
-            except PeblarError as error:
-                return error
-            except (u3.HTTPError, OSError) as exc:
-                # A lost connection is a timeout when the watchdog ended the answer at its deadline.
-                cause: BaseException = (
-                    u3.ReadTimeoutError(self.pool, path, "the whole answer took too long")
-                    if watch.expired
-                    else exc
-                )
-                return self._connection_error(method, path, cause, connect, read)
+        try:
+            response = self.pool.urlopen(
+                method,
+                self._prefix + path,
+                body=body,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=timeout,
+                pool_timeout=remaining,  # type: ignore[arg-type]  # urllib3 takes any seconds
+                preload_content=False,
+                release_conn=False,
+            )
+            data = self._read(response, method, path)
+        except PeblarError as error:
+            return error
+        except (u3.HTTPError, OSError) as exc:
+            # The whole-answer deadline (_connection) ends a dripping answer as a read timeout.
+            return self._connection_error(method, path, exc, connect, read)
         status = response.status
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
@@ -233,9 +227,7 @@ class RESTClientObject:
             )
         return timeout
 
-    def _read(
-        self, response: urllib3.BaseHTTPResponse, watch: AnswerWatch, method: str, path: str
-    ) -> bytes:
+    def _read(self, response: urllib3.BaseHTTPResponse, method: str, path: str) -> bytes:
         """The whole body, up to the size cap; the connection goes back to the pool."""
         cap = self.policy.max_response_bytes
         length = response.length_remaining
@@ -249,11 +241,9 @@ class RESTClientObject:
                 if len(data) > cap:
                     raise self._too_large(response, method, path, f"more than {cap} bytes")
         except BaseException:
-            watch.finish()
             response.close()
             response.release_conn()
             raise
-        watch.finish()  # before the connection can serve another request
         response.release_conn()
         return data
 

@@ -233,6 +233,19 @@ class MeterApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_meter', self._get_meter_request)
+        return self._get_meter_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_meter_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 

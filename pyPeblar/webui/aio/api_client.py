@@ -85,6 +85,8 @@ class ApiClient:
         if header_name is not None:
             self.default_headers[header_name] = header_value
         self.cookie = cookie
+        # pyPeblar: the requests of operations called without arguments (see prepared()).
+        self._prepared: Dict[str, Tuple[Tuple, RequestSerialized]] = {}
         # Set default User-Agent.
         self.user_agent = 'OpenAPI-Generator/1.0.0/python'
         self.client_side_validation = configuration.client_side_validation
@@ -136,6 +138,41 @@ class ApiClient:
         :param default: object of ApiClient.
         """
         cls._default = default
+
+    def prepared(self, operation, build) -> RequestSerialized:
+        """pyPeblar: the request of ``operation`` called without arguments, built once.
+
+        Such a request (its URL, headers and credentials) depends only on this client's settings,
+        so ``build`` (the operation's request builder, called with no arguments) runs once and
+        its request is kept with a copy of those settings; while they compare equal, the kept
+        request is sent again. Changing a setting (a new token in ``configuration.api_key``, a
+        cookie, a default header, the host) takes effect on the next call, as before. Credentials
+        that may change behind the settings' back are asked for on every call: those of a
+        ``refresh_api_key_hook`` or of a subclass of ``Configuration``. The REST client copies
+        the headers it is given, so the kept request is never changed. (docs/performance.md:
+        the request building of a polling call, once per client instead of once per call.)
+        """
+        configuration = self.configuration
+        if type(configuration) is not Configuration or configuration.refresh_api_key_hook is not None:
+            return build(None, None, None, 0)
+        settings = (
+            configuration.host,
+            configuration.api_key,
+            configuration.api_key_prefix,
+            configuration.username,
+            configuration.password,
+            configuration.access_token,
+            configuration.ignore_operation_servers,
+            self.default_headers,
+            self.cookie,
+        )
+        kept = self._prepared.get(operation)
+        if kept is not None and kept[0] == settings:
+            return kept[1]
+        request = build(None, None, None, 0)
+        kept_settings = tuple(dict(value) if isinstance(value, dict) else value for value in settings)
+        self._prepared[operation] = (kept_settings, request)
+        return request
 
     def param_serialize(
         self,

@@ -236,6 +236,19 @@ class ConnectorApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_plug_state', self._get_plug_state_request)
+        return self._get_plug_state_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_plug_state_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -487,6 +500,19 @@ class ConnectorApi:
 
 
     def _get_plug_state_legacy_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_plug_state_legacy', self._get_plug_state_legacy_request)
+        return self._get_plug_state_legacy_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_plug_state_legacy_request(
         self,
         _request_auth,
         _content_type,
@@ -750,6 +776,19 @@ class ConnectorApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('unlock_socket', self._unlock_socket_request)
+        return self._unlock_socket_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _unlock_socket_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -1001,6 +1040,19 @@ class ConnectorApi:
 
 
     def _unlock_socket_legacy_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('unlock_socket_legacy', self._unlock_socket_legacy_request)
+        return self._unlock_socket_legacy_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _unlock_socket_legacy_request(
         self,
         _request_auth,
         _content_type,

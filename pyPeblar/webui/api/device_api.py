@@ -506,6 +506,19 @@ class DeviceApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_current_versions', self._get_current_versions_request)
+        return self._get_current_versions_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_current_versions_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -751,6 +764,19 @@ class DeviceApi:
 
 
     def _get_ntp_sync_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_ntp_sync', self._get_ntp_sync_request)
+        return self._get_ntp_sync_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_ntp_sync_request(
         self,
         _request_auth,
         _content_type,
@@ -1008,6 +1034,19 @@ class DeviceApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_system_information', self._get_system_information_request)
+        return self._get_system_information_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_system_information_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -1259,6 +1298,19 @@ class DeviceApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_web_interface_mode', self._get_web_interface_mode_request)
+        return self._get_web_interface_mode_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_web_interface_mode_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -1504,6 +1556,19 @@ class DeviceApi:
 
 
     def _identify_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('identify', self._identify_request)
+        return self._identify_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _identify_request(
         self,
         _request_auth,
         _content_type,

@@ -231,6 +231,19 @@ class SessionApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_auth_status', self._get_auth_status_request)
+        return self._get_auth_status_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_auth_status_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -761,6 +774,19 @@ class SessionApi:
 
 
     def _logout_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('logout', self._logout_request)
+        return self._logout_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _logout_request(
         self,
         _request_auth,
         _content_type,

@@ -232,6 +232,19 @@ class SettingsApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_api_token', self._get_api_token_request)
+        return self._get_api_token_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_api_token_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -477,6 +490,19 @@ class SettingsApi:
 
 
     def _get_user_configuration_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_user_configuration', self._get_user_configuration_request)
+        return self._get_user_configuration_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_user_configuration_request(
         self,
         _request_auth,
         _content_type,
@@ -731,6 +757,19 @@ class SettingsApi:
 
 
     def _renew_api_token_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('renew_api_token', self._renew_api_token_request)
+        return self._renew_api_token_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _renew_api_token_request(
         self,
         _request_auth,
         _content_type,

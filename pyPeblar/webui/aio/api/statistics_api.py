@@ -236,6 +236,19 @@ class StatisticsApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_energy_history', self._get_energy_history_request)
+        return self._get_energy_history_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_energy_history_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -787,6 +800,19 @@ class StatisticsApi:
 
 
     def _get_session_graph_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('get_session_graph', self._get_session_graph_request)
+        return self._get_session_graph_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _get_session_graph_request(
         self,
         _request_auth,
         _content_type,

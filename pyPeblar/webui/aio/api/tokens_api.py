@@ -1615,6 +1615,19 @@ class TokensApi:
         _headers,
         _host_index,
     ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('list_rfid_tokens', self._list_rfid_tokens_request)
+        return self._list_rfid_tokens_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _list_rfid_tokens_request(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
 
         _host = None
 
@@ -1863,6 +1876,19 @@ class TokensApi:
 
 
     def _list_vehicle_tokens_serialize(
+        self,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+        # pyPeblar: called without arguments, the operation sends the same request every time;
+        # the ApiClient builds it once and keeps it while its settings are unchanged.
+        if _request_auth is None and _content_type is None and not _headers and _host_index == 0:
+            return self.api_client.prepared('list_vehicle_tokens', self._list_vehicle_tokens_request)
+        return self._list_vehicle_tokens_request(_request_auth, _content_type, _headers, _host_index)
+
+    def _list_vehicle_tokens_request(
         self,
         _request_auth,
         _content_type,
