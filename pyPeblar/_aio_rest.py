@@ -15,7 +15,11 @@ redirects and cookies off (the web session sets its cookie itself), proxies from
 ignored, and aiohttp's own silent second try on a dropped keep-alive connection off (the policy
 alone decides what is tried again, and counts it). Timeouts as on the synchronous road: the
 connect timeout to get a connection, then the read timeout for the whole answer from the moment
-it has one (a trace hook moves the attempt's time limit), so a dripping answer cannot outlive it.
+it has one, so a dripping answer cannot outlive it. One timer per attempt keeps both
+(``AnswerClock``); the session's connector tells the attempt when it has its connection, and
+aiohttp's own timeouts are off, so aiohttp arms no timer of its own and traces nothing
+(until 2026-12, a trace hook per request and three or four timers per call did this;
+docs/performance.md).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 try:
@@ -84,35 +89,63 @@ RESTResponseType = RESTResponse
 
 
 class AnswerClock:
-    """One attempt's time limit: connect timeout first, then the read timeout for the answer."""
+    """One attempt's time limit on one timer: the connect timeout to get a connection, then the
+    read timeout for the whole answer from the moment the attempt has it; never past ``until``
+    (the call's deadline, in loop time).
 
-    __slots__ = ("limit", "read", "until")
+    The timer is set for the earliest moment either limit could end (the shorter of the two
+    timeouts from the start). An attempt that takes longer than that, rare, finds its real limit
+    there and sets the timer once more; at the limit, ``limit`` (the attempt's ``asyncio.timeout``)
+    ends the attempt with a ``TimeoutError``. An answer within the shorter timeout, the usual
+    case, costs one timer, cancelled by ``stop``.
+    """
 
-    def __init__(self, limit: Any, read: float, until: float) -> None:
-        self.limit = limit  # asyncio.Timeout (async_timeout's on Python 3.10)
+    __slots__ = ("answer_by", "connect_by", "handle", "limit", "loop", "read", "until")
+
+    def __init__(self, limit: Any, connect: float, read: float, until: float) -> None:
+        self.loop = loop = asyncio.get_running_loop()
+        self.limit = limit  # asyncio.Timeout (async_timeout's on Python 3.10), with no deadline
         self.read = read
-        self.until = until  # the call's deadline, in loop time
+        self.until = until
+        now = loop.time()
+        self.connect_by = min(now + connect, until)
+        #: When the answer must be in; None until the attempt has its connection.
+        self.answer_by: float | None = None
+        self.handle = loop.call_at(min(now + min(connect, read), until), self._due)
 
     def connected(self) -> None:
         """The attempt has its connection: the answer gets the read timeout from now."""
-        when = min(asyncio.get_running_loop().time() + self.read, self.until)
-        if sys.version_info >= (3, 11):
-            self.limit.reschedule(when)
+        self.answer_by = min(self.loop.time() + self.read, self.until)
+
+    def _due(self) -> None:
+        when = self.connect_by if self.answer_by is None else self.answer_by
+        if when > self.loop.time():
+            self.handle = self.loop.call_at(when, self._due)
+        elif sys.version_info >= (3, 11):
+            self.limit.reschedule(self.loop.time())  # expire now
         else:
-            self.limit.update(when)
+            self.limit.update(self.loop.time())
+
+    def stop(self) -> None:
+        self.handle.cancel()
 
 
-async def _connected(session: object, context: Any, params: object) -> None:
-    clock = context.trace_request_ctx
-    if isinstance(clock, AnswerClock):
-        clock.connected()
+#: The attempt in progress in this task, which the connector tells when it has its connection.
+_clock: ContextVar[AnswerClock | None] = ContextVar("pyPeblar_answer_clock", default=None)
+
+#: aiohttp's own timeouts, all off: an attempt's ``AnswerClock`` keeps them.
+_NO_TIMEOUTS = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
 
 
-def _trace() -> aiohttp.TraceConfig:
-    trace = aiohttp.TraceConfig()
-    trace.on_connection_create_end.append(_connected)
-    trace.on_connection_reuseconn.append(_connected)
-    return trace
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's connector, which tells the attempt in progress when it has its connection."""
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+        connection = await super().connect(req, traces, timeout)
+        clock = _clock.get()
+        if clock is not None:
+            clock.connected()
+        return connection
 
 
 class RESTClientObject:
@@ -130,7 +163,6 @@ class RESTClientObject:
         self._limiter = shared_limiter(self.netloc)
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
-        self._timeouts_made: dict[tuple[float, float], aiohttp.ClientTimeout] = {}
 
     @classmethod
     def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> RESTClientObject:
@@ -151,11 +183,11 @@ class RESTClientObject:
         session = self._session
         if session is None or session.closed or self._session_loop is not loop:
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=POOL_SIZE),
+                connector=_Connector(limit=POOL_SIZE),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 auto_decompress=True,
-                trace_configs=[_trace()],
+                timeout=_NO_TIMEOUTS,
             )
             # aiohttp sends an idempotent request again, unseen, when a reused connection turns
             # out closed; the policy decides retries (and counts them), so that is off. There is
@@ -211,29 +243,32 @@ class RESTClientObject:
         remaining = attempts.remaining()
         session = self._session_now()
         started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        until = loop.time() + remaining
+        until = asyncio.get_running_loop().time() + remaining
+        clock: AnswerClock | None = None
         try:
-            async with (
-                time_limit(min(remaining, connect + read)) as limit,
-                session.request(
-                    method,
-                    self._endpoint.origin + path,
-                    data=body,
-                    headers=headers,
-                    allow_redirects=False,
-                    proxy=self._endpoint.proxy,
-                    timeout=self._timeout(connect, read),
-                    trace_request_ctx=AnswerClock(limit, read, until),
-                ) as response,
-            ):
-                data = await self._read(response, method, path)
+            async with time_limit(None) as limit:
+                clock = AnswerClock(limit, connect, read, until)
+                current = _clock.set(clock)
+                try:
+                    async with session.request(
+                        method,
+                        self._endpoint.origin + path,
+                        data=body,
+                        headers=headers,
+                        allow_redirects=False,
+                        proxy=self._endpoint.proxy,
+                    ) as response:
+                        data = await self._read(response, method, path)
+                finally:
+                    clock.stop()
+                    _clock.reset(current)
         except PeblarError as error:
             return error
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             if self.closed:
                 return PeblarClosedError("this client is closed")
-            return self._connection_error(method, path, exc, connect, read)
+            connecting = clock is not None and clock.answer_by is None
+            return self._connection_error(method, path, exc, connect, read, connecting=connecting)
         status = response.status
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
@@ -251,15 +286,6 @@ class RESTClientObject:
             data=data,
             headers=answer_headers,
         )
-
-    def _timeout(self, connect: float, read: float) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for an attempt: connecting (pool wait included) and each read."""
-        timeout = self._timeouts_made.get((connect, read))
-        if timeout is None:
-            timeout = self._timeouts_made[(connect, read)] = aiohttp.ClientTimeout(
-                total=None, connect=connect, sock_connect=connect, sock_read=read
-            )
-        return timeout
 
     async def _read(self, response: aiohttp.ClientResponse, method: str, path: str) -> bytes:
         """The whole body, up to the size cap."""
@@ -289,9 +315,18 @@ class RESTClientObject:
         )
 
     def _connection_error(
-        self, method: str, path: str, exc: BaseException, connect: float, read: float
+        self,
+        method: str,
+        path: str,
+        exc: BaseException,
+        connect: float,
+        read: float,
+        *,
+        connecting: bool,
     ) -> PeblarError:
+        """The error an attempt ended in; ``connecting``: before it had its connection."""
         where = self.netloc
+        timed_out = isinstance(exc, asyncio.TimeoutError | TimeoutError)
         error: PeblarError
         if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
             error = PeblarConnectionError(
@@ -302,12 +337,12 @@ class RESTClientObject:
                 f"{method} {path}: could not connect to {where}: {describe(exc.os_error)}",
                 request_sent=False,
             )
-        elif isinstance(exc, aiohttp.ConnectionTimeoutError):
+        elif isinstance(exc, aiohttp.ConnectionTimeoutError) or (timed_out and connecting):
             error = PeblarConnectionTimeoutError(
                 f"{method} {path}: could not connect to {where} within {connect:g} s",
                 request_sent=False,
             )
-        elif isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
+        elif isinstance(exc, aiohttp.ServerTimeoutError) or timed_out:
             error = PeblarConnectionTimeoutError(
                 f"{method} {path}: {where} did not answer within {read:g} s", request_sent=True
             )

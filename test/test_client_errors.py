@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from pyPeblar import (
     PeblarServerError,
 )
 from pyPeblar.simulator import Simulator
-from test.conftest import client_for, open_road
+from test.conftest import Road, client_for, open_road
 
 #: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
 pytestmark = pytest.mark.usefixtures("each_client")
@@ -172,6 +173,27 @@ class TestDeadlines:
                 road.meter()
         assert time.monotonic() - started < 1.5
         assert info.value.request_sent is True
+
+    def test_a_connection_never_accepted_ends_at_the_connect_timeout(self, road_name: str) -> None:
+        """A listener whose queue is full drops new connections unanswered: the attempts end at
+        the connect timeout (0.5 s), not the read timeout (5 s), and nothing was sent."""
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(socket.socket())
+            server.bind(("127.0.0.1", 0))
+            server.listen(0)
+            for _ in range(3):  # fill the accept queue: later connections get no answer
+                filler = stack.enter_context(socket.socket())
+                filler.setblocking(False)
+                filler.connect_ex(server.getsockname())
+            host = f"127.0.0.1:{server.getsockname()[1]}"
+            options = {"timeout": (0.5, 5.0), "retries": 1, "backoff": 0.01}
+            with Road(road_name, host, "t" * 64, **options) as road:
+                started = time.monotonic()
+                with pytest.raises(PeblarConnectionTimeoutError) as info:
+                    road.meter()
+        assert time.monotonic() - started < 2.5  # two attempts of 0.5 s
+        assert info.value.request_sent is False
+        assert "could not connect" in str(info.value)
 
     def test_a_silent_charger_ends_at_the_call_deadline(
         self, road_name: str, quiet: Simulator
