@@ -95,39 +95,46 @@ class AnswerClock:
 
     The timer is set for the earliest moment either limit could end (the shorter of the two
     timeouts from the start). An attempt that takes longer than that, rare, finds its real limit
-    there and sets the timer once more; at the limit, ``limit`` (the attempt's ``asyncio.timeout``)
-    ends the attempt with a ``TimeoutError``. An answer within the shorter timeout, the usual
-    case, costs one timer, cancelled by ``stop``.
+    there and sets the timer once more; at the limit, ``limit`` (the attempt's ``asyncio.timeout``,
+    entered with no deadline) ends the attempt with a ``TimeoutError``. An answer within the
+    shorter timeout, the usual case, costs one timer, cancelled by ``stop``. (On Python 3.10,
+    async_timeout's limit can be moved only from inside its task: there the limit is the timer,
+    moved once when the connection is had.)
     """
 
     __slots__ = ("answer_by", "connect_by", "handle", "limit", "loop", "read", "until")
 
     def __init__(self, limit: Any, connect: float, read: float, until: float) -> None:
         self.loop = loop = asyncio.get_running_loop()
-        self.limit = limit  # asyncio.Timeout (async_timeout's on Python 3.10), with no deadline
+        self.limit = limit
         self.read = read
         self.until = until
         now = loop.time()
         self.connect_by = min(now + connect, until)
         #: When the answer must be in; None until the attempt has its connection.
         self.answer_by: float | None = None
-        self.handle = loop.call_at(min(now + min(connect, read), until), self._due)
+        self.handle: asyncio.TimerHandle | None = None
+        if sys.version_info >= (3, 11):
+            self.handle = loop.call_at(min(now + min(connect, read), until), self._due)
+        else:
+            limit.update(self.connect_by)
 
     def connected(self) -> None:
         """The attempt has its connection: the answer gets the read timeout from now."""
-        self.answer_by = min(self.loop.time() + self.read, self.until)
+        self.answer_by = answer_by = min(self.loop.time() + self.read, self.until)
+        if self.handle is None:  # Python 3.10
+            self.limit.update(answer_by)
 
     def _due(self) -> None:
         when = self.connect_by if self.answer_by is None else self.answer_by
         if when > self.loop.time():
             self.handle = self.loop.call_at(when, self._due)
-        elif sys.version_info >= (3, 11):
-            self.limit.reschedule(self.loop.time())  # expire now
         else:
-            self.limit.update(self.loop.time())
+            self.limit.reschedule(self.loop.time())  # expire now
 
     def stop(self) -> None:
-        self.handle.cancel()
+        if self.handle is not None:
+            self.handle.cancel()
 
 
 #: The attempt in progress in this task, which the connector tells when it has its connection.
