@@ -15,21 +15,16 @@ redirects and cookies off (the web session sets its cookie itself), proxies from
 ignored, and aiohttp's own silent second try on a dropped keep-alive connection off (the policy
 alone decides what is tried again, and counts it). Timeouts as on the synchronous road: the
 connect timeout to get a connection, then the read timeout for the whole answer from the moment
-it has one, so a dripping answer cannot outlive it. One timer per attempt keeps both
-(``AnswerClock``); the session's connector tells the attempt when it has its connection, and
-aiohttp's own timeouts are off, so aiohttp arms no timer of its own and traces nothing
-(until 2026-12, a trace hook per request and three or four timers per call did this;
-docs/performance.md).
+it has one, so a dripping answer cannot outlive it; ``_aio_deadlines`` keeps them, with one timer
+per client instead of aiohttp's timeouts (which are off).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any
 
 try:
@@ -39,6 +34,7 @@ except ImportError:  # pragma: no cover - tested in a fresh environment by test_
         "pyPeblar's asyncio clients need aiohttp: pip install 'pyPeblar[async]'"
     ) from None
 
+from pyPeblar._aio_deadlines import NO_TIMEOUTS, DeadlineConnector, Deadlines, current_clock
 from pyPeblar._errors import (
     PeblarClosedError,
     PeblarConnectionError,
@@ -56,11 +52,6 @@ from pyPeblar._exchange import (
     policy_for,
 )
 from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, timeout_pair
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout as time_limit
-else:  # aiohttp depends on async-timeout on Python 3.10
-    from async_timeout import timeout as time_limit
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
@@ -88,73 +79,6 @@ class RESTResponse(Answer):
 RESTResponseType = RESTResponse
 
 
-class AnswerClock:
-    """One attempt's time limit on one timer: the connect timeout to get a connection, then the
-    read timeout for the whole answer from the moment the attempt has it; never past ``until``
-    (the call's deadline, in loop time).
-
-    The timer is set for the earliest moment either limit could end (the shorter of the two
-    timeouts from the start). An attempt that takes longer than that, rare, finds its real limit
-    there and sets the timer once more; at the limit, ``limit`` (the attempt's ``asyncio.timeout``,
-    entered with no deadline) ends the attempt with a ``TimeoutError``. An answer within the
-    shorter timeout, the usual case, costs one timer, cancelled by ``stop``. (On Python 3.10,
-    async_timeout's limit can be moved only from inside its task: there the limit is the timer,
-    moved once when the connection is had.)
-    """
-
-    __slots__ = ("answer_by", "connect_by", "handle", "limit", "loop", "read", "until")
-
-    def __init__(self, limit: Any, connect: float, read: float, until: float) -> None:
-        self.loop = loop = asyncio.get_running_loop()
-        self.limit = limit
-        self.read = read
-        self.until = until
-        now = loop.time()
-        self.connect_by = min(now + connect, until)
-        #: When the answer must be in; None until the attempt has its connection.
-        self.answer_by: float | None = None
-        self.handle: asyncio.TimerHandle | None = None
-        if sys.version_info >= (3, 11):
-            self.handle = loop.call_at(min(now + min(connect, read), until), self._due)
-        else:
-            limit.update(self.connect_by)
-
-    def connected(self) -> None:
-        """The attempt has its connection: the answer gets the read timeout from now."""
-        self.answer_by = answer_by = min(self.loop.time() + self.read, self.until)
-        if self.handle is None:  # Python 3.10
-            self.limit.update(answer_by)
-
-    def _due(self) -> None:
-        when = self.connect_by if self.answer_by is None else self.answer_by
-        if when > self.loop.time():
-            self.handle = self.loop.call_at(when, self._due)
-        else:
-            self.limit.reschedule(self.loop.time())  # expire now
-
-    def stop(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-
-
-#: The attempt in progress in this task, which the connector tells when it has its connection.
-_clock: ContextVar[AnswerClock | None] = ContextVar("pyPeblar_answer_clock", default=None)
-
-#: aiohttp's own timeouts, all off: an attempt's ``AnswerClock`` keeps them.
-_NO_TIMEOUTS = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
-
-
-class _Connector(aiohttp.TCPConnector):
-    """aiohttp's connector, which tells the attempt in progress when it has its connection."""
-
-    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
-        connection = await super().connect(req, traces, timeout)
-        clock = _clock.get()
-        if clock is not None:
-            clock.connected()
-        return connection
-
-
 class RESTClientObject:
     """Requests to one charger (``configuration.host``) under the policy, from asyncio.
 
@@ -170,6 +94,7 @@ class RESTClientObject:
         self._limiter = shared_limiter(self.netloc)
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._deadlines: Deadlines | None = None
 
     @classmethod
     def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> RESTClientObject:
@@ -183,26 +108,28 @@ class RESTClientObject:
         if session is not None and not session.closed:
             await session.close()
 
-    def _session_now(self) -> aiohttp.ClientSession:
-        """This client's session on the running loop (a new loop, as after ``asyncio.run``
-        again, gets a new session; the old one died with its loop)."""
+    def _session_now(self) -> tuple[aiohttp.ClientSession, Deadlines]:
+        """This client's session on the running loop, and its attempts' deadlines (a new loop,
+        as after ``asyncio.run`` again, gets a new session; the old one died with its loop)."""
         loop = asyncio.get_running_loop()
         session = self._session
-        if session is None or session.closed or self._session_loop is not loop:
+        deadlines = self._deadlines
+        if session is None or deadlines is None or session.closed or self._session_loop is not loop:
             session = self._session = aiohttp.ClientSession(
-                connector=_Connector(limit=POOL_SIZE),
+                connector=DeadlineConnector(limit=POOL_SIZE),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
                 auto_decompress=True,
-                timeout=_NO_TIMEOUTS,
+                timeout=NO_TIMEOUTS,
             )
+            deadlines = self._deadlines = Deadlines(loop)
             # aiohttp sends an idempotent request again, unseen, when a reused connection turns
             # out closed; the policy decides retries (and counts them), so that is off. There is
             # no public switch: the attribute is set only where this aiohttp has it.
             if hasattr(session, "_retry_connection"):
                 session._retry_connection = False
             self._session_loop = loop
-        return session
+        return session, deadlines
 
     async def request(
         self,
@@ -248,34 +175,43 @@ class RESTClientObject:
         if self.closed:
             return PeblarClosedError("this client is closed")
         remaining = attempts.remaining()
-        session = self._session_now()
+        session, deadlines = self._session_now()
         started = time.perf_counter()
-        until = asyncio.get_running_loop().time() + remaining
-        clock: AnswerClock | None = None
+        clock = deadlines.start(connect, read, remaining)
+        current = current_clock.set(clock)
         try:
-            async with time_limit(None) as limit:
-                clock = AnswerClock(limit, connect, read, until)
-                current = _clock.set(clock)
-                try:
-                    async with session.request(
-                        method,
-                        self._endpoint.origin + path,
-                        data=body,
-                        headers=headers,
-                        allow_redirects=False,
-                        proxy=self._endpoint.proxy,
-                    ) as response:
-                        data = await self._read(response, method, path)
-                finally:
-                    clock.stop()
-                    _clock.reset(current)
+            async with session.request(
+                method,
+                self._endpoint.origin + path,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                proxy=self._endpoint.proxy,
+            ) as response:
+                data = await self._read(response, method, path)
         except PeblarError as error:
+            if clock.expired:
+                clock.ended_it()  # the error came first; the clock's cancellation is void
             return error
+        except asyncio.CancelledError as exc:
+            if not clock.expired or not clock.ended_it():
+                raise  # cancelled by someone else: the caller's to handle
+            timeout = TimeoutError("the attempt's time limit passed")
+            timeout.__cause__ = exc
+            connecting = clock.answer_by is None
+            return self._connection_error(
+                method, path, timeout, connect, read, connecting=connecting
+            )
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            if clock.expired:
+                clock.ended_it()  # the error came first; the clock's cancellation is void
             if self.closed:
                 return PeblarClosedError("this client is closed")
-            connecting = clock is not None and clock.answer_by is None
+            connecting = clock.answer_by is None
             return self._connection_error(method, path, exc, connect, read, connecting=connecting)
+        finally:
+            deadlines.stop(clock)
+            current_clock.reset(current)
         status = response.status
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000

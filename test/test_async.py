@@ -9,6 +9,7 @@ relay history. Each test runs its own loop with ``asyncio.run``, as a program do
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack
@@ -22,6 +23,7 @@ from pyPeblar import (
     ChargerMemory,
     Configuration,
     Peblar,
+    PeblarConnectionTimeoutError,
     PeblarRelayProtectionError,
 )
 from pyPeblar.simulator import Simulator
@@ -176,6 +178,90 @@ def test_the_plain_asyncio_road_polls_concurrently(charging: Simulator) -> None:
     readings = asyncio.run(main())
     assert len(readings) == 20 and all(r.power_total is not None for r in readings)
     assert charging.stats().rate_limited == 0
+
+
+class TestCancellation:
+    """The client's own time limits cancel its task internally (_aio_deadlines); a caller's
+    cancellation must still reach the caller, and the client's must leave nothing behind."""
+
+    def test_a_callers_timeout_is_the_callers(self) -> None:
+        """``asyncio.wait_for`` around a hanging call: its TimeoutError, at its time, and the
+        client carries on afterwards."""
+        with Simulator(rate_limit=False) as sim:
+            sim.inject("hang", path="/meter", seconds=5, times=1)
+
+            async def main() -> float:
+                async with client(sim, timeout=(1.0, 4.0)) as charger:
+                    started = time.monotonic()
+                    with pytest.raises(asyncio.TimeoutError):  # TimeoutError from Python 3.11
+                        await asyncio.wait_for(charger.meter(), 0.3)
+                    elapsed = time.monotonic() - started
+                    assert (await charger.meter()).power_total is not None
+                    return elapsed
+
+            assert asyncio.run(main()) < 1.0
+
+    def test_a_cancelled_call_raises_cancelled_error(self) -> None:
+        with Simulator(rate_limit=False) as sim:
+            sim.inject("hang", path="/meter", seconds=5, times=1)
+
+            async def main() -> None:
+                async with client(sim, timeout=(1.0, 4.0)) as charger:
+                    call = asyncio.create_task(charger.meter())
+                    await asyncio.sleep(0.2)
+                    call.cancel()
+                    with pytest.raises(asyncio.CancelledError):
+                        await call
+
+            asyncio.run(main())
+
+    @pytest.mark.parametrize("fault", [{"kind": "hang", "seconds": 5}, {"kind": "drip"}])
+    def test_the_clients_own_timeout_leaves_the_task_uncancelled(
+        self, fault: dict[str, Any]
+    ) -> None:
+        """After a PeblarConnectionTimeoutError, the caller's task has no cancellation pending:
+        its next await runs, and (Python 3.11+) its cancellation count is back to zero."""
+        with Simulator(rate_limit=False) as sim:
+            sim.inject(fault.pop("kind"), path="/meter", times=None, **fault)
+
+            async def main() -> None:
+                async with client(sim, timeout=(1.0, 0.3), retries=1) as charger:
+                    with pytest.raises(PeblarConnectionTimeoutError):
+                        await charger.meter()
+                    await asyncio.sleep(0.05)  # a pending cancellation would raise here
+                    task = asyncio.current_task()
+                    assert task is not None
+                    if sys.version_info >= (3, 11):
+                        assert task.cancelling() == 0
+
+            asyncio.run(main())
+
+
+def test_concurrent_calls_end_at_their_own_time_limits() -> None:
+    """One client's attempts share one timer (_aio_deadlines): a call with a shorter read timeout
+    that starts later still ends at its own limit, and the longer one at its own."""
+    with Simulator(rate_limit=False) as sim:
+        sim.inject("hang", path="/meter", seconds=3, times=None)
+
+        async def timed(call: Awaitable[Any]) -> float:
+            started = time.monotonic()
+            with pytest.raises(PeblarConnectionTimeoutError):
+                await call
+            return time.monotonic() - started
+
+        async def main() -> tuple[float, float]:
+            configuration = Configuration(host=sim.api_url, api_key={"ApiToken": sim.token})
+            async with pyPeblar.aio.ApiClient(configuration) as api_client:
+                api_client.rest_client.policy = api_client.rest_client.policy.replace(retries=0)
+                api = pyPeblar.aio.MeterApi(api_client)
+                long = asyncio.create_task(timed(api.get_meter(_request_timeout=(1.0, 2.0))))
+                await asyncio.sleep(0.1)
+                short = await timed(api.get_meter(_request_timeout=(1.0, 0.3)))
+                return short, await long
+
+        short, long = asyncio.run(main())
+    assert 0.25 < short < 0.8
+    assert 1.9 < long < 2.8
 
 
 class TestSyncAndAsyncShareTheCharger:
