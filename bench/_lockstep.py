@@ -1,12 +1,13 @@
-"""Asyncio contenders timed alike in this process and in other interpreters, in lockstep rounds.
+"""Contenders timed alike, each in a process of its own, in lockstep rounds.
 
 Standard library only: ``others.py`` and ``engines.py`` import it in interpreters that have no
-pyPeblar. One round of one contender is ``timed``: ``calls`` sequential awaited calls, the
-process's CPU time (``time.process_time``, so any helper thread the client uses counts too) over
-them and the wall time of each. A contender in another interpreter is reached through ``Remote``:
-the child runs ``serve`` and times one round whenever the parent asks, so the parent can
-interleave rounds across interpreters (shuffled, every contender once per round) exactly as it
-does within its own; while the child times a round the parent only waits on the pipe.
+pyPeblar. One round of one contender is ``calls`` sequential calls: the process's CPU time
+(``time.process_time``, so any helper thread the client uses counts too) over them and the wall
+time of each (``timed`` for a coroutine, ``timed_blocking`` for a plain call). A contender is
+reached through ``Remote``: its process runs ``serve`` (or ``serve_blocking``) and times one round
+whenever the parent asks, so the parent can interleave rounds across processes and interpreters
+(shuffled, every contender once per round); while one process times a round, the others only
+wait on their pipes.
 
 The protocol is one JSON object per line. The child's first line is ``{"labels": {key: label}}``
 (the contenders it has, after their warm-up); then each ``{"name": key, "calls": n}`` it reads is
@@ -23,12 +24,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-__all__ = ["WARM_UP", "Remote", "serve", "timed"]
+__all__ = ["WARM_UP", "Remote", "serve", "serve_blocking", "timed", "timed_blocking"]
 
 #: Calls made on each contender before any is timed (connection made, caches warm).
 WARM_UP = 20
 
 AsyncCall = Callable[[], Awaitable[object]]
+BlockingCall = Callable[[], object]
 
 
 async def timed(call: AsyncCall, calls: int) -> tuple[float, list[float]]:
@@ -42,21 +44,47 @@ async def timed(call: AsyncCall, calls: int) -> tuple[float, list[float]]:
     return (time.process_time() - cpu_start) / calls, walls
 
 
-async def serve(contenders: Mapping[str, tuple[str, AsyncCall]]) -> None:
-    """The child's side: warm every contender up, say which there are, then time on request.
+def timed_blocking(call: BlockingCall, calls: int) -> tuple[float, list[float]]:
+    """``timed`` for a blocking call."""
+    walls = []
+    cpu_start = time.process_time()
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        walls.append(time.perf_counter() - started)
+    return (time.process_time() - cpu_start) / calls, walls
 
-    ``contenders`` maps a key to its printed label and its call. Reading the request blocks the
-    event loop, which is idle between rounds anyway.
-    """
+
+def _hello(labels: Mapping[str, str]) -> None:
+    print(json.dumps({"labels": dict(labels)}), flush=True)
+
+
+def _answer(cpu: float, walls: list[float]) -> None:
+    print(json.dumps({"cpu_s": cpu, "walls": walls}), flush=True)
+
+
+async def serve(contenders: Mapping[str, tuple[str, AsyncCall]]) -> None:
+    """The child's side for coroutines: warm every contender up, say which there are, then time
+    on request. ``contenders`` maps a key to its printed label and its call. Reading the request
+    blocks the event loop, which is idle between rounds anyway."""
     for _, call in contenders.values():
         for _ in range(WARM_UP):
             await call()
-    labels = {key: label for key, (label, _) in contenders.items()}
-    print(json.dumps({"labels": labels}), flush=True)
+    _hello({key: label for key, (label, _) in contenders.items()})
     for line in sys.stdin:
         request = json.loads(line)
-        cpu, walls = await timed(contenders[request["name"]][1], int(request["calls"]))
-        print(json.dumps({"cpu_s": cpu, "walls": walls}), flush=True)
+        _answer(*await timed(contenders[request["name"]][1], int(request["calls"])))
+
+
+def serve_blocking(contenders: Mapping[str, tuple[str, BlockingCall]]) -> None:
+    """``serve`` for blocking calls, with no event loop."""
+    for _, call in contenders.values():
+        for _ in range(WARM_UP):
+            call()
+    _hello({key: label for key, (label, _) in contenders.items()})
+    for line in sys.stdin:
+        request = json.loads(line)
+        _answer(*timed_blocking(contenders[request["name"]][1], int(request["calls"])))
 
 
 class Remote:
@@ -71,8 +99,16 @@ class Remote:
             text=True,
             env=env,
         )
+        self.labels: dict[str, str] = {}
+
+    def ready(self) -> Remote:
+        """Wait for the child's contenders (their warm-up done); ``labels`` then names them.
+
+        Separate from the constructor, so that several children can start at once.
+        """
         hello = self._read()
-        self.labels: dict[str, str] = dict(hello["labels"])
+        self.labels = dict(hello["labels"])
+        return self
 
     def _read(self) -> dict[str, Any]:
         assert self._process.stdout is not None

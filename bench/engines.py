@@ -114,7 +114,7 @@ def report(httpx_python: str, quick: bool) -> None:
             engine: Remote(
                 [python, __file__, "--serve", engine, simulator.host, simulator.token],
                 env=environment,
-            )
+            ).ready()
             for engine, python in pythons.items()
         }
         try:

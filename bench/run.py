@@ -1,33 +1,32 @@
 """pyPeblar's benchmark: every figure and ratio measured side by side in one run.
 
-    python bench/run.py            # the full run (a few minutes)
+    python bench/run.py            # the full run (several minutes), with the cross-check
     python bench/run.py --quick    # a few iterations: CI checks that it runs and prints everything
-    python bench/run.py --others PYTHON   # also other Peblar clients installed for PYTHON
+    python bench/run.py --others PYTHON   # also pyPeblar 0.3.2, installed for PYTHON
+    python bench/crosscheck.py     # the independent cross-check alone
     python bench/engines.py --httpx PYTHON  # aiohttp against httpx (not run in CI)
 
 The simulator runs in its own process on loopback with its rate limit off, so what is measured is
-the client. Timings are medians of interleaved rounds: each round runs every contender once, in a
-shuffled order, so drift in machine load hits all of them alike. Never compare absolute figures
-across runs or machines; compare the ratios within one run.
+the client. Every contender is measured the same way (``_rounds``): in a process of its own,
+started afresh for every block of rounds, with its engine imported first, in interleaved,
+shuffled rounds; a ratio is the median of same-round ratios, with its spread. Never compare
+absolute figures across runs or machines; compare the ratios within one run.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
+import importlib.util
 import json
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -35,44 +34,54 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _lockstep import WARM_UP, Remote, timed
+from _contenders import WEB_PASSWORD, WEB_PATH
+from _rounds import Contender, Ratio, Rounds, child_environment, per_call, ratio_of
+from _rounds import whole_processes as run_whole_processes
 from _simulator_process import SimulatorProcess
 
 HERE = Path(__file__).resolve().parent
-FLOOR = "urllib3 pool + validate (floor)"
-ASYNC_FLOOR = "aiohttp session + validate (floor)"
-ASYNC_CLIENT = "AsyncPeblar client"
-ASYNC_GENERATED = "asyncio generated API class"
-#: The issue's targets: reported beside the figures, never asserted (a shared machine is noisy).
-ASYNC_CPU_TARGET = 1.0  # AsyncPeblar.meter() CPU per call / the peblar package's
-SYNC_CPU_TARGET = 0.9  # Peblar.meter() CPU per call / the peblar package's
-SYNC_IN_LOOP = "Peblar client (synchronous)"
-SYNC_FLOOR_IN_LOOP = "urllib3 pool + validate (sync floor)"
-ASYNC_IMPORT_TARGET = 1.2  # importing the async client / importing aiohttp and pydantic
 SCRIPT = Path(sys.executable).with_name("pypeblar")
+
+#: The issue's targets: reported beside the figures, never asserted (a shared machine is noisy).
+SYNC_FLOOR_TARGET = 1.10  # Peblar.meter() CPU per call / its urllib3 floor's
+SYNC_PEBLAR_TARGET = 1.0  # Peblar.meter() / the peblar package's PeblarApi.meter()
+ASYNC_FLOOR_TARGET = 1.15  # AsyncPeblar.meter() / its aiohttp floor's
+ASYNC_PEBLAR_TARGET = 0.95  # AsyncPeblar.meter() / the peblar package's
+FIRST_CALL_TARGET = 1.5  # a completed first meter() from a cold start / import urllib3, pydantic
+ASYNC_IMPORT_TARGET = 1.2  # importing the async client / importing aiohttp and pydantic
+
+SPREAD = (
+    "a ratio is the median of same-round ratios [the middle half of the rounds; "
+    "the lowest and highest block's median]"
+)
 
 
 @dataclass
 class Settings:
-    rounds: int
-    calls: int
+    blocks: int  # per call: fresh processes for each block of rounds
+    rounds: int  # per call: rounds per block
+    calls: int  # per call: calls per round
     decode_loops: int
     cold_runs: int
     memory_calls: int
     thread_seconds: float
     connection_calls: int
+    cross_rounds: int  # crosscheck.py's rounds (0: not run)
 
 
 FULL = Settings(
-    rounds=15,
-    calls=300,
+    blocks=5,
+    rounds=4,
+    calls=500,
     decode_loops=20000,
     cold_runs=15,
     memory_calls=20000,
     thread_seconds=3.0,
     connection_calls=1000,
+    cross_rounds=20,
 )
 QUICK = Settings(
+    blocks=1,
     rounds=2,
     calls=20,
     decode_loops=200,
@@ -80,6 +89,7 @@ QUICK = Settings(
     memory_calls=500,
     thread_seconds=0.3,
     connection_calls=1000,
+    cross_rounds=0,
 )
 
 
@@ -92,89 +102,133 @@ def rss_bytes() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+def verdict(ratio: float, target: float | None) -> str:
+    if target is None:
+        return "no target"
+    return f"target <= {target:.2f}x: {'met' if ratio <= target else 'NOT met'}"
 
 
-# -- 1. per call ---------------------------------------------------------------------------
+# -- 1, 6, 7. per call: the local REST API --------------------------------------------------
+
+SYNC_ROWS = {
+    "/meter": ("meter-urllib3", "meter-generated", "meter-client"),
+    "/evinterface": ("evinterface-urllib3", "evinterface-generated", "evinterface-client"),
+}
+ASYNC_ROWS = ("meter-aiohttp", "meter-generated-asyncio", "meter-async-client")
 
 
-def contenders(host: str, token: str, path: str) -> dict[str, Callable[[], object]]:
-    """The three ways to GET one endpoint, each warmed up on its own keep-alive connection.
+def has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
-    The floor is the engine itself: one urllib3 ``HTTPConnectionPool.request`` and the model's
-    ``model_validate_json`` of the body, with no policy at all.
-    """
-    import urllib3
 
-    from pyPeblar import ApiClient, Configuration, Peblar, Policy
-    from pyPeblar.api import EVInterfaceApi, MeterApi
-    from pyPeblar.models import EVInterfaceResponse, MeterResponse
+def others_python(python: str | None) -> tuple[str | None, str]:
+    """The ``--others`` interpreter if it is usable, or None and why not."""
+    if not python:
+        return None, "no --others interpreter (see docs/performance.md)"
+    if not shutil.which(python) and not Path(python).exists():
+        return None, f"{python} not found"
+    return python, ""
 
-    address, _, port = host.partition(":")
-    pool = urllib3.HTTPConnectionPool(address, int(port or 80), maxsize=1)
-    url = f"/api/wlac/v1{path}"
-    headers = {"Authorization": token, "Accept": "application/json"}
-    client = Peblar(host, token, rate_limit=False)
-    generated = ApiClient(
-        Configuration(host=f"http://{host}/api/wlac/v1", api_key={"ApiToken": token})
+
+def peer_contenders(
+    key: str, distribution: str, python: str | None, why_not: str
+) -> tuple[list[Contender], str]:
+    """Another package's contender: in this interpreter if installed here (the `peblar` package
+    is a development requirement), else in the ``--others`` one; or none, and why."""
+    if has(distribution):
+        return [Contender(key, "aiohttp", sys.executable)], ""
+    if python is not None:
+        return [Contender(key, "aiohttp", python)], ""
+    return [], why_not
+
+
+def rest_contenders(python: str | None) -> tuple[list[Contender], dict[str, str]]:
+    """Every contender of sections 1, 6 and 7 (one set of rounds), and which were left out."""
+    here = sys.executable
+    contenders = [Contender(key, "urllib3", here) for keys in SYNC_ROWS.values() for key in keys]
+    contenders += [Contender(key, "aiohttp", here) for key in ASYNC_ROWS]
+    others, why_not = others_python(python)
+    skipped = {}
+    peblar, skipped["peblar"] = peer_contenders("meter-peblar", "peblar", others, why_not)
+    contenders += peblar
+    if others is not None:
+        contenders.append(Contender("meter-pypeblar", "aiohttp", others))
+    return contenders, {name: why for name, why in skipped.items() if why}
+
+
+def print_rows(rounds: Rounds, keys: tuple[str, ...] | list[str], width: int) -> None:
+    print(f"   {'':<{width}} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
+    for key in keys:
+        if key in rounds.cpus:
+            print(
+                f"   {rounds.labels[key]:<{width}} {rounds.cpu_us(key):7.0f} us "
+                f"{rounds.wall_us(key):9.0f} us {rounds.wall_us(key, 0.95):7.0f} us"
+            )
+
+
+def print_ratio(
+    rounds: Rounds, key: str, base: str, target: float | None, base_name: str | None = None
+) -> Ratio | None:
+    """``key``'s CPU against ``base``'s, with the spread and the verdict; None if one is absent."""
+    if key not in rounds.cpus or base not in rounds.cpus:
+        return None
+    ratio = rounds.ratio(key, base)
+    wall = rounds.wall_us(key) / rounds.wall_us(base)
+    name = base_name or rounds.labels[base].partition(" (")[0]
+    print(
+        f"   {rounds.labels[key]} / {name}: CPU {ratio} ({verdict(ratio.median, target)}), "
+        f"wall {wall:.2f}x"
     )
-    generated.rest_client.policy = Policy(rate_limit=False)
-    model: Any
-    if path == "/meter":
-        api_call: Callable[[], object] = MeterApi(generated).get_meter
-        client_call: Callable[[], object] = client.meter
-        model = MeterResponse
-    else:
-        api_call = EVInterfaceApi(generated).get_ev_interface
-        client_call = client.ev_interface
-        model = EVInterfaceResponse
-    return {
-        FLOOR: lambda: model.model_validate_json(pool.request("GET", url, headers=headers).data),
-        "generated API class": api_call,
-        "Peblar client": client_call,
-    }
+    return ratio
 
 
-def per_call(settings: Settings, host: str, token: str) -> dict[str, dict[str, dict[str, float]]]:
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for path in ("/meter", "/evinterface"):
-        calls = contenders(host, token, path)
-        walls: dict[str, list[float]] = {name: [] for name in calls}
-        cpus: dict[str, list[float]] = {name: [] for name in calls}
-        for call in calls.values():
-            for _ in range(20):
-                call()
-        for _ in range(settings.rounds):
-            order = list(calls)
-            random.shuffle(order)
-            for name in order:
-                call = calls[name]
-                cpu_start = time.thread_time()
-                for _ in range(settings.calls):
-                    started = time.perf_counter()
-                    call()
-                    walls[name].append(time.perf_counter() - started)
-                cpus[name].append((time.thread_time() - cpu_start) / settings.calls)
-        results[path] = {
-            name: {
-                # Best of the rounds, as timeit reports: other work on the machine only ever adds
-                # CPU time (cache misses, wake-ups), so the least-disturbed round is the figure.
-                "cpu_us": min(cpus[name]) * 1e6,
-                # And the median of this contender's CPU over the floor's, round by round: the two
-                # ran back to back, so a slow spell of the machine cancels out. In six runs on the
-                # shared development VM, the best-of ratio of one build spread over 0.97x to 1.63x,
-                # this one over 1.21x to 1.32x.
-                "cpu_paired": statistics.median(
-                    mine / floor for mine, floor in zip(cpus[name], cpus[FLOOR], strict=True)
-                ),
-                "wall_median_us": statistics.median(walls[name]) * 1e6,
-                "wall_p95_us": p95(walls[name]) * 1e6,
-            }
-            for name in calls
-        }
-    return results
+def print_per_call(settings: Settings, rounds: Rounds) -> None:
+    print(
+        f"1. Per call, sequential on one keep-alive connection, each contender in a process of "
+        f"its own\n   ({settings.blocks} blocks of fresh processes x {settings.rounds} rounds x "
+        f"{settings.calls} calls; CPU is the process's, the median of the rounds;\n   {SPREAD})"
+    )
+    for path, keys in SYNC_ROWS.items():
+        print(f"   GET {path}")
+        print_rows(rounds, keys, 36)
+        floor, generated, client = keys
+        print_ratio(rounds, client, floor, SYNC_FLOOR_TARGET if path == "/meter" else None, "floor")
+        print_ratio(rounds, generated, floor, None, "floor")
+
+
+def print_peer_missing(skipped: dict[str, str]) -> None:
+    print(f"   the peblar package: skipped: {skipped.get('peblar', 'not installed')}")
+
+
+def print_synchronous_against_peblar(rounds: Rounds, skipped: dict[str, str]) -> None:
+    """Section 6: the synchronous client against the ``peblar`` package, in section 1's rounds."""
+    print(
+        "\n6. The synchronous client against the peblar package, GET /meter "
+        "(section 1's rounds; each in its own process)"
+    )
+    if "meter-peblar" not in rounds.cpus:
+        print_peer_missing(skipped)
+        return
+    print_ratio(rounds, "meter-urllib3", "meter-peblar", None)
+    print_ratio(rounds, "meter-client", "meter-peblar", SYNC_PEBLAR_TARGET)
+
+
+def print_asyncio(rounds: Rounds, skipped: dict[str, str]) -> None:
+    print(
+        "\n7. Asyncio, GET /meter: sequential awaited calls, one event loop per process "
+        "(section 1's rounds; aiohttp imported first in each)"
+    )
+    keys = [*ASYNC_ROWS, "meter-peblar", "meter-pypeblar"]
+    print_rows(rounds, keys, 36)
+    floor, generated, client = ASYNC_ROWS
+    print_ratio(rounds, client, floor, ASYNC_FLOOR_TARGET, "floor")
+    print_ratio(rounds, generated, floor, None, "floor")
+    if "meter-peblar" not in rounds.cpus:
+        print_peer_missing(skipped)
+        return
+    print_ratio(rounds, client, "meter-peblar", ASYNC_PEBLAR_TARGET)
+    print_ratio(rounds, generated, "meter-peblar", None)
+    print_ratio(rounds, floor, "meter-peblar", None)
 
 
 # -- 2. decoding ---------------------------------------------------------------------------
@@ -202,61 +256,167 @@ def decoding(settings: Settings, host: str, token: str) -> dict[str, dict[str, f
             "model_validate_json (the ApiClient's path)": partial(model.model_validate_json, raw),
         }
         timings: dict[str, list[float]] = {way: [] for way in ways}
+        loops = settings.decode_loops // 3 or 1
         for _ in range(max(3, settings.rounds)):
             for way, function in ways.items():
                 started = time.perf_counter()
-                for _ in range(settings.decode_loops // 3 or 1):
+                for _ in range(loops):
                     function()
-                timings[way].append(
-                    (time.perf_counter() - started) / (settings.decode_loops // 3 or 1)
-                )
+                timings[way].append((time.perf_counter() - started) / loops)
         results[name] = {way: statistics.median(values) * 1e6 for way, values in timings.items()}
     return results
 
 
-# -- 3. cold start -------------------------------------------------------------------------
+def print_decoding(results: dict[str, dict[str, float]]) -> None:
+    print("\n2. Decoding one payload (us per decode)")
+    for model, ways in results.items():
+        print(f"   {model}")
+        for way, micros in ways.items():
+            print(f"     {way:<50} {micros:6.1f} us")
 
 
-def fresh_processes(
-    commands: dict[str, list[str]], runs: int, summary: Callable[[list[float]], float]
-) -> dict[str, float]:
-    """Each command's time (ms) as a fresh process: ``summary`` of ``runs`` interleaved, shuffled
-    rounds, after one unmeasured round.
-
-    Every process reads compiled bytecode, as an installed package does (pip compiles it at
-    install time): the children cache it under a temporary ``PYTHONPYCACHEPREFIX``, which the
-    unmeasured round fills, and ``PYTHONDONTWRITEBYTECODE`` is not passed on. Without that, a
-    machine that sets it (this project's development machines do) timed pyPeblar's modules
-    compiled from source on every run against dependencies read from bytecode.
-    """
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("PEBLAR_") and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    with tempfile.TemporaryDirectory(prefix="pypeblar-bench-pycache-") as cache:
-        environment["PYTHONPYCACHEPREFIX"] = cache
-        for _ in range(runs + 1):
-            order = list(commands)
-            random.shuffle(order)
-            for name in order:
-                started = time.perf_counter()
-                subprocess.run(commands[name], check=True, capture_output=True, env=environment)
-                times[name].append(time.perf_counter() - started)
-    return {name: summary(values[1:] or values) * 1e3 for name, values in times.items()}
+# -- 3, 8, 10. whole processes ---------------------------------------------------------------
 
 
-def cold_start(settings: Settings, host: str, token: str) -> dict[str, float]:
-    python = sys.executable
+def python_c(code: str, *arguments: str) -> list[str]:
+    return [sys.executable, "-c", code, *arguments]
+
+
+def print_whole_processes(
+    title: str, times: dict[str, list[float]], targets: dict[str, float]
+) -> None:
+    """Each command's CPU (median of the rounds) and its ratio to the first one, the floor."""
+    print(title)
+    floor_name = next(iter(times))
+    for name, values in times.items():
+        ratio = ratio_of(values, times[floor_name])
+        line = f"   {name:<72} {statistics.median(values) * 1e3:6.0f} ms  {ratio}"
+        if name in targets:
+            line += f" ({verdict(ratio.median, targets[name])})"
+        print(line)
+
+
+FIRST_METER = "first Peblar.meter() from a cold start"
+FIRST_METER_CODE = (
+    "import sys\nfrom pyPeblar import Peblar\nPeblar(sys.argv[1], sys.argv[2]).meter()"
+)
+#: The least any first call pays on this engine and model: urllib3, the meter's model, one GET.
+FIRST_CALL_FLOOR_CODE = """import sys, urllib3
+from pyPeblar.models.meter_response import MeterResponse
+address, port = sys.argv[1].rsplit(":", 1)
+pool = urllib3.HTTPConnectionPool(address, int(port))
+headers = {"Authorization": sys.argv[2]}
+MeterResponse.model_validate_json(pool.request("GET", "/api/wlac/v1/meter", headers=headers).data)
+"""
+FIRST_METER_MODULES = """import json, sys
+from pyPeblar import Peblar
+Peblar(sys.argv[1], sys.argv[2]).meter()
+generated = ("pyPeblar.api.", "pyPeblar.models.")
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(generated))))
+"""
+
+
+def cold_start(settings: Settings, host: str, token: str) -> dict[str, list[float]]:
     commands = {
-        "python -c 'import pydantic, urllib3' (floor)": [python, "-c", "import pydantic, urllib3"],
-        "python -c 'import pyPeblar'": [python, "-c", "import pyPeblar"],
-        "python -c 'from pyPeblar import Peblar'": [python, "-c", "from pyPeblar import Peblar"],
+        "python -c 'import pydantic, urllib3' (floor)": python_c("import pydantic, urllib3"),
+        "python -c 'import pyPeblar'": python_c("import pyPeblar"),
+        "python -c 'from pyPeblar import Peblar'": python_c("from pyPeblar import Peblar"),
         "pypeblar --help": [str(SCRIPT), "--help"],
         "pypeblar --json meter": [str(SCRIPT), "--json", "--host", host, "--token", token, "meter"],
+        FIRST_METER: python_c(FIRST_METER_CODE, host, token),
+        # Not targets, for the reading: what a first call cannot go below on these dependencies.
+        "python -c 'import urllib3; from pydantic import BaseModel'": python_c(
+            "import urllib3; from pydantic import BaseModel"
+        ),
+        "urllib3 GET + MeterResponse.model_validate_json, cold": python_c(
+            FIRST_CALL_FLOOR_CODE, host, token
+        ),
     }
-    return fresh_processes(commands, settings.cold_runs, statistics.median)
+    return run_whole_processes(commands, settings.cold_runs)
+
+
+def first_meter_modules(host: str, token: str) -> list[str]:
+    """The generated API modules and models a first ``Peblar.meter()`` imports."""
+    result = subprocess.run(
+        python_c(FIRST_METER_MODULES, host, token),
+        capture_output=True,
+        text=True,
+        check=True,
+        env=child_environment(),
+    )
+    modules: list[str] = json.loads(result.stdout)
+    return modules
+
+
+def print_cold_start(
+    settings: Settings, starts: dict[str, list[float]], modules: list[str]
+) -> None:
+    print_whole_processes(
+        f"\n3. Cold start, whole processes (CPU time, median of {settings.cold_runs} rounds)",
+        starts,
+        {FIRST_METER: FIRST_CALL_TARGET},
+    )
+    alone = modules == ["pyPeblar.api.meter_api", "pyPeblar.models.meter_response"]
+    print(
+        f"   generated modules the first meter() loads: {', '.join(modules)} "
+        f"(target: the meter's alone: {'met' if alone else 'NOT met'})"
+    )
+
+
+ASYNC_IMPORT_FLOOR = "python -c 'import aiohttp, pydantic' (floor)"
+ASYNC_IMPORT = "python -c 'from pyPeblar import AsyncPeblar; import pyPeblar.aio.api_client, ...'"
+#: One pydantic model with one constrained field, defined: what any client with models pays.
+ONE_MODEL_CODE = (
+    "import aiohttp\n"
+    "from pydantic import BaseModel, Field\n"
+    "class M(BaseModel):\n"
+    "    a: int = Field(gt=0)\n"
+)
+
+
+def async_import(settings: Settings) -> dict[str, list[float]]:
+    """Fresh interpreters: the async client ready to call against aiohttp and pydantic alone."""
+    return run_whole_processes(
+        {
+            ASYNC_IMPORT_FLOOR: python_c("import aiohttp, pydantic"),
+            # Not targets, for the reading: `import pydantic` defers BaseModel; a client needs it,
+            # and the least any client with a pydantic model pays (its fields, the first build).
+            "python -c 'import aiohttp; from pydantic import BaseModel'": python_c(
+                "import aiohttp; from pydantic import BaseModel"
+            ),
+            "python -c 'import aiohttp; ...; class M(BaseModel): a: int = Field(gt=0)'": python_c(
+                ONE_MODEL_CODE
+            ),
+            ASYNC_IMPORT: python_c(
+                "from pyPeblar import AsyncPeblar; "
+                "import pyPeblar.aio.api_client, pyPeblar.aio.api.meter_api"
+            ),
+        },
+        settings.cold_runs,
+    )
+
+
+WEB_IMPORT = "python -c 'from pyPeblar import PeblarWeb; import pyPeblar.webui.api_client, ...'"
+
+
+def web_import(settings: Settings) -> dict[str, list[float]]:
+    """Fresh interpreters: the web client, and the imports of its first call."""
+    return run_whole_processes(
+        {
+            "python -c 'import pydantic, urllib3' (floor)": python_c("import pydantic, urllib3"),
+            "python -c 'import urllib3; from pydantic import BaseModel'": python_c(
+                "import urllib3; from pydantic import BaseModel"
+            ),
+            "python -c 'from pyPeblar import PeblarWeb'": python_c(
+                "from pyPeblar import PeblarWeb"
+            ),
+            WEB_IMPORT: python_c(
+                "from pyPeblar import PeblarWeb; "
+                "import pyPeblar.webui.api_client, pyPeblar.webui.api.settings_api"
+            ),
+        },
+        settings.cold_runs,
+    )
 
 
 # -- 4. connections and memory ------------------------------------------------------------
@@ -287,6 +447,16 @@ def connections_and_memory(settings: Settings) -> dict[str, float]:
         "memory_calls": settings.memory_calls,
         "rss_growth_mib": growth / 2**20,
     }
+
+
+def print_connections_and_memory(usage: dict[str, float]) -> None:
+    print("\n4. Connections and memory")
+    print(
+        f"   connections the simulator saw for {usage['calls']:.0f} sequential calls: "
+        f"{usage['connections']:.0f}"
+    )
+    growth = usage["rss_growth_mib"]
+    print(f"   resident memory growth over {usage['memory_calls']:.0f} calls: {growth:.2f} MiB")
 
 
 # -- 5. threads ---------------------------------------------------------------------------
@@ -325,436 +495,99 @@ def threads(settings: Settings, host: str, token: str) -> dict[int, dict[str, fl
     return results
 
 
-# -- 7. asyncio: per call -----------------------------------------------------------------
-
-
-async def async_contenders(
-    host: str, token: str, stack: contextlib.AsyncExitStack
-) -> dict[str, Callable[[], Awaitable[object]]]:
-    """GET /meter from asyncio, each contender on its own keep-alive connection.
-
-    The floor is the engine itself: an ``aiohttp.ClientSession`` GET and ``model_validate_json``
-    of the body, with no policy at all. The synchronous ``Peblar`` and its floor (section 1's)
-    are here too, called from the loop's thread (nothing else runs on the loop meanwhile), so that
-    they are timed like the ``peblar`` package and in the same rounds: section 6 reads them.
-    """
-    import aiohttp
-
-    from pyPeblar import AsyncPeblar, Configuration, Policy
-    from pyPeblar.aio.api.meter_api import MeterApi
-    from pyPeblar.aio.api_client import ApiClient
-    from pyPeblar.models import MeterResponse
-
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
-    stack.push_async_callback(session.close)
-    url = f"http://{host}/api/wlac/v1/meter"
-    headers = {"Authorization": token, "Accept": "application/json"}
-
-    async def floor() -> MeterResponse:
-        async with session.get(url, headers=headers) as response:
-            return MeterResponse.model_validate_json(await response.read())
-
-    client = AsyncPeblar(host, token, rate_limit=False)
-    stack.push_async_callback(client.close)
-    generated = ApiClient(
-        Configuration(host=f"http://{host}/api/wlac/v1", api_key={"ApiToken": token})
-    )
-    generated.rest_client.policy = Policy(rate_limit=False)
-    stack.push_async_callback(generated.close)
-    synchronous = contenders(host, token, "/meter")
-
-    async def sync_floor() -> object:
-        return synchronous[FLOOR]()
-
-    async def sync_client() -> object:
-        return synchronous["Peblar client"]()
-
-    return {
-        ASYNC_FLOOR: floor,
-        ASYNC_GENERATED: MeterApi(generated).get_meter,
-        ASYNC_CLIENT: client.meter,
-        SYNC_FLOOR_IN_LOOP: sync_floor,
-        SYNC_IN_LOOP: sync_client,
-    }
-
-
-def start_others(python: str | None, host: str, token: str) -> tuple[Remote | None, str]:
-    """``others.py --serve`` in the other interpreter, or None and why not."""
-    if not python:
-        return None, "no --others interpreter (see docs/performance.md)"
-    if not shutil.which(python) and not Path(python).exists():
-        return None, f"{python} not found"
-    try:
-        return Remote([python, str(HERE / "others.py"), "--serve", host, token]), ""
-    except (OSError, RuntimeError) as error:
-        return None, f"others.py --serve failed: {error}"
-
-
-async def async_rounds(
-    settings: Settings, host: str, token: str, others: Remote | None
-) -> dict[str, dict[str, float]]:
-    """Interleaved rounds of this process's asyncio contenders and the other interpreter's."""
-    async with contextlib.AsyncExitStack() as stack:
-        local = await async_contenders(host, token, stack)
-        for call in local.values():
-            for _ in range(WARM_UP):
-                await call()
-        remote = others.labels if others is not None else {}
-        names = [*local, *remote.values()]
-        cpus: dict[str, list[float]] = {name: [] for name in names}
-        walls: dict[str, list[float]] = {name: [] for name in names}
-        keys = {label: key for key, label in remote.items()}
-        for _ in range(settings.rounds):
-            order = list(names)
-            random.shuffle(order)
-            for name in order:
-                if name in local:
-                    cpu, times = await timed(local[name], settings.calls)
-                else:
-                    assert others is not None
-                    cpu, times = others.measure(keys[name], settings.calls)
-                cpus[name].append(cpu)
-                walls[name].extend(times)
-    return {
-        name: {
-            "cpu_us": min(cpus[name]) * 1e6,
-            "wall_median_us": statistics.median(walls[name]) * 1e6,
-            "wall_p95_us": p95(walls[name]) * 1e6,
-        }
-        for name in names
-    }
-
-
-def asyncio_per_call(
-    settings: Settings, host: str, token: str, python: str | None
-) -> tuple[dict[str, dict[str, float]], str]:
-    """Section 7's rows, and why the other clients were left out ("" if they were not)."""
-    others, skipped = start_others(python, host, token)
-    try:
-        return asyncio.run(async_rounds(settings, host, token, others)), skipped
-    finally:
-        if others is not None:
-            others.close()
-
-
-def print_asyncio(settings: Settings, rows: dict[str, dict[str, float]], skipped: str) -> None:
-    print(
-        f"\n7. Asyncio, GET /meter: sequential awaited calls in one event loop\n"
-        f"   ({settings.rounds} rounds x {settings.calls} calls, one keep-alive connection each; "
-        "CPU is the whole process's)"
-    )
-    print(f"   {'':<36} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
-    for name, row in rows.items():
+def print_threads(settings: Settings, results: dict[int, dict[str, float]]) -> None:
+    print(f"\n5. Threads sharing one client ({settings.thread_seconds:g} s each)")
+    for count, row in results.items():
+        plural = "s" if count > 1 else " "
         print(
-            f"   {name:<36} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
-            f"{row['wall_p95_us']:7.0f} us"
+            f"   {count:>2} thread{plural}  {row['calls_per_s']:7.0f} calls/s  "
+            f"{row['cpu_us_per_call']:5.0f} us CPU per call"
         )
-    floor = rows[ASYNC_FLOOR]
-    for name in (ASYNC_CLIENT, ASYNC_GENERATED):
-        row = rows[name]
-        print(
-            f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x, "
-            f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
-        )
-    peblar = peblar_row(rows, skipped)
-    if peblar is None:
-        return
-    print_against(rows, peblar, {ASYNC_CLIENT: ASYNC_CPU_TARGET, ASYNC_GENERATED: None})
-
-
-def peblar_row(rows: dict[str, dict[str, float]], skipped: str) -> str | None:
-    """The ``peblar`` package's row in ``rows``; or None, having said why it is missing."""
-    peblar = next((name for name in rows if name.startswith("peblar ")), None)
-    if peblar is None:
-        print(f"   the peblar package: skipped: {skipped or 'not installed for --others'}")
-    return peblar
-
-
-def print_against(
-    rows: dict[str, dict[str, float]], peblar: str, goals: dict[str, float | None]
-) -> None:
-    """Each of ``goals``' contenders' CPU per call against the ``peblar`` package's row."""
-    for name, goal in goals.items():
-        ratio = rows[name]["cpu_us"] / rows[peblar]["cpu_us"]
-        met = "met" if goal is not None and ratio <= goal else "NOT met"
-        verdict = f"target <= {goal:.1f}x: {met}" if goal is not None else "no target"
-        print(f"   {name} / {peblar.partition(' (')[0]}: CPU {ratio:.2f}x ({verdict})")
-
-
-def print_synchronous_against_others(rows: dict[str, dict[str, float]], skipped: str) -> None:
-    """Section 6: the synchronous client against the ``peblar`` package, from section 7's rounds."""
-    print(
-        "\n6. The synchronous client against other Python Peblar clients, GET /meter\n"
-        "   (timed in section 7's rounds, as those clients are: CPU is the whole process's)"
-    )
-    peblar = peblar_row(rows, skipped)
-    if peblar is None:
-        return
-    print_against(rows, peblar, {SYNC_FLOOR_IN_LOOP: None, SYNC_IN_LOOP: SYNC_CPU_TARGET})
-
-
-# -- 8. asyncio: importing ----------------------------------------------------------------
-
-ASYNC_IMPORT_FLOOR = "python -c 'import aiohttp, pydantic' (floor)"
-ASYNC_IMPORT_MODELS = "python -c 'import aiohttp; from pydantic import BaseModel'"
-ASYNC_IMPORT_ONE_MODEL = "python -c 'import aiohttp; ...; class M(BaseModel): a: int = Field(gt=0)'"
-#: One pydantic model with one constrained field, defined: what any client with models pays.
-ONE_MODEL_CODE = (
-    "import aiohttp\n"
-    "from pydantic import BaseModel, Field\n"
-    "class M(BaseModel):\n"
-    "    a: int = Field(gt=0)\n"
-)
-ASYNC_IMPORT = "python -c 'from pyPeblar import AsyncPeblar; import pyPeblar.aio.api_client, ...'"
-ASYNC_IMPORT_CODE = (
-    "from pyPeblar import AsyncPeblar; import pyPeblar.aio.api_client, pyPeblar.aio.api.meter_api"
-)
-
-
-def async_import(settings: Settings) -> dict[str, float]:
-    """Fresh interpreters: the async client ready to call against aiohttp and pydantic alone.
-
-    The best of the runs (ms), interleaved and shuffled, after one unmeasured run of each.
-    """
-    python = sys.executable
-    commands = {
-        ASYNC_IMPORT_FLOOR: [python, "-c", "import aiohttp, pydantic"],
-        # Not a target, for the reading: `import pydantic` defers BaseModel; a client needs it.
-        ASYNC_IMPORT_MODELS: [python, "-c", "import aiohttp; from pydantic import BaseModel"],
-        # Nor this: the least any client with a pydantic model pays (pydantic's fields,
-        # annotated_types, and the first model's build).
-        ASYNC_IMPORT_ONE_MODEL: [python, "-c", ONE_MODEL_CODE],
-        ASYNC_IMPORT: [python, "-c", ASYNC_IMPORT_CODE],
-    }
-    return fresh_processes(commands, settings.cold_runs, min)
-
-
-def print_async_import(settings: Settings, starts: dict[str, float]) -> None:
-    print(f"\n8. Importing the async client, whole processes (best of {settings.cold_runs})")
-    floor = starts[ASYNC_IMPORT_FLOOR]
-    for name, millis in starts.items():
-        print(f"   {name:<80} {millis:6.0f} ms  {millis / floor:4.2f}x")
-    ratio = starts[ASYNC_IMPORT] / floor
-    verdict = "met" if ratio <= ASYNC_IMPORT_TARGET else "NOT met"
-    print(
-        f"   async client import / floor: {ratio:.2f}x "
-        f"(target <= {ASYNC_IMPORT_TARGET:.1f}x: {verdict})"
-    )
 
 
 # -- 9. web interface: per call -------------------------------------------------------------
 
-#: The simulator's web-interface password (its default; SimulatorProcess keeps it).
-WEB_PASSWORD = "peblar"
-WEB_PATH = "/api/v1/config/user"
-WEB_FLOOR = "urllib3 pool + cookie + validate (floor)"
-WEB_CLIENT = "PeblarWeb client"
-WEB_ASYNC_FLOOR = "aiohttp session + cookie + validate (floor)"
-WEB_ASYNC_CLIENT = "AsyncPeblarWeb client"
-LOGIN_BODY = json.dumps({"Password": WEB_PASSWORD, "PersistentSession": False})
+WEB_ROWS = ("web-urllib3", "web-client", "web-aiohttp", "web-async-client")
 
 
-def timed_sync(call: Callable[[], object], calls: int) -> tuple[float, list[float]]:
-    """``_lockstep.timed`` for a blocking call: process CPU seconds per call, each call's wall."""
-    walls = []
-    cpu_start = time.process_time()
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        walls.append(time.perf_counter() - started)
-    return (time.process_time() - cpu_start) / calls, walls
+def web_contenders(python: str | None) -> tuple[list[Contender], dict[str, str]]:
+    here = sys.executable
+    engines = ("urllib3", "urllib3", "aiohttp", "aiohttp")
+    contenders = [
+        Contender(key, engine, here) for key, engine in zip(WEB_ROWS, engines, strict=True)
+    ]
+    others, why_not = others_python(python)
+    peblar, why = peer_contenders("web-peblar", "peblar", others, why_not)
+    return contenders + peblar, {"peblar": why} if why else {}
 
 
-def web_sync_contenders(
-    host: str, stack: contextlib.AsyncExitStack
-) -> dict[str, Callable[[], object]]:
-    """GET config/user, blocking: the bare engine with the session cookie, and ``PeblarWeb``.
-
-    Both log in here, once, before anything is timed.
-    """
-    import urllib3
-
-    from pyPeblar import PeblarWeb
-    from pyPeblar.webui.models import UserConfiguration
-
-    address, _, port = host.partition(":")
-    pool = urllib3.HTTPConnectionPool(address, int(port or 80), maxsize=1)
-    stack.callback(pool.close)
-    login = pool.request(
-        "POST",
-        "/api/v1/auth/login",
-        body=LOGIN_BODY,
-        headers={"Content-Type": "application/json"},
-    )
-    cookie = str(login.headers["Set-Cookie"]).split(";", 1)[0]
-    headers = {"Cookie": cookie, "Accept": "application/json"}
-
-    def floor() -> UserConfiguration:
-        answer = pool.request("GET", WEB_PATH, headers=headers)
-        return UserConfiguration.model_validate_json(answer.data)
-
-    web = PeblarWeb(host, WEB_PASSWORD, rate_limit=False)
-    stack.callback(web.close)
-    web.login()
-    return {WEB_FLOOR: floor, WEB_CLIENT: web.user_configuration}
-
-
-async def web_async_contenders(
-    host: str, stack: contextlib.AsyncExitStack
-) -> dict[str, Callable[[], Awaitable[object]]]:
-    """GET config/user from asyncio: aiohttp with the session cookie, and ``AsyncPeblarWeb``."""
-    import aiohttp
-
-    from pyPeblar import AsyncPeblarWeb
-    from pyPeblar.webui.models import UserConfiguration
-
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=1), cookie_jar=aiohttp.DummyCookieJar()
-    )
-    stack.push_async_callback(session.close)
-    async with session.post(
-        f"http://{host}/api/v1/auth/login",
-        data=LOGIN_BODY,
-        headers={"Content-Type": "application/json"},
-    ) as login:
-        cookie = login.headers["Set-Cookie"].split(";", 1)[0]
-    url = f"http://{host}{WEB_PATH}"
-    headers = {"Cookie": cookie, "Accept": "application/json"}
-
-    async def floor() -> UserConfiguration:
-        async with session.get(url, headers=headers) as response:
-            return UserConfiguration.model_validate_json(await response.read())
-
-    web = await stack.enter_async_context(AsyncPeblarWeb(host, WEB_PASSWORD, rate_limit=False))
-    await web.login()
-    return {WEB_ASYNC_FLOOR: floor, WEB_ASYNC_CLIENT: web.user_configuration}
-
-
-async def web_rounds(
-    settings: Settings, host: str, others: Remote | None
-) -> dict[str, dict[str, float]]:
-    """Interleaved rounds of the blocking, the asyncio and the other interpreter's web clients."""
-    async with contextlib.AsyncExitStack() as stack:
-        blocking = web_sync_contenders(host, stack)
-        local = await web_async_contenders(host, stack)
-        for call in blocking.values():
-            for _ in range(WARM_UP):
-                call()
-        for async_call in local.values():
-            for _ in range(WARM_UP):
-                await async_call()
-        remote = others.labels if others is not None else {}
-        names = [*blocking, *local, *remote.values()]
-        cpus: dict[str, list[float]] = {name: [] for name in names}
-        walls: dict[str, list[float]] = {name: [] for name in names}
-        keys = {label: key for key, label in remote.items()}
-        for _ in range(settings.rounds):
-            order = list(names)
-            random.shuffle(order)
-            for name in order:
-                if name in blocking:
-                    cpu, times = timed_sync(blocking[name], settings.calls)
-                elif name in local:
-                    cpu, times = await timed(local[name], settings.calls)
-                else:
-                    assert others is not None
-                    cpu, times = others.measure(keys[name], settings.calls)
-                cpus[name].append(cpu)
-                walls[name].extend(times)
-    return {
-        name: {
-            "cpu_us": min(cpus[name]) * 1e6,
-            "wall_median_us": statistics.median(walls[name]) * 1e6,
-            "wall_p95_us": p95(walls[name]) * 1e6,
-        }
-        for name in names
-    }
-
-
-def start_others_web(python: str | None, host: str) -> tuple[Remote | None, str]:
-    """``others.py --serve-web`` in the other interpreter, or None and why not."""
-    if not python:
-        return None, "no --others interpreter (see docs/performance.md)"
-    if not shutil.which(python) and not Path(python).exists():
-        return None, f"{python} not found"
-    try:
-        command = [python, str(HERE / "others.py"), "--serve-web", host, WEB_PASSWORD]
-        return Remote(command), ""
-    except (OSError, RuntimeError) as error:
-        return None, f"others.py --serve-web failed: {error}"
-
-
-def web_per_call(
-    settings: Settings, host: str, python: str | None
-) -> tuple[dict[str, dict[str, float]], str]:
-    """Section 9's rows, and why the peblar package was left out ("" if it was not)."""
-    others, skipped = start_others_web(python, host)
-    try:
-        return asyncio.run(web_rounds(settings, host, others)), skipped
-    finally:
-        if others is not None:
-            others.close()
-
-
-def print_web(settings: Settings, rows: dict[str, dict[str, float]], skipped: str) -> None:
+def print_web(settings: Settings, rounds: Rounds, skipped: dict[str, str]) -> None:
     print(
-        f"\n9. Web interface, GET {WEB_PATH}: sequential calls, logged in once beforehand\n"
-        f"   ({settings.rounds} rounds x {settings.calls} calls, one keep-alive connection each; "
-        "the asyncio ones in one event loop; CPU is the whole process's)"
+        f"\n9. Web interface, GET {WEB_PATH}: sequential calls, logged in once beforehand, each "
+        f"contender in a process of its own\n   ({settings.blocks} blocks x {settings.rounds} "
+        f"rounds x {settings.calls} calls; the asyncio ones in an event loop; CPU is the process's)"
     )
-    print(f"   {'':<44} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
-    for name, row in rows.items():
-        print(
-            f"   {name:<44} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
-            f"{row['wall_p95_us']:7.0f} us"
-        )
-    for name, floor_name in ((WEB_CLIENT, WEB_FLOOR), (WEB_ASYNC_CLIENT, WEB_ASYNC_FLOOR)):
-        row, floor = rows[name], rows[floor_name]
-        print(
-            f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x, "
-            f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
-        )
-    peblar = peblar_row(rows, skipped)
-    if peblar is None:
+    print_rows(rounds, [*WEB_ROWS, "web-peblar"], 44)
+    print_ratio(rounds, "web-client", "web-urllib3", None, "floor")
+    print_ratio(rounds, "web-async-client", "web-aiohttp", None, "floor")
+    if "web-peblar" not in rounds.cpus:
+        print_peer_missing(skipped)
         return
-    print_against(rows, peblar, {WEB_CLIENT: None, WEB_ASYNC_CLIENT: None})
+    print_ratio(rounds, "web-client", "web-peblar", None)
+    print_ratio(rounds, "web-async-client", "web-peblar", None)
 
 
-# -- 10. web interface: importing -------------------------------------------------------------
+# -- the cross-check -------------------------------------------------------------------------
 
-WEB_IMPORT_FLOOR = "python -c 'import pydantic, urllib3' (floor)"
-WEB_IMPORT_MODELS = "python -c 'import urllib3; from pydantic import BaseModel'"
-WEB_IMPORT = "python -c 'from pyPeblar import PeblarWeb'"
-WEB_IMPORT_READY = (
-    "python -c 'from pyPeblar import PeblarWeb; import pyPeblar.webui.api_client, ...'"
-)
-WEB_IMPORT_READY_CODE = (
-    "from pyPeblar import PeblarWeb; "
-    "import pyPeblar.webui.api_client, pyPeblar.webui.api.settings_api"
-)
+#: The ratios both bench/run.py and bench/crosscheck.py measure: (name, contender, its base).
+CROSS_CHECKED = {
+    "Peblar.meter() / urllib3 floor": ("meter-client", "meter-urllib3"),
+    "Peblar.meter() / peblar": ("meter-client", "meter-peblar"),
+    "AsyncPeblar.meter() / aiohttp floor": ("meter-async-client", "meter-aiohttp"),
+    "AsyncPeblar.meter() / peblar": ("meter-async-client", "meter-peblar"),
+}
+AGREEMENT = 0.05
 
 
-def web_import(settings: Settings) -> dict[str, float]:
-    """Fresh interpreters: the web client, and the imports of its first call, against the floor
-    of section 3 (``import pydantic, urllib3``), timed as section 3 times it: the median of the
-    runs (ms), interleaved and shuffled, after one unmeasured run of each.
-    """
-    python = sys.executable
-    commands = {
-        WEB_IMPORT_FLOOR: [python, "-c", "import pydantic, urllib3"],
-        # Not the floor, for the reading: `import pydantic` defers BaseModel; a client needs it.
-        WEB_IMPORT_MODELS: [python, "-c", "import urllib3; from pydantic import BaseModel"],
-        WEB_IMPORT: [python, "-c", "from pyPeblar import PeblarWeb"],
-        WEB_IMPORT_READY: [python, "-c", WEB_IMPORT_READY_CODE],
-    }
-    return fresh_processes(commands, settings.cold_runs, statistics.median)
+def cross_check(settings: Settings) -> dict[str, float] | str:
+    """``crosscheck.py``'s ratios (its JSON), or why there are none."""
+    if not settings.cross_rounds:
+        return "not run in quick mode (python bench/crosscheck.py --quick runs it alone)"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "crosscheck.py"),
+            "--rounds",
+            str(settings.cross_rounds),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=child_environment(),
+    )
+    if result.returncode != 0:
+        return f"crosscheck.py failed: {result.stderr.strip().splitlines()[-1:]}"
+    ratios: dict[str, float] = json.loads(result.stdout)
+    return ratios
 
 
-def print_web_import(settings: Settings, starts: dict[str, float]) -> None:
-    print(f"\n10. Importing the web client, whole processes (median of {settings.cold_runs})")
-    floor = starts[WEB_IMPORT_FLOOR]
-    for name, millis in starts.items():
-        print(f"   {name:<80} {millis:6.0f} ms  {millis / floor:4.2f}x")
+def print_cross_check(rounds: Rounds, crossed: dict[str, float] | str) -> None:
+    print(
+        "\n11. The cross-check: bench/crosscheck.py, written independently with urllib3, aiohttp"
+        "\n    and the peblar package only (a fresh process per contender and round)"
+    )
+    if isinstance(crossed, str):
+        print(f"   skipped: {crossed}")
+        return
+    print(f"   {'':<40} {'run.py':>8} {'crosscheck':>11} {'apart':>7}")
+    for name, (key, base) in CROSS_CHECKED.items():
+        if name not in crossed or key not in rounds.cpus or base not in rounds.cpus:
+            continue
+        mine = rounds.ratio(key, base).median
+        apart = abs(mine / crossed[name] - 1)
+        agree = "agree" if apart <= AGREEMENT else "DISAGREE"
+        print(f"   {name:<40} {mine:7.2f}x {crossed[name]:10.2f}x {apart:6.1%}  {agree}")
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -774,65 +607,40 @@ def report(args: argparse.Namespace) -> None:
     settings = QUICK if args.quick else FULL
     print(f"pyPeblar benchmark{' (quick mode: figures are rough)' if args.quick else ''}")
     print(machine())
-    print(
-        "Simulator in its own process on loopback, rate limit off; medians of interleaved rounds.\n"
-    )
+    print("Simulator in its own process on loopback, rate limit off.\n")
+    amount = {"blocks": settings.blocks, "rounds": settings.rounds, "calls": settings.calls}
     with SimulatorProcess() as simulator:
         host, token = simulator.host, simulator.token
-        calls = per_call(settings, host, token)
-        print(
-            f"1. Per call, sequential on one keep-alive connection ({settings.rounds} rounds x "
-            f"{settings.calls} calls)"
+        contenders, skipped = rest_contenders(args.others)
+        rounds = per_call(contenders, host, token, **amount)
+        print_per_call(settings, rounds)
+        print_decoding(decoding(settings, host, token))
+        print_cold_start(
+            settings, cold_start(settings, host, token), first_meter_modules(host, token)
         )
-        for path, rows in calls.items():
-            print(f"   GET {path:<14} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
-            for name, row in rows.items():
-                print(
-                    f"   {name:<33} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
-                    f"{row['wall_p95_us']:7.0f} us"
-                )
-            floor = rows[FLOOR]
-            for name in ("Peblar client", "generated API class"):
-                row = rows[name]
-                print(
-                    f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x "
-                    f"(per-round median {row['cpu_paired']:.2f}x), "
-                    f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
-                )
-        print("\n2. Decoding one payload (us per decode)")
-        for model, ways in decoding(settings, host, token).items():
-            print(f"   {model}")
-            for way, micros in ways.items():
-                print(f"     {way:<50} {micros:6.1f} us")
-        print(f"\n3. Cold start, whole processes (median of {settings.cold_runs})")
-        starts = cold_start(settings, host, token)
-        floor_ms = next(iter(starts.values()))
-        for name, millis in starts.items():
-            print(f"   {name:<48} {millis:6.0f} ms  {millis / floor_ms:4.2f}x")
-        print(f"\n5. Threads sharing one client ({settings.thread_seconds:g} s each)")
-        for count, row in threads(settings, host, token).items():
-            plural = "s" if count > 1 else " "
-            print(
-                f"   {count:>2} thread{plural}  {row['calls_per_s']:7.0f} calls/s  "
-                f"{row['cpu_us_per_call']:5.0f} us CPU per call"
-            )
-        async_rows, async_skipped = asyncio_per_call(settings, host, token, args.others)
-        web_rows, web_skipped = web_per_call(settings, host, args.others)
+        thread_rows = threads(settings, host, token)
+        contenders, web_skipped = web_contenders(args.others)
+        web_rounds = per_call(contenders, host, WEB_PASSWORD, **amount)
     starts_async = async_import(settings)
     starts_web = web_import(settings)
-    usage = connections_and_memory(settings)
-    print("\n4. Connections and memory")
-    print(
-        f"   connections the simulator saw for {usage['calls']:.0f} sequential calls: "
-        f"{usage['connections']:.0f}"
+    print_connections_and_memory(connections_and_memory(settings))
+    print_threads(settings, thread_rows)
+    print_synchronous_against_peblar(rounds, skipped)
+    print_asyncio(rounds, skipped)
+    print_whole_processes(
+        f"\n8. Importing the async client, whole processes (CPU time, median of "
+        f"{settings.cold_runs} rounds)",
+        starts_async,
+        {ASYNC_IMPORT: ASYNC_IMPORT_TARGET},
     )
-    growth = usage["rss_growth_mib"]
-    print(f"   resident memory growth over {usage['memory_calls']:.0f} calls: {growth:.2f} MiB")
-    print_synchronous_against_others(async_rows, async_skipped)
-    print_asyncio(settings, async_rows, async_skipped)
-    print_async_import(settings, starts_async)
-    print_web(settings, web_rows, web_skipped)
-    print_web_import(settings, starts_web)
+    print_web(settings, web_rounds, web_skipped)
+    print_whole_processes(
+        f"\n10. Importing the web client, whole processes (CPU time, median of "
+        f"{settings.cold_runs} rounds)",
+        starts_web,
+        {},
+    )
+    print_cross_check(rounds, cross_check(settings))
 
 
 def main() -> int:
@@ -842,7 +650,7 @@ def main() -> int:
         "--others",
         metavar="PYTHON",
         default=os.environ.get("PYPEBLAR_BENCH_OTHERS"),
-        help="an interpreter with the `peblar` and `pypeblar` packages installed",
+        help="an interpreter with the `pypeblar` 0.3.2 package (and `peblar`, if not in this one)",
     )
     report(parser.parse_args())
     return 0

@@ -43,12 +43,27 @@ class AnswerClock:
     cancel the task came meanwhile).
     """
 
-    __slots__ = ("answer_by", "cancelling", "connect_by", "expired", "read", "task", "until")
+    __slots__ = (
+        "answer_by",
+        "cancelling",
+        "connect_by",
+        "expired",
+        "loop",
+        "read",
+        "task",
+        "until",
+    )
 
-    def __init__(self, now: float, connect: float, read: float, remaining: float) -> None:
-        task = asyncio.current_task()
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, connect: float, read: float, remaining: float
+    ) -> None:
+        # The loop is passed, not looked up: on Python 3.11, every lookup of the running loop
+        # is a getpid() system call.
+        task = asyncio.current_task(loop)
         assert task is not None, "an attempt runs in a task"
         self.task = task
+        self.loop = loop
+        now = loop.time()
         self.cancelling = 0
         if sys.version_info >= (3, 11):
             self.cancelling = task.cancelling()
@@ -67,9 +82,9 @@ class AnswerClock:
         # may have its answer due a read timeout from now, whichever comes first.
         return min(self.connect_by, now + self.read, self.until)
 
-    def connected(self, now: float) -> None:
-        """The attempt has its connection: the answer gets the read timeout from ``now``."""
-        self.answer_by = min(now + self.read, self.until)
+    def connected(self) -> None:
+        """The attempt has its connection: the answer gets the read timeout from now."""
+        self.answer_by = min(self.loop.time() + self.read, self.until)
 
     def expire(self) -> None:
         self.expired = True
@@ -104,10 +119,9 @@ class Deadlines:
 
     def start(self, connect: float, read: float, remaining: float) -> AnswerClock:
         """A clock for an attempt starting now in the current task, watched from now on."""
-        now = self.loop.time()
-        clock = AnswerClock(now, connect, read, remaining)
+        clock = AnswerClock(self.loop, connect, read, remaining)
         self.clocks.add(clock)
-        first = clock.first_check(now)
+        first = clock.first_check(self.loop.time())
         if first < self.due:
             self._set(first)
         return clock
@@ -149,5 +163,5 @@ class DeadlineConnector(aiohttp.TCPConnector):
         connection = await super().connect(req, traces, timeout)
         clock = current_clock.get()
         if clock is not None:
-            clock.connected(asyncio.get_running_loop().time())
+            clock.connected()
         return connection
