@@ -182,11 +182,16 @@ def print_ratio(
     return ratio
 
 
+def amount(settings: Settings) -> str:
+    blocks = f"{settings.blocks} block{'s' if settings.blocks > 1 else ''}"
+    return f"{blocks} of fresh processes x {settings.rounds} rounds x {settings.calls} calls"
+
+
 def print_per_call(settings: Settings, rounds: Rounds) -> None:
     print(
-        f"1. Per call, sequential on one keep-alive connection, each contender in a process of "
-        f"its own\n   ({settings.blocks} blocks of fresh processes x {settings.rounds} rounds x "
-        f"{settings.calls} calls; CPU is the process's, the median of the rounds;\n   {SPREAD})"
+        "1. Per call, sequential on one keep-alive connection, each contender in a process of "
+        f"its own\n   ({amount(settings)}; CPU is the process's, the median of the rounds;"
+        f"\n   {SPREAD})"
     )
     for path, keys in SYNC_ROWS.items():
         print(f"   GET {path}")
@@ -290,7 +295,7 @@ def print_whole_processes(
     floor_name = next(iter(times))
     for name, values in times.items():
         ratio = ratio_of(values, times[floor_name])
-        line = f"   {name:<72} {statistics.median(values) * 1e3:6.0f} ms  {ratio}"
+        line = f"   {name:<82} {statistics.median(values) * 1e3:6.0f} ms  {ratio}"
         if name in targets:
             line += f" ({verdict(ratio.median, targets[name])})"
         print(line)
@@ -523,9 +528,8 @@ def web_contenders(python: str | None) -> tuple[list[Contender], dict[str, str]]
 
 def print_web(settings: Settings, rounds: Rounds, skipped: dict[str, str]) -> None:
     print(
-        f"\n9. Web interface, GET {WEB_PATH}: sequential calls, logged in once beforehand, each "
-        f"contender in a process of its own\n   ({settings.blocks} blocks x {settings.rounds} "
-        f"rounds x {settings.calls} calls; the asyncio ones in an event loop; CPU is the process's)"
+        f"\n9. Web interface, GET {WEB_PATH}: sequential calls, logged in once beforehand,"
+        f"\n   each contender in a process of its own ({amount(settings)}; as section 1)"
     )
     print_rows(rounds, [*WEB_ROWS, "web-peblar"], 44)
     print_ratio(rounds, "web-client", "web-urllib3", None, "floor")

@@ -6,6 +6,7 @@ never asserted here (a CI machine is too noisy for them).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,156 +17,146 @@ import pytest
 
 from test.conftest import ROOT
 
+NUMBER = r"\d+(\.\d+)?"
+#: A ratio as the benchmark prints it: the median of same-round ratios [the middle half].
+RATIO = rf"{NUMBER}x \[{NUMBER}-{NUMBER}(; blocks {NUMBER}-{NUMBER})?\]"
+TIMINGS = rf" +{NUMBER} us +{NUMBER} us +{NUMBER} us\n"  # CPU, wall median, wall p95
+VERDICT = r"\(target <= [\d.]+x: (met|NOT met)\)"
 
-@pytest.mark.slow
-def test_quick_benchmark_prints_every_figure() -> None:
+
+def bench(*arguments: str) -> str:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+        [sys.executable, *arguments],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    for figure in (
-        "1. Per call",
-        "GET /meter",
-        "GET /evinterface",
-        "Peblar client / floor: CPU",
-        "generated API class / floor: CPU",
-        "2. Decoding one payload",
-        "model_validate_json (the ApiClient's path)",
-        "3. Cold start",
-        "pypeblar --help",
-        "pypeblar --json meter",
-        "4. Connections and memory",
-        "connections the simulator saw for 1000 sequential calls: 1\n",
-        "resident memory growth over",
-        "5. Threads sharing one client",
-        "16 threads",
-        "6. The synchronous client against other Python Peblar clients",
-        "7. Asyncio, GET /meter",
-        "8. Importing the async client",
-        "9. Web interface, GET /api/v1/config/user",
-        "10. Importing the web client",
-    ):
-        assert figure in out, figure
-    number = r"\d+(\.\d+)?"
+    return result.stdout
+
+
+def section(out: str, title: str) -> str:
+    """The text of one numbered section, up to the next one."""
+    start = out.index(title)
+    following = re.search(r"\n\d+\. ", out[start + len(title) :])
+    return out[start : start + len(title) + following.start() if following else len(out)]
+
+
+@pytest.mark.slow
+def test_quick_benchmark_prints_every_figure() -> None:
+    out = bench(str(ROOT / "bench" / "run.py"), "--quick")
+    per_call = section(out, "1. Per call")
     for line in (
-        rf"aiohttp session \+ validate \(floor\) +{number} us +{number} us +{number} us\n",
-        rf"asyncio generated API class +{number} us +{number} us +{number} us\n",
-        rf"AsyncPeblar client +{number} us +{number} us +{number} us\n",
-        rf"AsyncPeblar client / floor: CPU {number}x, wall {number}x\n",
-        rf"asyncio generated API class / floor: CPU {number}x, wall {number}x\n",
-        # Without --others (as in CI) the comparison says it was skipped; with it, the ratio.
-        rf"(the peblar package: skipped: .+"
-        rf"|AsyncPeblar client / peblar [\d.]+: CPU {number}x .+)\n",
-        rf"(the peblar package: skipped: .+"
-        rf"|Peblar client \(synchronous\) / peblar [\d.]+: CPU {number}x .+)\n",
-        rf"'import aiohttp, pydantic' \(floor\) +{number} ms +{number}x\n",
-        rf"'from pyPeblar import AsyncPeblar; .+' +{number} ms +{number}x\n",
-        rf"async client import / floor: {number}x \(target <= 1.2x: (met|NOT met)\)\n",
+        rf"GET /meter\n.*\n +urllib3 pool \+ validate \(floor\){TIMINGS}",
+        rf" +generated API class{TIMINGS}",
+        rf" +Peblar client{TIMINGS}",
+        rf"Peblar client / floor: CPU {RATIO} {VERDICT}, wall {NUMBER}x\n",
+        rf"generated API class / floor: CPU {RATIO} \(no target\), wall {NUMBER}x\n",
+        r"GET /evinterface\n",
     ):
-        assert re.search(line, out), line
-    web = out[out.index("9. Web interface") :]
-    timings = rf" +{number} us +{number} us +{number} us\n"  # CPU, wall median, wall p95
+        assert re.search(line, per_call), line
+    assert "model_validate_json (the ApiClient's path)" in section(out, "2. Decoding")
+    cold = section(out, "3. Cold start")
     for line in (
-        rf"\n +urllib3 pool \+ cookie \+ validate \(floor\){timings}",
-        rf"\n +PeblarWeb client{timings}",
-        rf"\n +aiohttp session \+ cookie \+ validate \(floor\){timings}",
-        rf"\n +AsyncPeblarWeb client{timings}",
-        rf"PeblarWeb client / floor: CPU {number}x, wall {number}x\n",
-        rf"AsyncPeblarWeb client / floor: CPU {number}x, wall {number}x\n",
-        rf"(the peblar package: skipped: .+"
-        rf"|AsyncPeblarWeb client / peblar [\d.]+: CPU {number}x \(no target\))\n",
+        rf"'import pydantic, urllib3' \(floor\) +{NUMBER} ms +{RATIO}\n",
+        rf"pypeblar --help +{NUMBER} ms +{RATIO}\n",
+        rf"pypeblar --json meter +{NUMBER} ms +{RATIO}\n",
+        rf"first Peblar.meter\(\) from a cold start +{NUMBER} ms +{RATIO} {VERDICT}\n",
+        rf"urllib3 GET \+ MeterResponse.model_validate_json, cold +{NUMBER} ms +{RATIO}\n",
+        r"generated modules the first meter\(\) loads: pyPeblar.api.meter_api, "
+        r"pyPeblar.models.meter_response \(target: the meter's alone: met\)\n",
+    ):
+        assert re.search(line, cold), line
+    usage = section(out, "4. Connections and memory")
+    assert "connections the simulator saw for 1000 sequential calls: 1\n" in usage
+    assert "resident memory growth over" in usage
+    assert "16 threads" in section(out, "5. Threads sharing one client")
+    # The peblar package is a development requirement: its rows are there, in its own process.
+    peer = section(out, "6. The synchronous client against the peblar package")
+    for line in (
+        rf"urllib3 pool \+ validate \(floor\) / peblar [\d.]+: CPU {RATIO} \(no target\)",
+        rf"Peblar client / peblar [\d.]+: CPU {RATIO} {VERDICT}",
+    ):
+        assert re.search(line, peer), line
+    asyncio = section(out, "7. Asyncio, GET /meter")
+    for line in (
+        rf"\n +aiohttp session \+ validate \(floor\){TIMINGS}",
+        rf"\n +asyncio generated API class{TIMINGS}",
+        rf"\n +AsyncPeblar client{TIMINGS}",
+        rf"\n +peblar [\d.]+ \(PeblarApi.meter\){TIMINGS}",
+        rf"AsyncPeblar client / floor: CPU {RATIO} {VERDICT}, wall {NUMBER}x\n",
+        rf"AsyncPeblar client / peblar [\d.]+: CPU {RATIO} {VERDICT}, wall {NUMBER}x\n",
+        rf"asyncio generated API class / peblar [\d.]+: CPU {RATIO} \(no target\)",
+    ):
+        assert re.search(line, asyncio), line
+    imports = section(out, "8. Importing the async client")
+    for line in (
+        rf"'import aiohttp, pydantic' \(floor\) +{NUMBER} ms +{RATIO}\n",
+        rf"'from pyPeblar import AsyncPeblar; .+' +{NUMBER} ms +{RATIO} {VERDICT}\n",
+    ):
+        assert re.search(line, imports), line
+    web = section(out, "9. Web interface, GET /api/v1/config/user")
+    for line in (
+        rf"\n +urllib3 pool \+ cookie \+ validate \(floor\){TIMINGS}",
+        rf"\n +PeblarWeb client{TIMINGS}",
+        rf"\n +aiohttp session \+ cookie \+ validate \(floor\){TIMINGS}",
+        rf"\n +AsyncPeblarWeb client{TIMINGS}",
+        rf"\n +peblar [\d.]+ \(Peblar.user_configuration\){TIMINGS}",
+        rf"PeblarWeb client / floor: CPU {RATIO} \(no target\), wall {NUMBER}x\n",
+        rf"AsyncPeblarWeb client / peblar [\d.]+: CPU {RATIO} \(no target\)",
     ):
         assert re.search(line, web), line
-    web_import = out[out.index("10. Importing the web client") :]
+    web_import = section(out, "10. Importing the web client")
     for line in (
-        rf"'import pydantic, urllib3' \(floor\) +{number} ms +{number}x\n",
-        rf"'from pyPeblar import PeblarWeb' +{number} ms +{number}x\n",
+        rf"'import pydantic, urllib3' \(floor\) +{NUMBER} ms +{RATIO}\n",
+        rf"'from pyPeblar import PeblarWeb' +{NUMBER} ms +{RATIO}\n",
         rf"'from pyPeblar import PeblarWeb; import pyPeblar.webui.api_client, \.\.\.' "
-        rf"+{number} ms +{number}x\n",
+        rf"+{NUMBER} ms +{RATIO}\n",
     ):
         assert re.search(line, web_import), line
-    simulator = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "simulator_throughput.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert simulator.returncode == 0, simulator.stderr
-    assert "sequential keep-alive GET /meter per second" in simulator.stdout
+    assert "skipped: not run in quick mode" in section(out, "11. The cross-check")
+    simulator = bench(str(ROOT / "bench" / "simulator_throughput.py"), "--quick")
+    assert "sequential keep-alive GET /meter per second" in simulator
+
+
+@pytest.mark.slow
+def test_the_cross_check_runs() -> None:
+    """bench/crosscheck.py, the benchmark's independent check, gives every ratio it compares."""
+    ratios = json.loads(bench(str(ROOT / "bench" / "crosscheck.py"), "--quick", "--json"))
+    assert set(ratios) == {
+        "Peblar.meter() / urllib3 floor",
+        "Peblar.meter() / peblar",
+        "AsyncPeblar.meter() / aiohttp floor",
+        "AsyncPeblar.meter() / peblar",
+    }
+    assert all(value > 0 for value in ratios.values())
 
 
 OTHERS = os.environ.get("PYPEBLAR_BENCH_OTHERS", "/tmp/others/bin/python")
 
-#: Sections 6 and 7 alone (both read the same rounds), quick, with the other interpreter's clients
-#: timed in lockstep.
-SECTION_7 = """
+#: Sections 1, 6 and 7 alone (one set of rounds), quick, with pyPeblar 0.3.2 from the other
+#: interpreter in the same rounds.
+PER_CALL = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import run
+from _rounds import per_call
 from _simulator_process import SimulatorProcess
+settings = run.QUICK
 with SimulatorProcess() as simulator:
-    rows, skipped = run.asyncio_per_call(run.QUICK, simulator.host, simulator.token, sys.argv[2])
-run.print_synchronous_against_others(rows, skipped)
-run.print_asyncio(run.QUICK, rows, skipped)
+    contenders, skipped = run.rest_contenders(sys.argv[2])
+    rounds = per_call(
+        contenders, simulator.host, simulator.token,
+        blocks=settings.blocks, rounds=settings.rounds, calls=settings.calls,
+    )
+run.print_asyncio(rounds, skipped)
 """
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path(OTHERS).exists(), reason=f"no {OTHERS} (docs/performance.md)")
-def test_async_comparison_with_the_peblar_package() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SECTION_7, str(ROOT / "bench"), OTHERS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    number = r"\d+(\.\d+)?"
-    for line in (
-        rf"peblar [\d.]+ \(PeblarApi.meter\) +{number} us +{number} us +{number} us\n",
-        rf"AsyncPeblar client / peblar [\d.]+: CPU {number}x \(target <= 1.0x: (met|NOT met)\)\n",
-        rf"asyncio generated API class / peblar [\d.]+: CPU {number}x \(no target\)\n",
-        rf"urllib3 pool \+ validate \(sync floor\) / peblar [\d.]+: CPU {number}x \(no target\)\n",
-        rf"Peblar client \(synchronous\) / peblar [\d.]+: CPU {number}x "
-        rf"\(target <= 0.9x: (met|NOT met)\)\n",
-    ):
-        assert re.search(line, result.stdout), line
-
-
-#: Section 9 alone, quick, with the peblar package's web client timed in lockstep.
-SECTION_9 = """
-import sys
-sys.path.insert(0, sys.argv[1])
-import run
-from _simulator_process import SimulatorProcess
-with SimulatorProcess() as simulator:
-    rows, skipped = run.web_per_call(run.QUICK, simulator.host, sys.argv[2])
-run.print_web(run.QUICK, rows, skipped)
-"""
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not Path(OTHERS).exists(), reason=f"no {OTHERS} (docs/performance.md)")
-def test_web_comparison_with_the_peblar_package() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SECTION_9, str(ROOT / "bench"), OTHERS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    number = r"\d+(\.\d+)?"
-    for line in (
-        rf"peblar [\d.]+ \(Peblar.user_configuration\) +{number} us +{number} us +{number} us\n",
-        rf"PeblarWeb client / peblar [\d.]+: CPU {number}x \(no target\)\n",
-        rf"AsyncPeblarWeb client / peblar [\d.]+: CPU {number}x \(no target\)\n",
-    ):
-        assert re.search(line, result.stdout), line
+def test_the_older_pypeblar_runs_in_its_own_interpreter() -> None:
+    out = bench("-c", PER_CALL, str(ROOT / "bench"), OTHERS)
+    assert re.search(rf"pypeblar [\d.]+ \(MeterApi.meter_get\){TIMINGS}", out), out
