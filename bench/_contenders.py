@@ -45,20 +45,30 @@ def _model(name: str) -> Any:
 # -- the local REST API, blocking ------------------------------------------------------------
 
 
-def urllib3_floor(which: str) -> Callable[[str, str, ExitStack], tuple[str, BlockingCall]]:
+def urllib3_floor(
+    which: str, *, timeouts: bool = False
+) -> Callable[[str, str, ExitStack], tuple[str, BlockingCall]]:
+    """The floor; with ``timeouts``, the floor of a client that keeps timeouts (as pyPeblar's
+    default 5 s and 10 s): a socket with a timeout costs a poll() before each send and receive."""
+
     def make(host: str, token: str, stack: ExitStack) -> tuple[str, BlockingCall]:
         import urllib3
 
         path, model_name = PATHS[which]
         model = _model(model_name)
         address, _, port = host.partition(":")
-        pool = stack.enter_context(urllib3.HTTPConnectionPool(address, int(port), maxsize=1))
+        timeout = urllib3.Timeout(connect=5.0, read=10.0) if timeouts else None
+        pool = stack.enter_context(
+            urllib3.HTTPConnectionPool(address, int(port), maxsize=1, timeout=timeout)
+        )
         url = f"{API}{path}"
         headers = {"Authorization": token, "Accept": "application/json"}
 
         def call() -> object:
             return model.model_validate_json(pool.request("GET", url, headers=headers).data)
 
+        if timeouts:
+            return "urllib3 pool + timeouts + validate", call
         return "urllib3 pool + validate (floor)", call
 
     return make
@@ -203,6 +213,7 @@ async def web_async_client(
 
 BLOCKING: dict[str, Callable[[str, str, ExitStack], tuple[str, BlockingCall]]] = {
     "meter-urllib3": urllib3_floor("meter"),
+    "meter-urllib3-timeouts": urllib3_floor("meter", timeouts=True),
     "meter-generated": generated("meter"),
     "meter-client": client("meter"),
     "evinterface-urllib3": urllib3_floor("evinterface"),

@@ -32,7 +32,15 @@ from pathlib import Path
 
 from _lockstep import Remote
 
-__all__ = ["Contender", "Ratio", "Rounds", "child_environment", "per_call", "whole_processes"]
+__all__ = [
+    "FIXED_MALLOC",
+    "Contender",
+    "Ratio",
+    "Rounds",
+    "child_environment",
+    "per_call",
+    "whole_processes",
+]
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "_child.py"
@@ -99,9 +107,17 @@ class Rounds:
         return ratio_of(self.cpus[key], self.cpus[base], self.rounds_per_block)
 
 
-def child_environment() -> dict[str, str]:
+#: glibc's malloc thresholds, fixed (``run.py --fixed-malloc``): by default glibc raises them when
+#: a large block is freed, so whether a process's 256 KiB socket buffers (asyncio's receives) are
+#: mapped and unmapped on every call depends on what it happened to free while importing: luck
+#: worth 20 % and more of an asyncio call's CPU (docs/performance.md). Fixed, no process has it.
+FIXED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 20), "MALLOC_TRIM_THRESHOLD_": str(4 << 20)}
+
+
+def child_environment(*, fixed_malloc: bool = False) -> dict[str, str]:
     """The environment of every measured process: no charger variables of the user's."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("PEBLAR_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PEBLAR_")}
+    return {**environment, **FIXED_MALLOC} if fixed_malloc else environment
 
 
 def per_call(
@@ -112,10 +128,11 @@ def per_call(
     blocks: int,
     rounds: int,
     calls: int,
+    fixed_malloc: bool = False,
 ) -> Rounds:
     """``blocks`` blocks of ``rounds`` lockstep rounds of ``calls`` calls, fresh processes each."""
     result = Rounds(rounds)
-    environment = child_environment()
+    environment = child_environment(fixed_malloc=fixed_malloc)
     for _ in range(blocks):
         remotes: dict[str, Remote] = {}
         try:

@@ -3,6 +3,7 @@
     python bench/run.py            # the full run (several minutes), with the cross-check
     python bench/run.py --quick    # a few iterations: CI checks that it runs and prints everything
     python bench/run.py --others PYTHON   # also pyPeblar 0.3.2, installed for PYTHON
+    python bench/run.py --fixed-malloc    # per call without the allocator's luck (see _rounds)
     python bench/crosscheck.py     # the independent cross-check alone
     python bench/engines.py --httpx PYTHON  # aiohttp against httpx (not run in CI)
 
@@ -70,8 +71,8 @@ class Settings:
 
 
 FULL = Settings(
-    blocks=5,
-    rounds=4,
+    blocks=8,
+    rounds=3,
     calls=500,
     decode_loops=20000,
     cold_runs=15,
@@ -114,6 +115,8 @@ SYNC_ROWS = {
     "/meter": ("meter-urllib3", "meter-generated", "meter-client"),
     "/evinterface": ("evinterface-urllib3", "evinterface-generated", "evinterface-client"),
 }
+#: Not a target's floor, for the reading: the floor with the timeouts any pyPeblar client keeps.
+TIMEOUTS_FLOOR = "meter-urllib3-timeouts"
 ASYNC_ROWS = ("meter-aiohttp", "meter-generated-asyncio", "meter-async-client")
 
 
@@ -146,6 +149,7 @@ def rest_contenders(python: str | None) -> tuple[list[Contender], dict[str, str]
     """Every contender of sections 1, 6 and 7 (one set of rounds), and which were left out."""
     here = sys.executable
     contenders = [Contender(key, "urllib3", here) for keys in SYNC_ROWS.values() for key in keys]
+    contenders.append(Contender(TIMEOUTS_FLOOR, "urllib3", here))
     contenders += [Contender(key, "aiohttp", here) for key in ASYNC_ROWS]
     others, why_not = others_python(python)
     skipped = {}
@@ -194,11 +198,15 @@ def print_per_call(settings: Settings, rounds: Rounds) -> None:
         f"\n   {SPREAD})"
     )
     for path, keys in SYNC_ROWS.items():
+        meter = path == "/meter"
         print(f"   GET {path}")
-        print_rows(rounds, keys, 36)
+        print_rows(rounds, [*keys, TIMEOUTS_FLOOR] if meter else keys, 36)
         floor, generated, client = keys
-        print_ratio(rounds, client, floor, SYNC_FLOOR_TARGET if path == "/meter" else None, "floor")
+        print_ratio(rounds, client, floor, SYNC_FLOOR_TARGET if meter else None, "floor")
         print_ratio(rounds, generated, floor, None, "floor")
+        if meter:
+            print_ratio(rounds, TIMEOUTS_FLOOR, floor, None, "floor")
+            print_ratio(rounds, client, TIMEOUTS_FLOOR, None, "the floor with timeouts")
 
 
 def print_peer_missing(skipped: dict[str, str]) -> None:
@@ -611,8 +619,16 @@ def report(args: argparse.Namespace) -> None:
     settings = QUICK if args.quick else FULL
     print(f"pyPeblar benchmark{' (quick mode: figures are rough)' if args.quick else ''}")
     print(machine())
-    print("Simulator in its own process on loopback, rate limit off.\n")
-    amount = {"blocks": settings.blocks, "rounds": settings.rounds, "calls": settings.calls}
+    print("Simulator in its own process on loopback, rate limit off.")
+    if args.fixed_malloc:
+        print("glibc's malloc thresholds fixed in every contender's process (--fixed-malloc).")
+    print()
+    amount = {
+        "blocks": settings.blocks,
+        "rounds": settings.rounds,
+        "calls": settings.calls,
+        "fixed_malloc": args.fixed_malloc,
+    }
     with SimulatorProcess() as simulator:
         host, token = simulator.host, simulator.token
         contenders, skipped = rest_contenders(args.others)
@@ -655,6 +671,11 @@ def main() -> int:
         metavar="PYTHON",
         default=os.environ.get("PYPEBLAR_BENCH_OTHERS"),
         help="an interpreter with the `pypeblar` 0.3.2 package (and `peblar`, if not in this one)",
+    )
+    parser.add_argument(
+        "--fixed-malloc",
+        action="store_true",
+        help="fix glibc's malloc thresholds in the contenders' processes (sections 1, 6, 7, 9)",
     )
     report(parser.parse_args())
     return 0

@@ -146,7 +146,9 @@ class RESTClientObject:
         method = method.upper()
         path = self._endpoint.path_of(url)
         headers = dict(headers) if headers else {}
-        payload = encode_body(body, post_params, headers)
+        payload = (
+            None if body is None and not post_params else encode_body(body, post_params, headers)
+        )
         if _request_timeout is None:
             connect, read = self.policy.connect_timeout, self.policy.read_timeout
         else:

@@ -4,11 +4,12 @@
    in between) that sends one byte a second never trips it. Here the connection's socket knows
    the answer's deadline (the read timeout after the request went out, set when urllib3 asks for
    the answer), and gives every receive only the time left until it: a receive that would pass
-   the deadline times out there, and urllib3 reports the read timeout as it would for a silent
-   charger. Every byte is still read by urllib3 (``http.client``); this module only shortens
-   the socket's timeout before each receive. It costs nothing per attempt but an attribute: no
-   watchdog thread, no lock, no heap (until 2026-12, a watchdog thread shut overdue connections
-   down, which took a lock and a heap entry on every attempt; docs/performance.md).
+   the deadline times out there (within a millisecond, ``SLACK``), and urllib3 reports the read
+   timeout as it would for a silent charger. Every byte is still read by urllib3
+   (``http.client``); this module only shortens the socket's timeout before a receive. It costs
+   nothing per attempt but an attribute: no watchdog thread, no lock, no heap (until 2026-12, a
+   watchdog thread shut overdue connections down, which took a lock and a heap entry on every
+   attempt; docs/performance.md).
 2. **No header on any output.** ``Configuration.debug = True`` sets
    ``http.client.HTTPConnection.debuglevel``, which prints every request header (the token
    included) on stdout. This class pins its own ``debuglevel`` to 0; the policy layer logs method,
@@ -26,7 +27,11 @@ from typing import Any
 
 from urllib3.connection import HTTPConnection
 
-__all__ = ["AnswerSocket", "DeadlineConnection"]
+__all__ = ["SLACK", "AnswerSocket", "DeadlineConnection"]
+
+#: How far past its deadline an answer's last receive may end (seconds), rather than a system
+#: call on every receive to shorten the socket's timeout by less than that.
+SLACK = 0.001
 
 
 class AnswerSocket(socket.socket):
@@ -56,7 +61,12 @@ class AnswerSocket(socket.socket):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("timed out")  # what a receive past its timeout raises
-            self.settimeout(left)
+            timeout = self.gettimeout()
+            # Setting a timeout is a system call: done only when the socket's would pass the
+            # deadline by more than SLACK. urllib3 sets the read timeout as the answer's
+            # deadline is set, so the first receives of an answer never need it.
+            if timeout is None or timeout > left + SLACK:
+                self.settimeout(left)
         return super().recv_into(buffer, nbytes, flags)
 
 

@@ -143,8 +143,13 @@ class RESTClientObject:
         method = method.upper()
         path = self._endpoint.path_of(url)
         headers = dict(headers) if headers else {}
-        payload = encode_body(body, post_params, headers)
-        connect, read = self._timeouts(_request_timeout)
+        payload = (
+            None if body is None and not post_params else encode_body(body, post_params, headers)
+        )
+        if _request_timeout is None:
+            connect, read = self.policy.connect_timeout, self.policy.read_timeout
+        else:
+            connect, read = timeout_pair("_request_timeout", _request_timeout)
         attempts = Attempts(self.policy, self._limiter, method, path, retry=retry)
         while True:
             wait = attempts.admit()
@@ -156,12 +161,6 @@ class RESTClientObject:
             time.sleep(attempts.failed(outcome, closed=self.closed))
 
     # -- one attempt ----------------------------------------------------------------------------
-
-    def _timeouts(self, request_timeout: Any) -> tuple[float, float]:
-        """(connect, read) seconds: the policy's, or the call's ``_request_timeout``."""
-        if request_timeout is None:
-            return self.policy.connect_timeout, self.policy.read_timeout
-        return timeout_pair("_request_timeout", request_timeout)
 
     def _attempt(  # noqa: PLR0917 - the request's parts, resolved once per call
         self,

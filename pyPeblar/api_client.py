@@ -164,7 +164,11 @@ class ApiClient:
         if type(configuration) is not Configuration or configuration.refresh_api_key_hook is not None:
             return build(None, None, None, 0)
         settings = (
-            configuration.host,
+            # The host, as the exact Configuration class derives it (its property costs two
+            # calls): the base path, or a server of the spec with its variables.
+            configuration._base_path,
+            configuration.server_index,
+            configuration.server_variables,
             configuration.api_key,
             configuration.api_key_prefix,
             configuration.username,
