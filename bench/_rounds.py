@@ -162,7 +162,9 @@ def whole_processes(commands: Mapping[str, list[str]], runs: int) -> dict[str, l
     install time): the children cache it under a temporary ``PYTHONPYCACHEPREFIX``, which the
     unmeasured round fills, and ``PYTHONDONTWRITEBYTECODE`` is not passed on. Without that, a
     machine that sets it (this project's development machines do) times pyPeblar's modules
-    compiled from source on every run against dependencies read from bytecode.
+    compiled from source on every run against dependencies read from bytecode. They run in that
+    folder, so that ``python -c`` imports what is installed (or on ``PYTHONPATH``), never a
+    checkout in the current folder.
     """
     environment = child_environment()
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -174,7 +176,9 @@ def whole_processes(commands: Mapping[str, list[str]], runs: int) -> dict[str, l
             random.shuffle(order)
             for name in order:
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                subprocess.run(commands[name], check=True, capture_output=True, env=environment)
+                subprocess.run(
+                    commands[name], check=True, capture_output=True, env=environment, cwd=cache
+                )
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if round_number:
                     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime

@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -356,6 +357,7 @@ def first_meter_modules(host: str, token: str) -> list[str]:
         text=True,
         check=True,
         env=child_environment(),
+        cwd=tempfile.gettempdir(),  # as whole_processes: what is installed, not this checkout
     )
     modules: list[str] = json.loads(result.stdout)
     return modules

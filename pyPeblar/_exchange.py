@@ -11,21 +11,24 @@ neither engine, so each road loads only its own: urllib3 costs the asyncio clien
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
-from pyPeblar._policy import Policy
+from pyPeblar._policy import Policy, timeout_pair
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = [
     "POOL_SIZE",
     "Answer",
     "Endpoint",
+    "Request",
     "Target",
     "check_proxy",
     "describe",
     "encode_body",
     "policy_for",
+    "request_of",
 ]
 
 #: Connections kept per charger: a charger serves ~5 requests/s, more would only queue there.
@@ -103,6 +106,39 @@ class Answer:
     def getheader(self, name: str, default: str | None = None) -> str | None:
         value: str | None = self.headers.get(name, default)
         return value
+
+
+class Request(NamedTuple):
+    """What one call sends, and the timeouts of each of its attempts (connect, read)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | None
+    connect: float
+    read: float
+
+
+def request_of(  # noqa: PLR0917 - the request as the generated ApiClient hands it over
+    endpoint: Endpoint,
+    policy: Policy,
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None,
+    body: Any,
+    post_params: Any,
+    request_timeout: Any,
+) -> Request:
+    """A generated ``ApiClient``'s request, resolved once per call for either engine: the path
+    on the charger, a copy of the headers, the body encoded, the policy's timeouts (or the
+    call's ``_request_timeout``, checked)."""
+    headers = dict(headers) if headers else {}
+    payload = None if body is None and not post_params else encode_body(body, post_params, headers)
+    if request_timeout is None:
+        connect, read = policy.connect_timeout, policy.read_timeout
+    else:
+        connect, read = timeout_pair("_request_timeout", request_timeout)
+    return Request(method.upper(), endpoint.path_of(url), headers, payload, connect, read)
 
 
 def encode_body(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:

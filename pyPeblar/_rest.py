@@ -39,15 +39,14 @@ from pyPeblar._exchange import (
     Endpoint,
     Target,
     describe,
-    encode_body,
     policy_for,
+    request_of,
 )
 from pyPeblar._policy import (
     Attempts,
     Policy,
     shared_limiter,
     status_error,
-    timeout_pair,
 )
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
@@ -140,22 +139,15 @@ class RESTClientObject:
         ``retry`` (not part of the generated interface) forces retries on or off; by default a
         request is retried when its method is safe to repeat.
         """
-        method = method.upper()
-        path = self._endpoint.path_of(url)
-        headers = dict(headers) if headers else {}
-        payload = (
-            None if body is None and not post_params else encode_body(body, post_params, headers)
+        request = request_of(
+            self._endpoint, self.policy, method, url, headers, body, post_params, _request_timeout
         )
-        if _request_timeout is None:
-            connect, read = self.policy.connect_timeout, self.policy.read_timeout
-        else:
-            connect, read = timeout_pair("_request_timeout", _request_timeout)
-        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry)
+        attempts = Attempts(self.policy, self._limiter, request.method, request.path, retry=retry)
         while True:
             wait = attempts.admit()
             if wait > 0:
                 time.sleep(wait)
-            outcome = self._attempt(method, path, headers, payload, connect, read, attempts)
+            outcome = self._attempt(*request, attempts)
             if isinstance(outcome, RESTResponse):
                 return outcome
             time.sleep(attempts.failed(outcome, closed=self.closed))
