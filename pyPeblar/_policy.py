@@ -341,10 +341,15 @@ def retry_wait(error: PeblarError, policy: Policy, attempt: int) -> float | None
 
 def invalid_answer(
     response: object, expected: object, error: BaseException
-) -> PeblarInvalidResponseError:
-    """The error for a 2xx answer that is not what the spec says (``expected``: the type's name).
+) -> PeblarInvalidResponseError | None:
+    """The error for a 2xx answer that is not what the spec says (``expected``: the type's name);
+    None when the request was one that is never repeated (a POST).
 
-    Names what was wrong (the first three fields pydantic complains about), never the input.
+    A POST's 2xx is its success, whatever its body (none, ``null``, an object the spec does not
+    describe): the charger has acted (toggled the charge session, added the card, started the
+    reboot), and an error would invite the retry that undoes it. Its body is then read as None
+    and the mismatch logged at DEBUG. Names what was wrong (the first three fields pydantic
+    complains about), never the input.
     """
     from pydantic import ValidationError
 
@@ -360,10 +365,12 @@ def invalid_answer(
     else:
         problems = type(error).__name__
     where = f"{method} {path}: " if method else ""
+    message = f"{where}the charger's answer is not a valid {expected}: {problems}"
+    if method and method not in REPEATABLE_METHODS:
+        logger.debug("%s (a success all the same: the charger has acted)", message)
+        return None
     return PeblarInvalidResponseError(
-        f"{where}the charger's answer is not a valid {expected}: {problems}",
-        status=int(getattr(response, "status", 0) or 0),
-        statusmsg="",
+        message, status=int(getattr(response, "status", 0) or 0), statusmsg=""
     )
 
 
