@@ -34,6 +34,7 @@ from pyPeblar._errors import (
     PeblarServerError,
 )
 from pyPeblar._ratelimit import TokenBucket
+from pyPeblar._secrets import redact_error
 
 __all__ = [
     "CLIENT_BURST",
@@ -383,7 +384,7 @@ class Attempts:
     An engine (``_rest`` over urllib3, ``_aio_rest`` over aiohttp) runs the same loop, only its
     waiting and its I/O differ::
 
-        attempts = Attempts(policy, limiter, method, path, retry=None)
+        attempts = Attempts(policy, limiter, method, path, retry=None, secrets=...)
         while True:
             wait for attempts.admit()            # the rate limiter; raises past the deadline
             outcome = one attempt within attempts.remaining()
@@ -402,13 +403,23 @@ class Attempts:
         "policy",
         "reached",
         "repeat",
+        "secrets",
         "started",
     )
 
     def __init__(
-        self, policy: Policy, limiter: TokenBucket, method: str, path: str, *, retry: bool | None
+        self,
+        policy: Policy,
+        limiter: TokenBucket,
+        method: str,
+        path: str,
+        *,
+        retry: bool | None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.policy = policy
+        #: What the call's errors must not show (the token, the password: ``_secrets``).
+        self.secrets = secrets
         self.limiter = limiter
         self.method = method
         self.path = path
@@ -449,6 +460,8 @@ class Attempts:
 
     def failed(self, error: PeblarError, *, closed: bool = False) -> float:
         """Seconds to wait before trying again after ``error``; raises it when that is all."""
+        if self.secrets:  # before it is logged: the charger's words may repeat the request
+            redact_error(error, self.secrets)
         self.reached = self.reached or error.request_sent is not False
         wait = None if not self.repeat or closed else retry_wait(error, self.policy, self.attempt)
         if wait is None or time.monotonic() + wait >= self.deadline:
@@ -466,4 +479,7 @@ class Attempts:
         if self.attempt:
             spent = time.monotonic() - self.started
             error.message += f" ({self.attempt + 1} attempts in {spent:.1f} s)"
+            error.args = (error.message,)
+        if self.secrets:
+            redact_error(error, self.secrets)
         raise error

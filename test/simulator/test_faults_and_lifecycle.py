@@ -53,6 +53,7 @@ class TestFaults:
             "body",
             "mutate",
             "drip",
+            "echo",
         }
         with pytest.raises(ValueError, match="unknown fault kind"):
             sim.inject("explode")
@@ -94,6 +95,20 @@ class TestFaults:
         )
         sim.inject("status", path="/meter", status=500)
         assert call(sim, "GET", "/meter").json == {"statusmsg": "Internal Server Error"}
+
+    @pytest.mark.parametrize("content_type", [None, "text/plain", "text/html"])
+    def test_echo_repeats_the_credentials_and_the_body(
+        self, sim: Simulator, content_type: str | None
+    ) -> None:
+        sim.inject("echo", path="/evinterface", status=403, content_type=content_type)
+        answer = call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 6000})
+        assert answer.status == 403
+        for text in (answer.raw.decode(), answer.headers["X-Echo"]):
+            assert f"Authorization: {sim.token}" in text
+            assert "ChargeCurrentLimit" in text and "6000" in text  # the body
+        assert sim.charge_current_limit == 16000  # not applied, as a refusal
+        if content_type is None:
+            assert sim.token in answer.json["statusmsg"]
 
     def test_body(self, sim: Simulator) -> None:
         sim.inject("body", path="/meter", body=b"not json", times=2)

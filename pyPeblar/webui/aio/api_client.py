@@ -26,6 +26,7 @@ import pyPeblar.webui.models
 from pyPeblar.webui.aio import rest
 from pyPeblar._exchange import answer_type
 from pyPeblar._policy import invalid_answer
+from pyPeblar._secrets import remember_secrets
 from pyPeblar.exceptions import (
     ApiValueError,
     ApiException,
@@ -229,7 +230,11 @@ class ApiClient:
 
         # body
         if body:
+            model = body
             body = self.sanitize_for_serialization(body)
+            # pyPeblar: the values of fields the spec marks `format: password` are redacted from
+            # every error and log line of this client from now on (pyPeblar._secrets).
+            remember_secrets(self.rest_client, model, body)
 
         # request url
         if _host is None or self.configuration.ignore_operation_servers:
