@@ -57,6 +57,9 @@ class Secrets:
             lowered = name.lower()
             if lowered == "authorization" and value:
                 found.append(value)
+                credential = value.partition(" ")[2]
+                if credential.strip():  # "Bearer ..." on some other API: the credential alone
+                    found.append(credential.strip())
             elif lowered == "cookie":
                 for pair in value.split(";"):
                     cookie = pair.partition("=")[2].strip()
