@@ -56,16 +56,58 @@ def home_variables(home: Path) -> dict[str, str]:
     }
 
 
+def footprint(folder: Path) -> dict[str, int]:
+    """Every file and folder under ``folder`` (itself left out), with its modification time."""
+    if not folder.exists():
+        return {}
+    return {str(path): path.lstat().st_mtime_ns for path in folder.rglob("*")}
+
+
+def escaped_into(home: Path) -> str | None:
+    """What ``home`` (a run's own home, where nothing should be written) now holds, said."""
+    written = sorted(footprint(home))
+    if not written:
+        return None
+    more = len(written) - 10
+    shown = ", ".join(written[:10]) + (f" and {more} more" if more > 0 else "")
+    return f"the tests wrote outside their own temporary folders, into {home}: {shown}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The home of the whole run (of each xdist worker): the tests' own, never the user's.
+
+    What runs outside a test (session and module fixtures, and everything a test's own home does
+    not catch) sees this home, not the user's: HOME and the XDG folders point into it, and the
+    variables naming the user's state folder or charger are removed. Every test then gets an
+    empty home of its own (``isolated_home``), so nothing should ever be written here. At the end
+    of the run it must still be empty: a test that wrote outside its temporary folders fails the
+    run, whatever the rest of the machine (a user running ``pypeblar`` meanwhile) does to the
+    user's own home, which the tests never look at.
+    """
+    home = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in home_variables(home).items():
+            patch.setenv(name, value)
+        for name in USER_VARIABLES:
+            patch.delenv(name, raising=False)
+        yield home
+    escaped = escaped_into(home)
+    if escaped:
+        raise AssertionError(escaped)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    session_home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Every test gets an empty home of its own, and so does every process it starts.
 
     HOME and the XDG folders point into a fresh temporary folder (outside ``tmp_path``, so a test's
     own folder holds only what it made), and the variables that name the user's state folder or
     charger are removed. Set on ``os.environ``, so subprocesses inherit them: ``~/.local/state``
-    of the user running the tests is never read or written (test/test_isolation.py proves it).
+    of the user running the tests is never read or written, nor is the run's ``session_home``
+    (test/test_isolation.py proves it).
     """
     home = tmp_path_factory.mktemp("home")
     for name, value in home_variables(home).items():
