@@ -188,14 +188,8 @@ class RESTClientObject:
             connect, read = self.policy.connect_timeout, self.policy.read_timeout
         else:
             connect, read = timeout_pair("_request_timeout", _request_timeout)
-        attempts = Attempts(
-            self.policy,
-            self._limiter,
-            method,
-            path,
-            retry=retry,
-            secrets=self.secrets.of_request(headers),
-        )
+        secrets = self.secrets.of_request(headers)
+        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry, secrets=secrets)
         while True:
             wait = attempts.admit()
             if wait > 0:

@@ -150,14 +150,8 @@ class RESTClientObject:
         headers = dict(headers) if headers else {}
         payload = encode_body(body, post_params, headers)
         connect, read = self._timeouts(_request_timeout)
-        attempts = Attempts(
-            self.policy,
-            self._limiter,
-            method,
-            path,
-            retry=retry,
-            secrets=self.secrets.of_request(headers),
-        )
+        secrets = self.secrets.of_request(headers)
+        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry, secrets=secrets)
         while True:
             wait = attempts.admit()
             if wait > 0:
