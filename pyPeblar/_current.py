@@ -21,11 +21,16 @@ MAX_MILLIAMPS: Final = 32000
 _CURRENT = re.compile(r"^\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?P<unit>ma|a)?\s*$", re.I)
 
 
-def _number(name: str, value: object) -> float:
+def _number(name: str, value: object, far: float, allowed: str) -> float:
+    """``value`` as a float, if it is a number within ``far`` of zero; else a ValueError naming
+    ``name``. The bound is checked before ``float()``: an int such as ``10**400`` has no float,
+    and Python compares ints of any size with floats exactly (NaN fails every comparison)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{name} must be a number, not {value!r}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, not {value!r}")
+    if not -far <= value <= far:
+        raise ValueError(f"{name}={value!r} is far outside {allowed}")
     return float(value)
 
 
@@ -34,16 +39,12 @@ def milliamps_from(amps: object = None, milliamps: object = None) -> int:
     if (amps is None) == (milliamps is None):
         raise ValueError("give exactly one of amps= or milliamps=")
     if amps is not None:
-        number = _number("amps", amps)
-        if abs(number) > 1e6:  # checked before scaling: 1e306 A would overflow to infinity
-            raise ValueError(f"amps={amps!r} is far outside 6 to 32 A")
-        value = round(number * 1000)
+        # Bounded before scaling: 1e306 A would overflow to infinity.
+        value = round(_number("amps", amps, 1e6, "6 to 32 A") * 1000)
     else:
-        number = _number("milliamps", milliamps)
+        number = _number("milliamps", milliamps, 1e9, "6000 to 32000 mA")
         if not number.is_integer():
             raise ValueError(f"milliamps must be a whole number, not {milliamps!r}")
-        if abs(number) > 1e9:
-            raise ValueError(f"milliamps={milliamps!r} is far outside 6000 to 32000 mA")
         value = int(number)
     return check_charging_limit(value)
 

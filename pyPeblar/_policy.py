@@ -68,13 +68,13 @@ MAX_RETRY_AFTER: Final = 30.0
 
 
 def _seconds(name: str, value: object, *, low: float = 0.0, high: float = 3600.0) -> float:
-    """``value`` as seconds in (low, high]; a ``ValueError`` naming ``name`` otherwise."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not low < value <= high
-    ):
+    """``value`` as seconds in (low, high]; a ``ValueError`` naming ``name`` otherwise.
+
+    Compared before it becomes a float: Python compares an int of any size with a float exactly
+    (``10**400`` is simply too large), where ``float()`` or ``math.isfinite`` would overflow; NaN
+    and the infinities fail the comparison too.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
         raise ValueError(
             f"{name} must be a number of seconds above {low:g} and at most {high:g}, not {value!r}"
         )
