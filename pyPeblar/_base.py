@@ -12,7 +12,6 @@ as h11: the protocol decides, the caller does the I/O.)
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 import time
@@ -26,7 +25,6 @@ from pyPeblar._errors import (
     PeblarForbiddenError,
     PeblarNotFoundError,
     PeblarReadOnlyError,
-    PeblarResponseError,
     PeblarStateTimeoutError,
     PeblarUnsupportedError,
 )
@@ -34,6 +32,7 @@ from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
 from pyPeblar._options import ChargerOptions, from_environment
 from pyPeblar._policy import current_deadline
 from pyPeblar._version import __version__
+from pyPeblar._writes import may_have_applied, not_shown, settle_failure
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -55,8 +54,6 @@ __all__ = [
 
 R = TypeVar("R")
 
-logger = logging.getLogger("pyPeblar")
-
 API: Final = "/api/wlac/v1"
 EV_INTERFACE: Final = f"{API}/evinterface"
 
@@ -72,9 +69,6 @@ MAX_BY_PART_NUMBER: Final = {
     "6004-2504-6400": 32000,
 }
 SAFE_DEFAULT_MAX: Final = 16000
-#: Statuses that refuse a write for good: the same request gets the same answer every time, so
-#: none of the attempts applied it. (A 429 or 5xx after a retry proves nothing of the sort.)
-REFUSALS: Final = frozenset({400, 401, 403, 404, 405, 409, 413, 422})
 
 
 def check_token(token: object) -> str:
@@ -369,7 +363,8 @@ class BaseClient(ChargerOptions):
         values). A refusal (400, 403...) did not apply. Otherwise, if any attempt may have reached
         the charger, the state is read back: if it shows the change (within ``settle`` seconds),
         the write counts as done and that state is returned; if not, the error is raised with
-        ``applied`` False (None when the state could not be read).
+        ``applied`` False (None when the state could not be read). ``_writes`` decides, as it
+        does for the web interface's writes.
 
         A success answer must show the change too (``confirmed``, by default ``applied``; a phase
         switch shows later, so its caller confirms only the rest and waits for the switch). If
@@ -388,8 +383,7 @@ class BaseClient(ChargerOptions):
         try:
             state = yield Call("ev_interface", f"{method.lower()}_ev_interface", (request,))
         except PeblarError as error:
-            if isinstance(error, PeblarResponseError) and error.status in REFUSALS:
-                error.applied = False
+            if not may_have_applied(error):  # refused, or never reached the charger
                 if isinstance(error, PeblarForbiddenError):
                     yield from self._raise_read_only_or(error)
                 if isinstance(error, PeblarNotFoundError) and method == "PUT":
@@ -397,24 +391,9 @@ class BaseClient(ChargerOptions):
                         "; this firmware has no PUT: set the limit and phases separately"
                     )
                 raise
-            if error.request_sent is False:  # no attempt reached the charger
-                error.applied = False
-                raise
             # A 429, a 5xx, a lost or unusable answer: any attempt may have applied it.
             read_back = yield from self._read_back(applied, settle)
-            if read_back is None:
-                error.applied = None
-                raise
-            if applied(read_back):
-                logger.warning(
-                    "%s %s failed (%s) but the charger shows it applied",
-                    method,
-                    EV_INTERFACE,
-                    error,
-                )
-                return read_back
-            error.applied = False
-            raise
+            return settle_failure(error, read_back, applied, f"{method} {EV_INTERFACE}")
         return (yield from self._confirm(method, fields, state, confirmed or applied))
 
     def _confirm(
@@ -433,11 +412,7 @@ class BaseClient(ChargerOptions):
         shown = later or state
         wanted = ", ".join(f"{wire_name(name)}={value!r}" for name, value in fields.items())
         reported = ", ".join(f"{wire_name(name)}={getattr(shown, name, None)!r}" for name in fields)
-        raise PeblarStateTimeoutError(
-            f"{method} {EV_INTERFACE}: the charger answered the write of {wanted} but reports "
-            f"{reported}",
-            applied=False,
-        )
+        not_shown(f"{method} {EV_INTERFACE}", wanted, reported)
 
     def _read_back(
         self, applied: Callable[[EVInterfaceResponse], bool], settle: float

@@ -275,6 +275,7 @@ def status_error(
     statusmsg = error_text(data, reason)
     message = f"{method} {path}: {status} {statusmsg}".rstrip()
     cls: type[PeblarResponseError] = PeblarResponseError
+    local_api = "/api/wlac/" in path or not path.startswith("/api/")
     if 300 <= status < 400:
         where = headers.get("Location", "elsewhere")[:100]
         cls, message = (
@@ -284,13 +285,17 @@ def status_error(
     elif status == 400:
         cls = PeblarBadRequestError
     elif status == 401:
-        cls, message = PeblarAuthenticationError, f"{message} (the charger rejected the token)"
+        cls = PeblarAuthenticationError
+        message += (
+            " (the charger rejected the token)"
+            if local_api
+            else " (the web interface wants a session: log in with its password)"
+        )
     elif status == 403:
         lowered = statusmsg.lower().replace("-", "").replace(" ", "")
         cls = PeblarReadOnlyError if "readonly" in lowered else PeblarForbiddenError
     elif status in (404, 405):
         cls = PeblarNotFoundError
-        local_api = "/api/wlac/" in path or not path.startswith("/api/")
         message += (
             " (this firmware lacks it, or the local REST API is disabled)"
             if local_api

@@ -211,7 +211,7 @@ class PeblarWeb(WebBase):
 
     def set_socket_locked(self, locked: bool) -> UserConfiguration:
         """Keep the cable locked in the socket (``True``) or not."""
-        return self._run(self._update_user_configuration({"user_keep_socket_locked": locked}))
+        return self._run(self._set_socket_locked(locked))
 
     def set_local_rest_api(
         self, enabled: bool, access_mode: str = "ReadWrite"
@@ -256,8 +256,7 @@ class PeblarWeb(WebBase):
 
     def available_versions(self, *, use_cache: bool = True) -> Versions:
         """The newest firmware and customisation Peblar offers (``use_cache=False`` asks again)."""
-        result: Versions = self._run(self._available_versions(use_cache))
-        return result
+        return self._run(self._available_versions(use_cache))
 
     def start_update(self, package: str = "Firmware") -> None:
         """Install the available ``"Firmware"`` or ``"Customization"``; the charger reboots.
@@ -268,7 +267,7 @@ class PeblarWeb(WebBase):
 
     def identify(self) -> None:
         """Make the charger show itself (its LED blinks)."""
-        self._run(self._call("device", "identify"))
+        self._run(self._identify())
 
     def reboot(self) -> None:
         """Reboot the charger (sent once, never repeated); the session ends with it."""
@@ -292,7 +291,7 @@ class PeblarWeb(WebBase):
 
     def unlock_socket(self) -> None:
         """Release the cable from the socket now (the firmware's path)."""
-        self._run(self._connector_operation("unlock_socket"))
+        self._run(self._unlock_socket())
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -345,8 +344,7 @@ class PeblarWeb(WebBase):
 
     def charging_schedules(self) -> ChargingSchedules:
         """The charging schedules of each day of the week."""
-        result: ChargingSchedules = self._run(self._call("schedules", "get_charging_schedules"))
-        return result
+        return self._run(self._charging_schedules())
 
     def set_charging_schedules(
         self, schedules: ChargingSchedules | dict[str, Any]

@@ -25,6 +25,7 @@ FAULT_KINDS: Final = {
     "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values;
     # with apply=False a write is ignored and answered with the state as it was
     "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
+    "ignore": False,  # a write accepted but not carried out: answered as a success, nothing changes
 }
 
 

@@ -256,12 +256,20 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         fault = state.faults.take(method, path, rest_path)
-        if fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
+        ignored = (
+            fault is not None
+            and method != "GET"
+            and (fault.kind == "ignore" or (fault.kind == "mutate" and not fault.apply))
+        )
+        if ignored:
+            # A charger that takes the write but keeps its old values: the local REST API answers
+            # with its state as it was, the web interface with its empty success.
+            reply = self.answer("GET", path, rest_path, b"") if rest_path else Reply(200, None)
+        elif fault is not None and fault.kind == "ignore":
+            reply = self.answer(method, path, rest_path, body)  # a read: nothing to ignore
+        elif fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
             self.perform(fault, None)
             return
-        if fault is not None and fault.kind == "mutate" and not fault.apply and method != "GET":
-            # A charger that ignores the write: it answers with its state as it was.
-            reply = self.answer("GET", path, rest_path, b"")
         else:
             reply = self.answer(method, path, rest_path, body)
         if fault is None:
@@ -391,6 +399,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif kind == "mutate":
             self.send(mutated(reply or Reply(200, {}), options))
+        elif kind == "ignore":
+            self.send(reply or Reply(200, None))
         elif kind == "drip":
             self.drip(reply or Reply(200, {}), float(options.get("interval", 0.2)))
 
