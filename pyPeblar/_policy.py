@@ -461,6 +461,7 @@ class Attempts:
         """Raise ``error`` as the call's outcome, saying how many attempts it took."""
         # The last attempt may have failed to connect after an earlier one got through.
         error.request_sent = self.reached or error.request_sent is not False
+        error.attempts = self.attempt + 1
         if self.attempt:
             spent = time.monotonic() - self.started
             error.message += f" ({self.attempt + 1} attempts in {spent:.1f} s)"

@@ -2,11 +2,12 @@
 
 A write returns only once the charger shows what was asked. When it fails, whether it applied is
 decided one way everywhere: a refusal (400, 401, 403, 404, 405, 409, 413, 422: the same request
-gets the same answer every time) did not apply, nor did a request that never reached the charger;
-anything else (a 429 or 5xx after retries, a lost or unusable answer) may have, so the state is
-read back and decides. The error says which in ``applied``: ``False`` when the change is known not
-to have applied, ``None`` when that could not be found out. ``_base`` (``Peblar``) and
-``_web_base`` (``PeblarWeb``) both decide with these functions, in their flows.
+gets the same answer every time) of a call's only attempt did not apply, nor did a request that
+never reached the charger; anything else (a 429 or 5xx after retries, a lost or unusable answer)
+may have, so the state is read back and decides. The error says which in ``applied``: ``False``
+when the change is known not to have applied, ``None`` when that could not be found out.
+``_base`` (``Peblar``) and ``_web_base`` (``PeblarWeb``) both decide with these functions, in
+their flows.
 """
 
 from __future__ import annotations
@@ -42,10 +43,14 @@ REFUSALS: Final = frozenset({400, 401, 403, 404, 405, 409, 413, 422})
 def may_have_applied(error: PeblarError) -> bool:
     """Whether the failed write may have applied; if it cannot have, ``error.applied`` is False.
 
-    A refusal did not apply, nor did a request that reached no charger (``request_sent`` False).
-    Anything else leaves ``applied`` as it is: the caller reads back to decide.
+    A refusal of the call's one attempt did not apply, nor did a request that reached no charger
+    (``request_sent`` False). A refusal after a retry proves nothing: a DELETE whose first attempt
+    removed the card but lost its answer gets 404 the second time. Anything else leaves
+    ``applied`` as it is: the caller reads back to decide.
     """
-    refused = isinstance(error, PeblarResponseError) and error.status in REFUSALS
+    refused = (
+        isinstance(error, PeblarResponseError) and error.status in REFUSALS and error.attempts == 1
+    )
     if refused or error.request_sent is False:
         error.applied = False
         return False

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar.simulator._charger import Charger
@@ -251,11 +251,14 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         path = urlsplit(self.path).path
         rest_path = path[len(BASE) :] if path.startswith(BASE + "/") else None
-        state.counters.request(f"{method} {rest_path if rest_path is not None else path}")
+        # Faults and counters see the path as the spec writes it: %3A is ':' (in an EVCC ID).
+        seen = unquote(path)
+        seen_rest = seen[len(BASE) :] if rest_path is not None else None
+        state.counters.request(f"{method} {seen_rest if seen_rest is not None else seen}")
         body = self.read_body()
         if body is None:
             return
-        fault = state.faults.take(method, path, rest_path)
+        fault = state.faults.take(method, seen, seen_rest)
         ignored = (
             fault is not None
             and method != "GET"
