@@ -29,9 +29,9 @@ from test.clients import WEB_CLIENTS, BlockingAsyncPeblarWeb
 from test.conftest import FAST
 
 PASSWORD = "correct horse battery"
-WEEK = {day: [] for day in ("Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")} | {
-    "Monday": [{"CurrentLimit": 16, "StartTime": 1320}]
-}
+WEEK: dict[str, list[dict[str, int]]] = {
+    day: [] for day in ("Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+} | {"Monday": [{"CurrentLimit": 16, "StartTime": 1320}]}
 CAR = "00:1A:2B:3C:4D:5E"
 
 
