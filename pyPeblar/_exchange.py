@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from pyPeblar._policy import Policy
+from pyPeblar._shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = [
@@ -155,7 +156,7 @@ def check_proxy(proxy: object) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
-        raise ValueError(f"proxy must be an http://host[:port] URL, not {proxy!r}")
+        raise ValueError(f"proxy must be an http://host[:port] URL, not {shown(proxy)}")
     return str(proxy)
 
 

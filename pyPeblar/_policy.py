@@ -34,6 +34,7 @@ from pyPeblar._errors import (
     PeblarServerError,
 )
 from pyPeblar._ratelimit import TokenBucket
+from pyPeblar._shown import shown
 
 __all__ = [
     "CLIENT_BURST",
@@ -76,7 +77,8 @@ def _seconds(name: str, value: object, *, low: float = 0.0, high: float = 3600.0
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
         raise ValueError(
-            f"{name} must be a number of seconds above {low:g} and at most {high:g}, not {value!r}"
+            f"{name} must be a number of seconds above {low:g} and at most {high:g}, "
+            f"not {shown(value)}"
         )
     return float(value)
 
@@ -85,7 +87,7 @@ def timeout_pair(name: str, value: object) -> tuple[float, float]:
     """``10`` (connect and answer) or ``(connect, answer)`` seconds, checked; errors name it."""
     pair = value if isinstance(value, tuple) else (value, value)
     if len(pair) != 2:
-        raise ValueError(f"{name} must be seconds or (connect, read) seconds, not {value!r}")
+        raise ValueError(f"{name} must be seconds or (connect, read) seconds, not {shown(value)}")
     return _seconds(name, pair[0]), _seconds(name, pair[1])
 
 
@@ -137,12 +139,14 @@ class Policy:
         max_response_bytes: int = 1 << 20,
     ) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-            raise ValueError(f"retries must be a whole number from 0 to 10, not {retries!r}")
+            raise ValueError(f"retries must be a whole number from 0 to 10, not {shown(retries)}")
         if not isinstance(rate_limit, bool):
-            raise ValueError(f"rate_limit must be True or False, not {rate_limit!r}")
+            raise ValueError(f"rate_limit must be True or False, not {shown(rate_limit)}")
         size = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1024:
-            raise ValueError(f"max_response_bytes must be a whole number >= 1024, not {size!r}")
+            raise ValueError(
+                f"max_response_bytes must be a whole number >= 1024, not {shown(size)}"
+            )
         values = {
             "connect_timeout": _seconds("connect timeout", connect_timeout),
             "read_timeout": _seconds("read timeout", read_timeout),

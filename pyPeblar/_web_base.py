@@ -28,6 +28,7 @@ from pyPeblar._errors import (
     PeblarUnsupportedError,
 )
 from pyPeblar._options import ChargerOptions, from_environment
+from pyPeblar._shown import shown
 from pyPeblar._web_checks import (
     DAYS,
     check_access_mode,
@@ -36,7 +37,6 @@ from pyPeblar._web_checks import (
     configuration_update,
     rfid_request,
     schedules_request,
-    shown,
     vehicle_request,
 )
 from pyPeblar._writes import before_write, may_have_applied, not_shown, read_quietly, settle_failure
@@ -73,8 +73,14 @@ WEB_API_CLASSES: Final = {
     "schedules": ("schedules_api", "SchedulesApi"),
 }
 
-#: Firmware from which the plug state and the socket unlock have their new paths.
+#: Firmware from which the plug state and the socket unlock have their new paths, and custom
+#: solar charging its mode and settings.
 NEW_CONNECTOR_PATHS: Final = (1, 10)
+NEW_IN_1_10: Final = (
+    "solar_charging_custom_always_charge",
+    "solar_charging_custom_power_target",
+    "solar_charging_custom_power_threshold",
+)
 #: The hint of an error that the web interface password can mend (the command line shows it).
 PASSWORD_HINT: Final = (
     "Check the web interface password (PEBLAR_PASSWORD, or --password-file PATH on the command "
@@ -318,6 +324,7 @@ class WebBase(ChargerOptions):
 
     def _patch_configuration(self, update: UserConfigurationUpdate) -> Flow[UserConfiguration]:
         """PATCH ``update``; return the configuration read back once it shows every value."""
+        yield from self._check_firmware_for(update)
         wanted = update.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
         def reported(configuration: UserConfiguration) -> dict[str, Any]:
@@ -336,6 +343,21 @@ class WebBase(ChargerOptions):
                 ),
             )
         )
+
+    def _check_firmware_for(self, update: UserConfigurationUpdate) -> Flow[None]:
+        """Refuse, before sending it, a setting older firmware does not have (custom solar)."""
+        newer: list[str] = [field for field in NEW_IN_1_10 if field in update.model_fields_set]
+        if update.solar_charging_mode == "CustomSolar":
+            newer.insert(0, "custom_solar")
+        if not newer:
+            return
+        firmware = yield from before_write(self._firmware_version())
+        if firmware is not None and firmware < NEW_CONNECTOR_PATHS:
+            raise PeblarUnsupportedError(
+                f"{', '.join(newer)} need firmware 1.10 or later; this charger runs "
+                f"{self._firmware}",
+                applied=False,
+            )
 
     def _set_smart_charging_mode(
         self,
@@ -376,14 +398,6 @@ class WebBase(ChargerOptions):
                 "this charger does not allow scheduled charging (ScheduledChargingAllowed is off)",
                 applied=False,
             )
-        if chosen is SmartChargingMode.CUSTOM_SOLAR:
-            firmware = yield from before_write(self._firmware_version())
-            if firmware is not None and firmware < NEW_CONNECTOR_PATHS:
-                raise PeblarUnsupportedError(
-                    "custom_solar needs firmware 1.10 or later; this charger runs "
-                    f"{self._firmware}",
-                    applied=False,
-                )
         return (yield from self._patch_configuration(update))
 
     def _set_led(self, automatic: bool, percent: int | None) -> Flow[UserConfiguration]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from pyPeblar._shown import shown
+
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
@@ -33,7 +35,6 @@ __all__ = [
     "request_model",
     "rfid_request",
     "schedules_request",
-    "shown",
     "vehicle_request",
 ]
 
@@ -41,13 +42,6 @@ M = TypeVar("M", bound="BaseModel")
 
 ACCESS_MODES: Final = ("ReadOnly", "ReadWrite")
 DAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def shown(value: object, limit: int = 40) -> str:
-    """``repr(value)``, cut to about ``limit`` characters: a message names a 100,000-character
-    argument without repeating it."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
 
 
 def check_password(password: object) -> str:
