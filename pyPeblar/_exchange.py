@@ -14,6 +14,7 @@ import json
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
+from pyPeblar._address import parse_address
 from pyPeblar._policy import Policy
 from pyPeblar._shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
@@ -63,9 +64,10 @@ class Endpoint(NamedTuple):
         url = urlsplit(str(configuration.host))
         if url.scheme != "http" or not url.hostname:
             raise ValueError(
-                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
-                "(chargers serve their local API over plain http)"
+                f"the charger's URL must be http://HOST[:PORT]/..., not "
+                f"{shown(configuration.host)} (chargers serve their local API over plain http)"
             )
+        parse_address(url.netloc)  # the host checked as every client checks it
         return cls(url.netloc, f"http://{url.netloc}", _proxy_for(configuration))
 
     def path_of(self, url: str) -> str:

@@ -161,3 +161,16 @@ def test_from_password_checks_its_options_before_logging_in(kind: str, sim: Simu
     refused_before_sending(
         sim, lambda: build.from_password(sim.host, PASSWORD, protect_relays="yes"), "protect_relays"
     )
+
+
+@pytest.mark.parametrize("road", ["generated", "generated-asyncio"])
+def test_the_generated_roads_check_the_host_as_the_clients_do(road: str) -> None:
+    """aiohttp would raise a raw UnicodeError for this host on its first request."""
+    import pyPeblar
+    import pyPeblar.aio
+    from pyPeblar import Configuration
+
+    package: Any = pyPeblar.aio if road.endswith("asyncio") else pyPeblar
+    configuration = Configuration(host=f"http://{'a' * 64}.local/api/wlac/v1")
+    with pytest.raises(ValueError, match="host"):
+        package.ApiClient(configuration)
