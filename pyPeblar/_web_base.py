@@ -73,6 +73,9 @@ WEB_API_CLASSES: Final = {
     "schedules": ("schedules_api", "SchedulesApi"),
 }
 
+#: The web interface's card and vehicle lists (a card's or vehicle's own path adds its key).
+CARDS: Final = "/config/auth/standalonelist"
+VEHICLES: Final = "/config/auth/vehicle-standalonelist"
 #: Firmware from which the plug state and the socket unlock have their new paths, and custom
 #: solar charging its mode and settings.
 NEW_CONNECTOR_PATHS: Final = (1, 10)
@@ -533,62 +536,71 @@ class WebBase(ChargerOptions):
         answer = yield from self._call("tokens", "list_rfid_tokens")
         return list(answer.tokens or []) if answer is not None else []
 
+    def _card_names(self) -> Flow[dict[str, str | None]]:
+        cards = yield from self._rfid_tokens()
+        return {
+            _listed(c.rfid_token_uid): c.rfid_token_description for c in cards if c.rfid_token_uid
+        }
+
     def _add_rfid_token(self, uid: str, description: str) -> Flow[None]:
         request = rfid_request(uid, description)
-        card = _listed(request.rfid_token_uid)
-        yield from self._write(
-            "POST /config/auth/standalonelist",  # a POST: never sent twice
-            Call("tokens", "add_rfid_token", (request,)),
-            Confirmation(
-                self._rfid_tokens,
-                lambda cards: _descriptions(cards).get(card) == request.rfid_token_description,
-                f"card {request.rfid_token_uid} ({request.rfid_token_description!r})",
-                lambda cards: _on_list("the card", _descriptions(cards).get(card)),
-            ),
+        call = Call("tokens", "add_rfid_token", (request,))  # a POST: never sent twice
+        yield from self._change_list(
+            "card", CARDS, call, self._card_names, key=uid, name=description
         )
 
     def _remove_rfid_token(self, uid: str) -> Flow[None]:
-        # Checked as an added card's UID is: what no charger takes, no charger lists.
-        card = _listed(rfid_request(uid, "").rfid_token_uid)
-        yield from self._write(
-            "DELETE /config/auth/standalonelist",
-            Call("tokens", "delete_rfid_token", (uid,)),
-            Confirmation(
-                self._rfid_tokens,
-                lambda cards: card not in _descriptions(cards),
-                f"card {uid} removed",
-                lambda cards: _on_list("the card", _descriptions(cards).get(card)),
-            ),
-        )
+        rfid_request(uid, "")  # checked as an added card's is: what no charger takes, none lists
+        call = Call("tokens", "delete_rfid_token", (uid,))
+        yield from self._change_list("card", CARDS, call, self._card_names, key=uid, name=None)
 
     def _vehicle_tokens(self) -> Flow[list[VehicleToken]]:
         answer = yield from self._call("tokens", "list_vehicle_tokens")
         return list(answer.vehicle_tokens or []) if answer is not None else []
 
+    def _vehicle_names(self) -> Flow[dict[str, str | None]]:
+        vehicles = yield from self._vehicle_tokens()
+        return {_listed(v.evcc_id): v.alias for v in vehicles if v.evcc_id}
+
     def _add_vehicle_token(self, evcc_id: str, alias: str, authorize: bool) -> Flow[None]:
         request = vehicle_request(evcc_id, alias, authorize)
-        vehicle = _listed(request.evcc_id)
-        yield from self._write(
-            "POST /config/auth/vehicle-standalonelist",  # a POST: never sent twice
-            Call("tokens", "add_vehicle_token", (request,)),
-            Confirmation(
-                self._vehicle_tokens,
-                lambda vehicles: _aliases(vehicles).get(vehicle) == request.alias,
-                f"vehicle {request.evcc_id} ({request.alias!r})",
-                lambda vehicles: _on_list("the vehicle", _aliases(vehicles).get(vehicle)),
-            ),
+        call = Call("tokens", "add_vehicle_token", (request,))  # a POST: never sent twice
+        yield from self._change_list(
+            "vehicle", VEHICLES, call, self._vehicle_names, key=evcc_id, name=alias
         )
 
     def _remove_vehicle_token(self, evcc_id: str) -> Flow[None]:
-        vehicle = _listed(vehicle_request(evcc_id, "", True).evcc_id)
+        vehicle_request(evcc_id, "", True)
+        call = Call("tokens", "delete_vehicle_token", (evcc_id,))
+        yield from self._change_list(
+            "vehicle", VEHICLES, call, self._vehicle_names, key=evcc_id, name=None
+        )
+
+    def _change_list(
+        self,
+        noun: str,
+        path: str,
+        call: Call,
+        names: Callable[[], Flow[dict[str, str | None]]],
+        *,
+        key: str,
+        name: str | None,
+    ) -> Flow[None]:
+        """Add ``key`` to a list with its ``name`` (a card's description, a vehicle's alias), or
+        remove it (``name`` None); confirmed by the list read back (``names``: key to name)."""
+        entry = _listed(key)
+
+        def shows(listed: dict[str, str | None]) -> bool:
+            return entry not in listed if name is None else listed.get(entry, ...) == name
+
         yield from self._write(
-            "DELETE /config/auth/vehicle-standalonelist",
-            Call("tokens", "delete_vehicle_token", (evcc_id,)),
+            f"{'DELETE' if name is None else 'POST'} {path}",
+            call,
             Confirmation(
-                self._vehicle_tokens,
-                lambda vehicles: vehicle not in _aliases(vehicles),
-                f"vehicle {evcc_id} removed",
-                lambda vehicles: _on_list("the vehicle", _aliases(vehicles).get(vehicle)),
+                names,
+                shows,
+                f"{noun} {key} removed" if name is None else f"{noun} {key} ({name!r})",
+                lambda listed: _on_list(f"the {noun}", listed.get(entry)),
             ),
         )
 
@@ -658,14 +670,6 @@ def _listed(identifier: str) -> str:
     """How a card's UID or a vehicle's EVCC ID is compared with a list: hex is hex in either
     case, and a charger may show it in its own."""
     return identifier.upper()
-
-
-def _descriptions(cards: list[RfidToken]) -> dict[str, str | None]:
-    return {_listed(c.rfid_token_uid): c.rfid_token_description for c in cards if c.rfid_token_uid}
-
-
-def _aliases(vehicles: list[VehicleToken]) -> dict[str, str | None]:
-    return {_listed(v.evcc_id): v.alias for v in vehicles if v.evcc_id}
 
 
 def _on_list(what: str, name: str | None) -> str:

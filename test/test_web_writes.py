@@ -25,7 +25,6 @@ from pyPeblar import (
     PeblarWeb,
 )
 from pyPeblar.simulator import Simulator
-from test.clients import WEB_CLIENTS, BlockingAsyncPeblarWeb
 from test.conftest import FAST
 
 PASSWORD = "correct horse battery"
@@ -172,11 +171,6 @@ READS = {
     "web_interface_mode",
 }
 SESSION = {"close", "login", "logout", "from_env"}
-
-
-@pytest.fixture(params=WEB_CLIENTS)
-def web_class(request: pytest.FixtureRequest) -> Any:
-    return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
 
 
 @pytest.fixture
