@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
+from pyPeblar._address import parse_address
 from pyPeblar._policy import Policy
+from pyPeblar._shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = [
@@ -64,9 +66,10 @@ class Endpoint(NamedTuple):
         url = urlsplit(str(configuration.host))
         if url.scheme != "http" or not url.hostname:
             raise ValueError(
-                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
-                "(chargers serve their local API over plain http)"
+                f"the charger's URL must be http://HOST[:PORT]/..., not "
+                f"{shown(configuration.host)} (chargers serve their local API over plain http)"
             )
+        parse_address(url.netloc)  # the host checked as every client checks it
         return cls(url.netloc, f"http://{url.netloc}", _proxy_for(configuration))
 
     def path_of(self, url: str) -> str:
@@ -176,7 +179,7 @@ def check_proxy(proxy: object) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
-        raise ValueError(f"proxy must be an http://host[:port] URL, not {proxy!r}")
+        raise ValueError(f"proxy must be an http://host[:port] URL, not {shown(proxy)}")
     return str(proxy)
 
 

@@ -35,6 +35,7 @@ from pyPeblar._errors import (
 )
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar._secrets import redact_error
+from pyPeblar._shown import shown
 
 __all__ = [
     "CLIENT_BURST",
@@ -69,15 +70,16 @@ MAX_RETRY_AFTER: Final = 30.0
 
 
 def _seconds(name: str, value: object, *, low: float = 0.0, high: float = 3600.0) -> float:
-    """``value`` as seconds in (low, high]; a ``ValueError`` naming ``name`` otherwise."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not low < value <= high
-    ):
+    """``value`` as seconds in (low, high]; a ``ValueError`` naming ``name`` otherwise.
+
+    Compared before it becomes a float: Python compares an int of any size with a float exactly
+    (``10**400`` is simply too large), where ``float()`` or ``math.isfinite`` would overflow; NaN
+    and the infinities fail the comparison too.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
         raise ValueError(
-            f"{name} must be a number of seconds above {low:g} and at most {high:g}, not {value!r}"
+            f"{name} must be a number of seconds above {low:g} and at most {high:g}, "
+            f"not {shown(value)}"
         )
     return float(value)
 
@@ -86,7 +88,7 @@ def timeout_pair(name: str, value: object) -> tuple[float, float]:
     """``10`` (connect and answer) or ``(connect, answer)`` seconds, checked; errors name it."""
     pair = value if isinstance(value, tuple) else (value, value)
     if len(pair) != 2:
-        raise ValueError(f"{name} must be seconds or (connect, read) seconds, not {value!r}")
+        raise ValueError(f"{name} must be seconds or (connect, read) seconds, not {shown(value)}")
     return _seconds(name, pair[0]), _seconds(name, pair[1])
 
 
@@ -138,12 +140,14 @@ class Policy:
         max_response_bytes: int = 1 << 20,
     ) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-            raise ValueError(f"retries must be a whole number from 0 to 10, not {retries!r}")
+            raise ValueError(f"retries must be a whole number from 0 to 10, not {shown(retries)}")
         if not isinstance(rate_limit, bool):
-            raise ValueError(f"rate_limit must be True or False, not {rate_limit!r}")
+            raise ValueError(f"rate_limit must be True or False, not {shown(rate_limit)}")
         size = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1024:
-            raise ValueError(f"max_response_bytes must be a whole number >= 1024, not {size!r}")
+            raise ValueError(
+                f"max_response_bytes must be a whole number >= 1024, not {shown(size)}"
+            )
         values = {
             "connect_timeout": _seconds("connect timeout", connect_timeout),
             "read_timeout": _seconds("read timeout", read_timeout),
@@ -276,6 +280,7 @@ def status_error(
     statusmsg = error_text(data, reason)
     message = f"{method} {path}: {status} {statusmsg}".rstrip()
     cls: type[PeblarResponseError] = PeblarResponseError
+    local_api = "/api/wlac/" in path or not path.startswith("/api/")
     if 300 <= status < 400:
         where = headers.get("Location", "elsewhere")[:100]
         cls, message = (
@@ -285,13 +290,17 @@ def status_error(
     elif status == 400:
         cls = PeblarBadRequestError
     elif status == 401:
-        cls, message = PeblarAuthenticationError, f"{message} (the charger rejected the token)"
+        cls = PeblarAuthenticationError
+        message += (
+            " (the charger rejected the token)"
+            if local_api
+            else " (the web interface wants a session: log in with its password)"
+        )
     elif status == 403:
         lowered = statusmsg.lower().replace("-", "").replace(" ", "")
         cls = PeblarReadOnlyError if "readonly" in lowered else PeblarForbiddenError
     elif status in (404, 405):
         cls = PeblarNotFoundError
-        local_api = "/api/wlac/" in path or not path.startswith("/api/")
         message += (
             " (this firmware lacks it, or the local REST API is disabled)"
             if local_api
@@ -476,6 +485,7 @@ class Attempts:
         """Raise ``error`` as the call's outcome, saying how many attempts it took."""
         # The last attempt may have failed to connect after an earlier one got through.
         error.request_sent = self.reached or error.request_sent is not False
+        error.attempts = self.attempt + 1
         if self.attempt:
             spent = time.monotonic() - self.started
             error.message += f" ({self.attempt + 1} attempts in {spent:.1f} s)"

@@ -29,6 +29,7 @@ FAULT_KINDS: Final = {
     # Cookie headers and its body, as a careless charger or proxy does: in the reason phrase, an
     # ``X-Echo`` header and the body, which is ``{"statusmsg": ...}``, or the text itself with
     # ``content_type="text/plain"``, or an HTML page with ``content_type="text/html"``
+    "ignore": False,  # a write accepted but not carried out: answered as a success, nothing changes
 }
 
 

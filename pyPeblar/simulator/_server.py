@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar.simulator._charger import Charger
@@ -251,17 +251,28 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         path = urlsplit(self.path).path
         rest_path = path[len(BASE) :] if path.startswith(BASE + "/") else None
-        state.counters.request(f"{method} {rest_path if rest_path is not None else path}")
+        # Faults and counters see the path as the spec writes it: %3A is ':' (in an EVCC ID).
+        seen = unquote(path)
+        seen_rest = seen[len(BASE) :] if rest_path is not None else None
+        state.counters.request(f"{method} {seen_rest if seen_rest is not None else seen}")
         body = self.read_body()
         if body is None:
             return
-        fault = state.faults.take(method, path, rest_path)
-        if fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
+        fault = state.faults.take(method, seen, seen_rest)
+        ignored = (
+            fault is not None
+            and method != "GET"
+            and (fault.kind == "ignore" or (fault.kind == "mutate" and not fault.apply))
+        )
+        if ignored:
+            # A charger that takes the write but keeps its old values: the local REST API answers
+            # with its state as it was, the web interface with its empty success.
+            reply = self.answer("GET", path, rest_path, b"") if rest_path else Reply(200, None)
+        elif fault is not None and fault.kind == "ignore":
+            reply = self.answer(method, path, rest_path, body)  # a read: nothing to ignore
+        elif fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
             self.perform(fault, None, body)
             return
-        if fault is not None and fault.kind == "mutate" and not fault.apply and method != "GET":
-            # A charger that ignores the write: it answers with its state as it was.
-            reply = self.answer("GET", path, rest_path, b"")
         else:
             reply = self.answer(method, path, rest_path, body)
         if fault is None:
@@ -401,6 +412,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif kind == "mutate":
             self.send(mutated(reply or Reply(200, {}), options))
+        elif kind == "ignore":
+            self.send(reply or Reply(200, None))
         elif kind == "drip":
             self.drip(reply or Reply(200, {}), float(options.get("interval", 0.2)))
         elif kind == "echo":

@@ -16,6 +16,7 @@ import pytest
 
 from pyPeblar.simulator import FAULT_KINDS, Simulator
 from test.simulator.conftest import call
+from test.simulator.web import WebClient
 
 
 @pytest.fixture
@@ -54,6 +55,7 @@ class TestFaults:
             "mutate",
             "drip",
             "echo",
+            "ignore",
         }
         with pytest.raises(ValueError, match="unknown fault kind"):
             sim.inject("explode")
@@ -128,6 +130,24 @@ class TestFaults:
         assert body["NewKey"] == 1
         assert "LockState" not in body
         assert body["CpState"] == "State Z"
+
+    def test_ignore_answers_a_write_and_keeps_the_old_values(self, sim: Simulator) -> None:
+        fault = sim.inject("ignore", path="/evinterface", times=None)
+        assert call(sim, "GET", "/evinterface").status == 200  # a read: nothing to ignore
+        answer = call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 8000})
+        assert answer.status == 200 and answer.json["ChargeCurrentLimit"] == 16000
+        assert sim.charge_current_limit == 16000
+        assert fault.hits == 2
+        fault.cancel()
+        sim.inject("ignore", path="/api/v1/config/user", method="PATCH")
+        web = WebClient(sim)
+        assert web.login() == 200
+        status, body, _ = web.request("PATCH", "/config/user", {"HmiBuzzerVolume": 4})
+        assert (status, body) == (200, None)
+        assert sim.user_configuration["HmiBuzzerVolume"] != 4
+        web.ok("PATCH", "/config/user", {"HmiBuzzerVolume": 4})  # times=1: the next one lands
+        assert sim.user_configuration["HmiBuzzerVolume"] == 4
+        web.close()
 
     def test_matching_by_path_method_and_times(self, sim: Simulator) -> None:
         fault = sim.inject("status", path="/evinterface", method="PATCH", status=500, times=None)
