@@ -186,7 +186,12 @@ async def child_peblar(host: str, password: str) -> None:
             finished = asyncio.Event()
             meter = Meter(block)
 
-            def on_status(status: Any, meter: Meter = meter, first: asyncio.Event = first) -> None:
+            def on_status(
+                status: Any,
+                meter: Meter = meter,
+                first: asyncio.Event = first,
+                finished: asyncio.Event = finished,
+            ) -> None:
                 if not first.is_set():
                     first.set()  # the current state, sent on subscribing
                     return
@@ -321,6 +326,7 @@ class Process:
     """A child process speaking one JSON object a line."""
 
     def __init__(self, command: list[str]) -> None:
+        self._name = " ".join(command[2:4])
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -335,7 +341,7 @@ class Process:
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
-            raise RuntimeError(f"{self._process.args[2:4]} ended (exit {self._process.wait()})")
+            raise RuntimeError(f"{self._name} ended (exit {self._process.wait()})")
         answer: dict[str, Any] = json.loads(line)
         return answer
 
@@ -397,7 +403,7 @@ def has_peblar(python: str) -> bool:
 def measure(
     settings: Settings, names: list[str], others: str | None
 ) -> tuple[dict[str, Contender], str]:
-    """Every contender's latencies, CPU per event and memory; why ``peblar`` is missing, if it is."""
+    """Every contender's latencies, CPU per event and memory; why ``peblar`` is missing."""
     skipped = ""
     pythons = dict.fromkeys(names, sys.executable)
     if PEBLAR in names:
@@ -508,7 +514,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Live events in figures (bench/run.py's 11)")
     parser.add_argument("--quick", action="store_true", help="few events (CI)")
     parser.add_argument("--engines", action="store_true", help="the synchronous engine choice")
-    parser.add_argument("--others", metavar="PYTHON", default=os.environ.get("PYPEBLAR_BENCH_OTHERS"))
+    parser.add_argument(
+        "--others", metavar="PYTHON", default=os.environ.get("PYPEBLAR_BENCH_OTHERS")
+    )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     if args.engines:

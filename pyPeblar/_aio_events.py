@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from pyPeblar._base import Call, Sleep
 from pyPeblar._errors import PeblarConnectionError, PeblarConnectionTimeoutError
 from pyPeblar._events import (
     CLOSE_TIMEOUT,
@@ -30,13 +31,13 @@ from pyPeblar._events import (
     Receive,
     Send,
     StreamBase,
+    StreamFlow,
     StreamSettings,
     StreamState,
     closed_error,
     connection_failure,
     event_flow,
 )
-from pyPeblar._base import Call, Flow, Sleep
 from pyPeblar._policy import call_deadline, status_error
 from pyPeblar._version import __version__
 
@@ -98,16 +99,16 @@ class Runner:
     """Runs a stream's flow: each step awaited, each event yielded, the socket closed at the end."""
 
     def __init__(
-        self, client: AsyncPeblarWeb, url: str, flow: Flow[None], state: StreamState
+        self, client: AsyncPeblarWeb, url: str, flow: StreamFlow[None], state: StreamState
     ) -> None:
         self._client = client
         self._flow = flow
         self._state = state
         self.url = url
         self.where = client.host
-        self._socket: aiohttp.ClientWebSocketResponse | None = None
+        self._socket: aiohttp.ClientWebSocketResponse[bool] | None = None
 
-    async def drive(self) -> AsyncIterator[ChargerEvent]:
+    async def drive(self) -> AsyncGenerator[ChargerEvent, None]:
         value: Any = None
         error: Exception | None = None
         try:
@@ -218,7 +219,5 @@ class Runner:
     async def disconnect(self) -> None:
         socket, self._socket = self._socket, None
         if socket is not None and not socket.closed:
-            try:
+            with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
                 await socket.close()
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
-                pass

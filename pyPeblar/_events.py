@@ -16,15 +16,14 @@ imports neither engine.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import socket
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
-from pyPeblar._base import Flow, Sleep
+from pyPeblar._base import Call, Sleep
 from pyPeblar._errors import (
     PeblarAuthenticationError,
     PeblarConnectionError,
@@ -35,7 +34,7 @@ from pyPeblar._errors import (
     PeblarServerError,
     PeblarSubscriptionError,
 )
-from pyPeblar._policy import _seconds, retry_wait
+from pyPeblar._policy import retry_wait
 
 if TYPE_CHECKING:
     from pyPeblar._web_base import WebBase
@@ -52,6 +51,7 @@ __all__ = [
     "Receive",
     "Send",
     "StreamBase",
+    "StreamFlow",
     "StreamSettings",
     "StreamState",
     "check_topics",
@@ -129,6 +129,12 @@ class Emit(NamedTuple):
     event: ChargerEvent
 
 
+R = TypeVar("R")
+
+#: A stream's flow: yields steps (``_base``'s and the websocket's), receives their results.
+StreamFlow = Generator[Call | Sleep | Connect | Send | Receive | Disconnect | Emit, Any, R]
+
+
 # -- the options and the state of a stream ------------------------------------------------------
 
 
@@ -141,8 +147,8 @@ class StreamSettings(NamedTuple):
 
     @classmethod
     def checked(cls, backoff: object, max_backoff: object) -> StreamSettings:
-        first = _seconds("reconnect_backoff", backoff, high=60.0)
-        cap = _seconds("max_reconnect_backoff", max_backoff, high=3600.0)
+        first = seconds("reconnect_backoff", backoff, 60.0)
+        cap = seconds("max_reconnect_backoff", max_backoff, 3600.0)
         if cap < first:
             raise ValueError(
                 f"max_reconnect_backoff ({cap:g} s) must not be below reconnect_backoff "
@@ -154,6 +160,19 @@ class StreamSettings(NamedTuple):
         """Seconds to wait before reconnection attempt ``failures + 1``."""
         base: float = min(self.max_backoff, self.backoff * 2 ** min(failures, 32))
         return base * random.uniform(0.5, 1.0)
+
+
+def seconds(name: str, value: object, most: float) -> float:
+    """``value`` as seconds above 0 and at most ``most``; a ``ValueError`` naming ``name``."""
+    number = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int no float can hold
+            number = None
+    if number is None or not 0 < number <= most:  # NaN compares False: refused too
+        raise ValueError(f"{name} must be seconds above 0 and at most {most:g}, not {value!r:.40}")
+    return number
 
 
 class StreamState:
@@ -248,30 +267,39 @@ def read_frame(frame: str | bytes) -> ChargerEvent | Result | None:
     """What a frame says: an event, a subscription's result, or None for one that is not what
     the protocol says (binary, not JSON, no topic, an unknown type, a payload of the wrong
     shape), which is logged at DEBUG and skipped: it never ends a stream."""
+    message = parse_frame(frame)
+    if isinstance(message, str):
+        logger.debug("websocket: skipped a frame (%s): %r", message, frame[:200])
+        return None
+    return message
+
+
+def parse_frame(frame: str | bytes) -> ChargerEvent | Result | str:
+    """``read_frame``'s reading: what the frame says, or why it says nothing."""
     from pydantic import ValidationError
 
     from pyPeblar.webui.models.web_socket_message import WebSocketMessage
 
     if isinstance(frame, bytes):
-        return skipped(frame, "a binary frame")
+        return "a binary frame"
     try:
         message = WebSocketMessage.model_validate_json(frame)
     except (ValidationError, ValueError, RecursionError):
-        return skipped(frame, "not a JSON message object")
+        return "not a JSON message object"
     topic, kind, data = message.topic, message.type, message.data
     if not topic:
-        return skipped(frame, "no topic")
+        return "no topic"
     if kind is None or not kind.is_known:
-        return skipped(frame, f"an unknown type {kind!r}")
+        return f"an unknown type {kind!r}"
     if not isinstance(data, dict):
-        return skipped(frame, "its data is not an object")
+        return "its data is not an object"
     if kind == "result":
         from pyPeblar.webui.models.subscription_result import SubscriptionResult
 
         try:
             result = SubscriptionResult.model_validate(data)
         except ValidationError:
-            return skipped(frame, "not a subscription result")
+            return "not a subscription result"
         return Result(topic, result.status == "ok", str(result.message or "no reason given"))
     model = model_for(topic)
     if model is None:
@@ -279,12 +307,7 @@ def read_frame(frame: str | bytes) -> ChargerEvent | Result | None:
     try:
         return ChargerEvent(topic, model.model_validate(data))
     except ValidationError:
-        return skipped(frame, f"not a {model.__name__}")
-
-
-def skipped(frame: str | bytes, why: str) -> None:
-    logger.debug("websocket: skipped a frame (%s): %r", why, frame[:200])
-    return None
+        return f"not a {model.__name__}"
 
 
 def subscription(action: str, topic: str) -> str:
@@ -299,7 +322,7 @@ def subscription(action: str, topic: str) -> str:
 
 def event_flow(
     client: WebBase, topics: tuple[str, ...], settings: StreamSettings, state: StreamState
-) -> Flow[None]:
+) -> StreamFlow[None]:
     """A stream's whole life: open it (a ``PeblarError`` within the deadline if that fails),
     then hand on events, reconnecting after every lost connection until the program stops."""
     where = client.host
@@ -316,7 +339,7 @@ def event_flow(
         yield Disconnect()
         while True:
             wait = settings.delay(failures)
-            logger.warning("%s; reconnecting in %.1f s", lost.message, wait)
+            logger.warning("%s; reconnecting in %.3g s", lost.message, wait)
             yield Sleep(wait)
             try:
                 early = yield from open_stream(client, topics)
@@ -339,7 +362,7 @@ def mark(event: ChargerEvent, resumed: set[str]) -> ChargerEvent:
     return event._replace(resumed=True)
 
 
-def read_events(resumed: set[str]) -> Flow[PeblarError]:
+def read_events(resumed: set[str]) -> StreamFlow[PeblarError]:
     """Hand on events until the connection is lost; the error that lost it."""
     while True:
         try:
@@ -353,7 +376,7 @@ def read_events(resumed: set[str]) -> Flow[PeblarError]:
             logger.debug("websocket: a result for %s outside a subscription", message.topic)
 
 
-def open_with_retries(client: WebBase, topics: tuple[str, ...]) -> Flow[list[ChargerEvent]]:
+def open_with_retries(client: WebBase, topics: tuple[str, ...]) -> StreamFlow[list[ChargerEvent]]:
     """The first opening: retried as a call is (the policy's retries and backoff), all of it
     within the client's deadline, so that a wrong address or password is said at once."""
     policy = client.policy
@@ -374,7 +397,7 @@ def open_with_retries(client: WebBase, topics: tuple[str, ...]) -> Flow[list[Cha
 
 def open_stream(
     client: WebBase, topics: tuple[str, ...], *, until: float | None = None
-) -> Flow[list[ChargerEvent]]:
+) -> StreamFlow[list[ChargerEvent]]:
     """Log in if needed, open the websocket (logging in once more on a 401: the charger forgets
     sessions when it reboots), subscribe to ``topics`` and wait for every acknowledgement; the
     events that came meanwhile (the current state is pushed right after an acknowledgement)."""
@@ -414,8 +437,7 @@ def open_stream(
         elif isinstance(message, Result) and message.topic in waiting:
             if not message.ok:
                 raise PeblarSubscriptionError(
-                    f"the charger refused the subscription to {message.topic}: "
-                    f"{message.message}",
+                    f"the charger refused the subscription to {message.topic}: {message.message}",
                     topic=message.topic,
                     statusmsg=message.message,
                 )
@@ -463,4 +485,3 @@ def closed_error(where: str, code: int | None, reason: str = "") -> PeblarConnec
     """The error for a websocket that closed (``code`` as the engine saw it, if any)."""
     said = f" (code {code}{', ' + reason[:100] if reason else ''})" if code else ""
     return PeblarConnectionError(f"the websocket to {where} closed{said}", request_sent=True)
-

@@ -12,9 +12,11 @@ Waits are sliced (``SLICE``): the iterating thread notices ``close()`` from anot
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
+from contextlib import ExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,7 +28,7 @@ except ImportError:  # pragma: no cover - tested in a fresh environment by test_
         "PeblarWeb.events() needs the websockets library: pip install 'pyPeblar[events]'"
     ) from None
 
-from pyPeblar._base import Call, Flow, Sleep
+from pyPeblar._base import Call, Sleep
 from pyPeblar._errors import PeblarConnectionTimeoutError, PeblarInvalidResponseError
 from pyPeblar._events import (
     CLOSE_TIMEOUT,
@@ -39,6 +41,7 @@ from pyPeblar._events import (
     Receive,
     Send,
     StreamBase,
+    StreamFlow,
     StreamSettings,
     StreamState,
     closed_error,
@@ -53,6 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["EventStream"]
 
+#: The close code of a connection that ended without a closing handshake (RFC 6455, 7.1.5).
+ABNORMAL: Final = 1006
 #: The longest a stop request (``close()`` from another thread, ``until``) goes unseen.
 SLICE: Final = 0.1
 
@@ -68,7 +73,7 @@ class Quiet(logging.LoggerAdapter):  # type: ignore[type-arg]
 LOGGER: Final = Quiet(logging.getLogger("pyPeblar"), {})
 
 
-class Stopped(Exception):
+class StopRequestedError(Exception):
     """The stream was asked to stop while it waited."""
 
 
@@ -104,7 +109,8 @@ class EventStream(StreamBase):
     def close(self) -> None:
         """Close the websocket and end the iteration (from any thread)."""
         self._state.closing = True
-        if not self._events.gi_running:  # else the running iteration ends by itself
+        if inspect.getgeneratorstate(self._events) != inspect.GEN_RUNNING:
+            # (A running iteration, in another thread, ends by itself.)
             self._events.close()
 
     def __enter__(self) -> EventStream:
@@ -126,7 +132,7 @@ class Runner:
         self,
         client: PeblarWeb,
         url: str,
-        flow: Flow[None],
+        flow: StreamFlow[None],
         state: StreamState,
         until: Callable[[], bool] | None,
     ) -> None:
@@ -137,11 +143,12 @@ class Runner:
         self.url = url
         self.where = client.host
         self._socket: ClientConnection | None = None
+        self._opened = ExitStack()  # the socket's context: closing it closes the socket
 
     def stopped(self) -> bool:
         return self._state.closing or (self._until is not None and bool(self._until()))
 
-    def drive(self) -> Iterator[ChargerEvent]:
+    def drive(self) -> Generator[ChargerEvent, None, None]:
         value: Any = None
         error: Exception | None = None
         try:
@@ -156,7 +163,7 @@ class Runner:
                     continue
                 try:
                     value = self._perform(step)
-                except Stopped:
+                except StopRequestedError:
                     return
                 except Exception as exc:  # handed to the flow, which decides
                     error = exc
@@ -185,7 +192,7 @@ class Runner:
         until = time.monotonic() + seconds
         while (remaining := until - time.monotonic()) > 0:
             if self.stopped():
-                raise Stopped
+                raise StopRequestedError
             time.sleep(min(SLICE, remaining))
 
     # -- the websocket ------------------------------------------------------------------------
@@ -194,7 +201,7 @@ class Runner:
         self.disconnect()
         client = self._client
         try:
-            self._socket = connect(
+            socket = connect(
                 self.url,
                 additional_headers={"Cookie": step.cookie},
                 user_agent_header=f"pyPeblar/{__version__}",
@@ -214,7 +221,7 @@ class Runner:
                 WEBSOCKET_PATH,
                 status=answer.status_code,
                 reason=answer.reason_phrase,
-                data=answer.body or b"",
+                data=bytes(answer.body or b""),
                 headers=dict(answer.headers.raw_items()),
             ) from None
         except InvalidHandshake as exc:
@@ -223,6 +230,8 @@ class Runner:
             ) from None
         except (OSError, TimeoutError) as exc:
             raise connection_failure(self.where, exc, step.timeout) from None
+        # As a context (the library's way since websockets 17): ``disconnect()`` leaves it.
+        self._socket = self._opened.enter_context(socket)
 
     def _send(self, text: str) -> None:
         socket = self._socket
@@ -231,7 +240,7 @@ class Runner:
         try:
             socket.send(text)
         except ConnectionClosed as closed:
-            raise closed_error(self.where, closed.rcvd.code if closed.rcvd else None) from None
+            raise closed_error(self.where, closed.rcvd.code if closed.rcvd else ABNORMAL) from None
 
     def _receive(self, timeout: float | None) -> str | bytes:
         socket = self._socket
@@ -240,7 +249,7 @@ class Runner:
         until = None if timeout is None else time.monotonic() + timeout
         while True:
             if self.stopped():
-                raise Stopped
+                raise StopRequestedError
             slice_ = SLICE if until is None else min(SLICE, until - time.monotonic())
             if slice_ <= 0:
                 raise PeblarConnectionTimeoutError(
@@ -251,10 +260,9 @@ class Runner:
             except TimeoutError:
                 continue
             except ConnectionClosed as closed:
-                code = closed.rcvd.code if closed.rcvd else None
+                code = closed.rcvd.code if closed.rcvd else ABNORMAL
                 raise closed_error(self.where, code) from None
 
     def disconnect(self) -> None:
-        socket, self._socket = self._socket, None
-        if socket is not None:
-            socket.close()
+        self._socket = None
+        self._opened.close()

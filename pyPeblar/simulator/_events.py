@@ -91,6 +91,8 @@ class EventHub:
         self.firmware_result: dict[str, str] | None = None
         #: Seconds between session status events while charging.
         self.interval = DEFAULT_INTERVAL
+        #: False: subscription requests go unanswered (a fault for tests).
+        self.answering = True
 
     # -- connections ------------------------------------------------------------------------
 
@@ -119,6 +121,8 @@ class EventHub:
 
     def request(self, connection: Subscriber, action: object, topic: object) -> None:
         """Answer a client's ``{"action": ..., "topic": ...}``."""
+        if not self.answering:
+            return
         shown = topic if isinstance(topic, str) else ""
         if action not in ("subscribe", "unsubscribe") or not isinstance(topic, str) or not topic:
             connection.push(

@@ -435,6 +435,16 @@ class Simulator:
         """How many open websockets follow ``topic``."""
         return self._state.events.subscribers(topic)
 
+    @property
+    def answer_subscriptions(self) -> bool:
+        """False: the websocket takes subscription requests and never answers them (a fault
+        for tests: a client waiting for the acknowledgement must give up in time)."""
+        return self._state.events.answering
+
+    @answer_subscriptions.setter
+    def answer_subscriptions(self, value: bool) -> None:
+        self._state.events.answering = bool(value)
+
     def drop_websockets(self) -> int:
         """Cut every open websocket at once, without a closing handshake, as a network failure
         would (a fault for tests); how many there were."""

@@ -16,13 +16,14 @@ since both touch it.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import socket
 import threading
 import time
 from collections import deque
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import (
@@ -36,7 +37,7 @@ from wsproto.events import (
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError, generate_accept_token
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from email.message import Message as Headers
 
     from pyPeblar.simulator._events import EventHub
 
@@ -48,7 +49,7 @@ logger = logging.getLogger("pyPeblar.simulator")
 MAX_MESSAGE: Final = 64 * 1024
 
 
-def handshake_problem(headers: Mapping[str, str]) -> tuple[int, str, dict[str, str]] | None:
+def handshake_problem(headers: Headers[str, str]) -> tuple[int, str, dict[str, str]] | None:
     """Why the request is not a websocket upgrade this server takes (status, message, headers);
     None when it is (RFC 6455, section 4.2.1)."""
     if headers.get("Upgrade", "").strip().lower() != "websocket" or "upgrade" not in {
@@ -62,7 +63,7 @@ def handshake_problem(headers: Mapping[str, str]) -> tuple[int, str, dict[str, s
     return None
 
 
-def switching_protocols(headers: Mapping[str, str]) -> bytes:
+def switching_protocols(headers: Headers[str, str]) -> bytes:
     """The 101 answer to an upgrade ``handshake_problem`` found nothing wrong with."""
     accept = generate_accept_token(headers["Sec-WebSocket-Key"].strip().encode()).decode()
     return (
@@ -76,7 +77,7 @@ def switching_protocols(headers: Mapping[str, str]) -> bytes:
 class WebSocket:
     """One open websocket: what the hub pushes goes out in order; what the client sends is read."""
 
-    def __init__(self, sock: socket.socket, reader: IO[bytes], hub: EventHub) -> None:
+    def __init__(self, sock: socket.socket, reader: io.BufferedIOBase, hub: EventHub) -> None:
         self._socket = sock
         self._reader = reader  # the server's buffered reader: it may hold bytes already
         self._hub = hub
@@ -137,7 +138,7 @@ class WebSocket:
     def _read(self) -> None:
         while True:
             try:
-                data = self._reader.read1(65536)  # type: ignore[attr-defined]
+                data = self._reader.read1(65536)
             except OSError:
                 return
             with self._protocol_lock:
