@@ -68,9 +68,12 @@ def event(topic: str, data: Any) -> dict[str, Any]:
     return {"topic": topic, "type": "event", "data": data}
 
 
-def result(topic: str, action: str, message: str | None = None) -> dict[str, Any]:
-    """A subscription request's answer: ``ok``, or ``error`` with ``message``."""
-    data: dict[str, Any] = {"action": action, "status": "ok" if message is None else "error"}
+def result(topic: str, action: object, message: str | None = None) -> dict[str, Any]:
+    """A subscription request's answer: ``ok``, or ``error`` with ``message``; the ``action``
+    is repeated if it was one."""
+    data: dict[str, Any] = {"status": "ok" if message is None else "error"}
+    if action in ("subscribe", "unsubscribe"):
+        data = {"action": action, **data}
     if message is not None:
         data["message"] = message
     return {"topic": topic, "type": "result", "data": data}
@@ -123,11 +126,9 @@ class EventHub:
         """Answer a client's ``{"action": ..., "topic": ...}``."""
         if not self.answering:
             return
-        shown = topic if isinstance(topic, str) else ""
         if action not in ("subscribe", "unsubscribe") or not isinstance(topic, str) or not topic:
-            connection.push(
-                result(shown, str(action) if isinstance(action, str) else "", "Bad request")
-            )
+            shown = topic if isinstance(topic, str) else ""
+            connection.push(result(shown, action, "Bad request"))
             return
         if topic not in TOPICS:
             connection.push(result(topic, action, "Unknown topic"))
