@@ -7,7 +7,7 @@ commands and (lazily) imports the modules that implement the larger ones (``_che
 ``_app``), each command module would import the module that imports it: a cycle. Here they sit
 below all of them::
 
-    _app -> _commands -> _check, _demo, _scan, _watch, _web_commands -> _context, _render
+    _app -> _commands -> _check, _demo, _events, _scan, _watch, _web_commands -> _context, _render
 
 so this module imports nothing from ``pyPeblar.cli`` (test/test_cli_layout.py holds the layout),
 and, like the rest of the start-up path, only the standard library until a command runs.
@@ -69,7 +69,8 @@ EXIT_CODES: Final = {
     EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
     "operation) or pyPeblar's relay protection did",
     EXIT_CHARGER: "the charger failed or answered something unusable (5xx, rate limited, bad JSON)",
-    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT); `watch` and `simulate` end with 0 instead",
+    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT); `watch`, `events` and `simulate` end with "
+    "0 instead",
 }
 
 
