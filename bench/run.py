@@ -4,6 +4,7 @@
     python bench/run.py --quick    # a few iterations: CI checks that it runs and prints everything
     python bench/run.py --others PYTHON   # also other Peblar clients installed for PYTHON
     python bench/engines.py --httpx PYTHON  # aiohttp against httpx (not run in CI)
+    python bench/events.py [--quick]        # section 11 alone (live events)
 
 The simulator runs in its own process on loopback with its rate limit off, so what is measured is
 the client. Timings are medians of interleaved rounds: each round runs every contender once, in a
@@ -35,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import events as live_events
 from _lockstep import WARM_UP, Remote, timed
 from _simulator_process import SimulatorProcess
 
@@ -833,6 +835,8 @@ def report(args: argparse.Namespace) -> None:
     print_async_import(settings, starts_async)
     print_web(settings, web_rows, web_skipped)
     print_web_import(settings, starts_web)
+    event_settings = live_events.QUICK if args.quick else live_events.FULL
+    live_events.print_events(event_settings, *live_events.section(event_settings, args.others))
 
 
 def main() -> int:
