@@ -219,7 +219,7 @@ def check_topics(topics: Iterable[object]) -> tuple[str, ...]:
     chosen: list[str] = []
     for topic in topics:
         if not isinstance(topic, str):
-            raise TypeError(f"topics must be strings such as {DEFAULT_TOPIC!r}, not {topic!r}")
+            raise ValueError(f"topics must be strings such as {DEFAULT_TOPIC!r}, not {topic!r:.80}")
         if (
             not topic.startswith("/")
             or len(topic) > MAX_TOPIC

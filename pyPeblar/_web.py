@@ -199,7 +199,7 @@ class PeblarWeb(WebBase):
         chosen = check_topics(topics)
         settings = StreamSettings.checked(reconnect_backoff, max_reconnect_backoff)
         if until is not None and not callable(until):
-            raise TypeError(f"until must be a function returning True to stop, not {until!r}")
+            raise ValueError(f"until must be a function returning True to stop, not {until!r:.80}")
         if self._closed:
             raise PeblarClosedError("this PeblarWeb client is closed")
         from pyPeblar._sync_events import EventStream

@@ -310,8 +310,9 @@ class TestFailures:
     @pytest.mark.parametrize(
         "case",
         [
-            ((5,), {}, TypeError, "topics"),
-            ((b"/session/status/connector/1",), {}, TypeError, "topics"),
+            ((5,), {}, ValueError, "topics"),
+            ((None,), {}, ValueError, "topics"),
+            ((b"/session/status/connector/1",), {}, ValueError, "topics"),
             (("session",), {}, ValueError, "topics"),
             (("/a topic",), {}, ValueError, "topics"),
             (("/\r\n",), {}, ValueError, "topics"),
@@ -344,7 +345,7 @@ def test_until_ends_a_plain_iteration(sim: Simulator) -> None:
             stop.set()  # nothing more will come: the stream must notice the flag by itself
         assert len(got) == 1
         wait_until(lambda: sim.websockets == 0)
-        with pytest.raises(TypeError, match="until"):
+        with pytest.raises(ValueError, match="until"):
             web.events(until=True)  # type: ignore[arg-type]
 
 

@@ -81,7 +81,14 @@ CALLS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "meter_history": lambda web, a, b: web.meter_history(a, b),
     "set_charging_schedules": lambda web, a, b: web.set_charging_schedules(a),
     "local_api_token": lambda web, a, b: web.local_api_token(a),
+    "events": lambda web, a, b: first_event(web.events(a, reconnect_backoff=b)),
 }
+
+
+def first_event(stream: Any) -> Any:
+    """The first event of ``stream``, which is then closed."""
+    with stream:
+        return next(stream)
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
