@@ -32,12 +32,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _process import rss_bytes  # noqa: E402 - bench/ is on the path only from here on
+
 TOPIC = "/session/status/connector/1"
 SUBSCRIBE = json.dumps({"action": "subscribe", "topic": TOPIC})
 
@@ -57,15 +60,6 @@ class Settings(NamedTuple):
 
 FULL = Settings(rounds=6, toggles=100, memory_events=10_000)
 QUICK = Settings(rounds=1, toggles=10, memory_events=300)
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (Linux /proc; 0 where unavailable)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 # -- the child: one contender ---------------------------------------------------------------
@@ -355,15 +349,6 @@ class Process:
             self._process.wait()
 
 
-@contextmanager
-def processes(command: list[str]) -> Iterator[Process]:
-    process = Process(command)
-    try:
-        yield process
-    finally:
-        process.close()
-
-
 class Contender:
     """A child process following the simulator's events as one client does."""
 
@@ -471,8 +456,11 @@ def print_events(settings: Settings, contenders: dict[str, Contender], skipped: 
 
 
 def import_times(runs: int) -> dict[str, float]:
-    """Fresh interpreters: each engine imported with pydantic, the best of ``runs`` (ms)."""
-    commands = {
+    """Fresh interpreters: each engine imported with pydantic, the best of ``runs`` (ms), timed
+    as bench/run.py times every import (compiled bytecode, interleaved, shuffled)."""
+    from run import fresh_processes
+
+    codes = {
         "python -c 'import pydantic' (floor)": "import pydantic",
         "python -c 'import pydantic; from websockets.sync.client import connect'": (
             "import pydantic; from websockets.sync.client import connect"
@@ -482,15 +470,8 @@ def import_times(runs: int) -> dict[str, float]:
             "threading.Thread(target=l.run_forever, daemon=True).start()"
         ),
     }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs + 1):
-        order = list(commands)
-        random.shuffle(order)
-        for name in order:
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", commands[name]], check=True)
-            times[name].append(time.perf_counter() - started)
-    return {name: min(values[1:]) * 1e3 for name, values in times.items()}
+    commands = {name: [sys.executable, "-c", code] for name, code in codes.items()}
+    return fresh_processes(commands, runs, min)
 
 
 def engines(settings: Settings) -> None:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import events as live_events
 from _lockstep import WARM_UP, Remote, timed
+from _process import rss_bytes
 from _simulator_process import SimulatorProcess
 
 HERE = Path(__file__).resolve().parent
@@ -83,15 +84,6 @@ QUICK = Settings(
     thread_seconds=0.3,
     connection_calls=1000,
 )
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (Linux /proc; 0 where unavailable)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def p95(values: list[float]) -> float:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from pyPeblar import ChargerMemory, Peblar
+from pyPeblar import ChargerMemory, Peblar, PeblarWeb
 from pyPeblar.simulator import Simulator
-from test.clients import CLIENTS, BlockingAsyncPeblar, run
+from test.clients import CLIENTS, WEB_CLIENTS, BlockingAsyncPeblar, BlockingAsyncPeblarWeb, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -126,6 +126,13 @@ def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         if getattr(request.module, "Peblar", None) is not None:
             monkeypatch.setattr(request.module, "Peblar", BlockingAsyncPeblar)
     return name
+
+
+@pytest.fixture(params=WEB_CLIENTS)
+def web_class(request: pytest.FixtureRequest) -> Any:
+    """The web client class under test: a test taking it runs with ``PeblarWeb``, then with
+    ``AsyncPeblarWeb`` behind a synchronous face (test/clients.py)."""
+    return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
 
 
 @pytest.fixture
