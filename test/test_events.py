@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -179,6 +180,40 @@ class TestReconnecting:
         assert [event.resumed for event in after] == [False, False]
         assert "closed (code 1006); reconnecting in" in caplog.text
         assert "reconnected; following /session/status/connector/1 again" in caplog.text
+
+    def test_by_default_the_first_retry_comes_within_a_second(
+        self, web: Any, sim: Simulator
+    ) -> None:
+        with web.events() as stream:  # the default backoff: 1 s, jittered to 0.5 to 1 s
+            next(stream)
+            lost = time.monotonic()
+            sim.drop_websockets()
+            assert next(stream).resumed
+        assert time.monotonic() - lost < 1.0 + 1.5  # the busy machine's slack
+
+    def test_the_waits_double_up_to_the_cap_jittered(
+        self, web: Any, sim: Simulator, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.WARNING, logger="pyPeblar")
+        stream = web.events(reconnect_backoff=0.1, max_reconnect_backoff=0.4)
+        next(stream)
+        sim.stop()  # gone for good: every attempt is refused
+
+        def waits() -> list[float]:
+            return [float(wait) for wait in re.findall(r"reconnecting in ([\d.]+) s", caplog.text)]
+
+        closer = threading.Thread(
+            target=lambda: (wait_until(lambda: len(waits()) >= 5), stream.close())
+        )
+        closer.start()
+        assert list(stream) == []  # tried until closed, never raised
+        closer.join()
+        first, second, *later = waits()
+        assert 0.05 <= first <= 0.1
+        assert 0.1 <= second <= 0.2
+        assert all(0.2 <= wait <= 0.4 for wait in later), later
+        assert stream.interruptions == 1
+        assert "could not connect" in caplog.text
 
     def test_a_401_at_the_upgrade_logs_in_again_once(self, web: Any, sim: Simulator) -> None:
         web.login()
