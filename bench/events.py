@@ -425,9 +425,14 @@ def measure(
     return {contender.label: contender for contender in contenders.values()}, skipped
 
 
-def print_events(settings: Settings, contenders: dict[str, Contender], skipped: str) -> None:
+def print_events(
+    settings: Settings,
+    contenders: dict[str, Contender],
+    skipped: str,
+    title: str = "11. Live events",
+) -> None:
     print(
-        f"\n11. Live events: from a change in the simulator to the event in the program\n"
+        f"\n{title}: from a change in the simulator to the event in the program\n"
         f"   ({settings.rounds} rounds x {settings.toggles} changes each, interleaved; every "
         "contender in a process of its own; CPU is that process's, the best round's)"
     )
@@ -475,9 +480,9 @@ def import_times(runs: int) -> dict[str, float]:
 
 
 def engines(settings: Settings) -> None:
-    print("The synchronous iterator's engine: two candidates, bare, with the same model")
     contenders, _ = measure(settings, [WEBSOCKETS_SYNC, AIOHTTP_THREAD, FLOOR], None)
-    print_events(settings, contenders, "")
+    title = "The plain iterator's engine, two candidates bare with the same model"
+    print_events(settings, contenders, "", title)
     print("\nImporting each engine with pydantic, whole processes (best of the runs)")
     for name, millis in import_times(3 if settings is QUICK else 15).items():
         print(f"   {name:<74} {millis:6.0f} ms")
