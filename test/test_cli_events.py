@@ -95,7 +95,7 @@ class TestEvents:
     def test_json_lines_with_the_chargers_keys(
         self, sim: Simulator, running: list[Running]
     ) -> None:
-        events = Running(sim, "--json", "events")
+        events = Running(sim, "events", "--json")  # after the command, or before it
         running.append(events)
         first = json.loads(events.line())
         assert first["topic"] == SESSION

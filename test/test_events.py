@@ -202,9 +202,13 @@ class TestReconnecting:
         def waits() -> list[float]:
             return [float(wait) for wait in re.findall(r"reconnecting in ([\d.]+) s", caplog.text)]
 
-        closer = threading.Thread(
-            target=lambda: (wait_until(lambda: len(waits()) >= 5), stream.close())
-        )
+        def close_after_five_attempts() -> None:
+            try:
+                wait_until(lambda: len(waits()) >= 5)
+            finally:
+                stream.close()
+
+        closer = threading.Thread(target=close_after_five_attempts)
         closer.start()
         assert list(stream) == []  # tried until closed, never raised
         closer.join()

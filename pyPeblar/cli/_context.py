@@ -43,6 +43,7 @@ __all__ = [
     "Context",
     "Secret",
     "UsageError",
+    "json_option",
     "no_arguments",
     "password_option",
     "read_secret",
@@ -191,6 +192,16 @@ def read_secret_line(prompt: str) -> str:
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:
     """How a command that takes no arguments declares them."""
+
+
+def json_option(parser: argparse.ArgumentParser) -> None:
+    """``--json`` after the command too (``pypeblar history --json``), the global one's twin.
+
+    ``SUPPRESS`` leaves a global ``--json`` given before the command as it was.
+    """
+    parser.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the same as pypeblar --json"
+    )
 
 
 def password_option(text: str) -> str:

@@ -25,6 +25,9 @@ INSTALL_HINT = "pypeblar events needs the websockets library: pip install 'pyPeb
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pyPeblar.cli._context import json_option
+
+    json_option(parser)
     parser.add_argument(
         "topics",
         nargs="*",
