@@ -29,7 +29,6 @@ from pyPeblar._errors import (
     PeblarConnectionError,
     PeblarConnectionTimeoutError,
     PeblarError,
-    PeblarInvalidResponseError,
     PeblarRateLimitError,
     PeblarServerError,
     PeblarSubscriptionError,
@@ -453,13 +452,6 @@ def within(until: float, limit: float) -> float:
             "opening the websocket: the call's deadline passed", request_sent=False
         )
     return min(limit, remaining)
-
-
-def invalid_upgrade(status: int, detail: str) -> PeblarInvalidResponseError:
-    """The error for an upgrade answered with a 2xx or 1xx other than 101."""
-    return PeblarInvalidResponseError(
-        f"GET {WEBSOCKET_PATH}: {status}: not a websocket ({detail})", status=status
-    )
 
 
 def connection_failure(where: str, exc: BaseException, timeout: float) -> PeblarConnectionError:
