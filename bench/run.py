@@ -4,6 +4,7 @@
     python bench/run.py --quick    # a few iterations: CI checks that it runs and prints everything
     python bench/run.py --others PYTHON   # also other Peblar clients installed for PYTHON
     python bench/engines.py --httpx PYTHON  # aiohttp against httpx (not run in CI)
+    python bench/events.py [--quick]        # section 11 alone (live events)
 
 The simulator runs in its own process on loopback with its rate limit off, so what is measured is
 the client. Timings are medians of interleaved rounds: each round runs every contender once, in a
@@ -35,7 +36,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import events as live_events
 from _lockstep import WARM_UP, Remote, timed
+from _process import rss_bytes
 from _simulator_process import SimulatorProcess
 
 HERE = Path(__file__).resolve().parent
@@ -81,15 +84,6 @@ QUICK = Settings(
     thread_seconds=0.3,
     connection_calls=1000,
 )
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (Linux /proc; 0 where unavailable)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def p95(values: list[float]) -> float:
@@ -833,6 +827,8 @@ def report(args: argparse.Namespace) -> None:
     print_async_import(settings, starts_async)
     print_web(settings, web_rows, web_skipped)
     print_web_import(settings, starts_web)
+    event_settings = live_events.QUICK if args.quick else live_events.FULL
+    live_events.print_events(event_settings, *live_events.section(event_settings, args.others))
 
 
 def main() -> int:

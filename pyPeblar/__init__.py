@@ -13,7 +13,8 @@ Layers:
   class and model is also a top-level name (``pyPeblar.MeterApi``, ``pyPeblar.MeterResponse``),
   looked up in the generated packages on first use, so a regenerated spec needs no edit here.
 - ``PeblarWeb`` and ``AsyncPeblarWeb``: the charger's web-interface API (settings, smart
-  charging, RFID cards, history, firmware), with ``pyPeblar.webui``'s generated layer under them.
+  charging, RFID cards, history, firmware), with ``pyPeblar.webui``'s generated layer under them,
+  and its live events (``events()``: ``ChargerEvent``s of ``EventTopic``s).
 - ``Policy``: the timeouts, deadline, retries and rate limiting every generated client follows.
 - ``pyPeblar.simulator``: a charger on loopback, for tests, demos and trying things out.
 """
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from pyPeblar._aio_client import AsyncPeblar
     from pyPeblar._aio_web import AsyncPeblarWeb
     from pyPeblar._client import Peblar
+    from pyPeblar._events import ChargerEvent
     from pyPeblar._memory import ChargerMemory
     from pyPeblar._policy import Policy
     from pyPeblar._web import PeblarWeb
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
         OpenApiException,
     )
     from pyPeblar.models import *  # noqa: F403 - the generated models, also top-level names
+    from pyPeblar.webui.models.event_topic import EventTopic
 
 __all__ = [
     "ApiAttributeError",
@@ -59,8 +62,10 @@ __all__ = [
     "ApiValueError",
     "AsyncPeblar",
     "AsyncPeblarWeb",
+    "ChargerEvent",
     "ChargerMemory",
     "Configuration",
+    "EventTopic",
     "OpenApiException",
     "Peblar",
     "PeblarWeb",
@@ -79,6 +84,8 @@ __getattr__, __dir__ = lazy_attributes(
         "PeblarWeb": "pyPeblar._web",
         "AsyncPeblarWeb": "pyPeblar._aio_web",
         "SmartChargingMode": "pyPeblar._web_base",
+        "ChargerEvent": "pyPeblar._events",
+        "EventTopic": "pyPeblar.webui.models.event_topic",
         "Policy": "pyPeblar._policy",
         "ChargerMemory": "pyPeblar._memory",
         "ApiClient": "pyPeblar.api_client",

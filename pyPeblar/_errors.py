@@ -17,6 +17,7 @@
     ├── PeblarRelayProtectionError     refused: too many pauses or phase switches lately
     ├── PeblarStateTimeoutError        a write went through, the new state never showed
     ├── PeblarSetupError               the web-interface token setup could not finish
+    ├── PeblarSubscriptionError        the websocket refused a topic (.topic, .statusmsg)
     └── PeblarClosedError              the client was used after close()
 
 The ``══`` marks the join with the generated layer: every status error is also the exception
@@ -66,6 +67,7 @@ __all__ = [
     "PeblarServerError",
     "PeblarSetupError",
     "PeblarStateTimeoutError",
+    "PeblarSubscriptionError",
     "PeblarUnsupportedError",
 ]
 
@@ -240,6 +242,20 @@ class PeblarSetupError(PeblarError):
     """Setting up the local REST API through the web interface could not finish."""
 
     hint = "Check the web interface's settings for the local REST API."
+
+
+class PeblarSubscriptionError(PeblarError):
+    """The charger refused to subscribe to a topic of its websocket (an unknown topic).
+
+    ``topic`` is the topic refused and ``statusmsg`` the charger's words.
+    """
+
+    hint = "The charger does not offer this topic; docs/events.md lists the topics it has."
+
+    def __init__(self, message: str, *, topic: str, statusmsg: str = "") -> None:
+        super().__init__(message, request_sent=True)
+        self.topic = topic
+        self.statusmsg = statusmsg
 
 
 class PeblarClosedError(PeblarError):

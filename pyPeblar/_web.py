@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -23,6 +25,7 @@ from pyPeblar._web_base import WEB_API_CLASSES, SmartChargingMode, WebBase, mode
 
 if TYPE_CHECKING:
     from pyPeblar._rest import RESTClientObject
+    from pyPeblar._sync_events import EventStream
     from pyPeblar.webui.api import (
         ConnectorApi,
         DeviceApi,
@@ -90,6 +93,8 @@ class PeblarWeb(WebBase):
         """Log out (if logged in) and release the connections. Leaving a ``with`` block does."""
         if self._closed:
             return
+        for stream in list(self._streams):
+            stream.close()
         if self._cookie:
             # A failed log-out is no reason to keep the connections: the charger forgets the
             # session on its next reboot anyway.
@@ -135,6 +140,10 @@ class PeblarWeb(WebBase):
         self.api_client.cookie = cookie or None
 
     @functools.cached_property
+    def _streams(self) -> weakref.WeakSet[EventStream]:
+        return weakref.WeakSet()
+
+    @functools.cached_property
     def _apis(self) -> WebApis:
         return WebApis(**generated_apis("pyPeblar.webui.api", WEB_API_CLASSES, self.api_client))
 
@@ -159,6 +168,47 @@ class PeblarWeb(WebBase):
         """Whether the session is active, and the software's ``VersionHash``."""
         result: AuthStatus = self._run(self._call("session", "get_auth_status"))
         return result
+
+    # -- live events ------------------------------------------------------------------------
+
+    def events(
+        self,
+        *topics: str,
+        reconnect_backoff: float = 1.0,
+        max_reconnect_backoff: float = 300.0,
+        until: Callable[[], bool] | None = None,
+    ) -> EventStream:
+        """The charger's live events from its websocket, as an iterator (docs/events.md).
+
+        >>> for event in web.events():                # doctest: +SKIP
+        ...     print(event.data.state)              # SessionState.CHARGING
+
+        ``topics`` are the charger's topic strings (``EventTopic``'s); none follows the session
+        status of connector 1. Each event has ``.topic`` and ``.data`` (a ``SessionStatus``,
+        ``FirmwareUpdateStatus`` or ``TokenFound``; a ``dict`` for other topics). Opening it
+        logs in if needed and waits for the charger to acknowledge every topic, within the
+        client's deadline: a wrong password raises ``PeblarAuthenticationError``, a topic the
+        charger refuses ``PeblarSubscriptionError``. Then a lost connection is reopened, for as
+        long as the loop runs: after ``reconnect_backoff`` seconds (jittered), doubling up to
+        ``max_reconnect_backoff``, logging in again if the charger forgot the session, and
+        subscribing again; ``interruptions`` counts the losses, and each topic's first event
+        after one is ``resumed``. Leaving the loop closes the websocket. ``until``: a function
+        checked about ten times a second while the stream waits; once it returns True the
+        iteration ends (to stop from a signal handler). Needs the ``events`` extra.
+        """
+        from pyPeblar._events import StreamSettings, check_topics
+
+        chosen = check_topics(topics)
+        settings = StreamSettings.checked(reconnect_backoff, max_reconnect_backoff)
+        if until is not None and not callable(until):
+            raise ValueError(f"until must be a function returning True to stop, not {until!r:.80}")
+        if self._closed:
+            raise PeblarClosedError("this PeblarWeb client is closed")
+        from pyPeblar._sync_events import EventStream
+
+        stream = EventStream(self, chosen, settings, until)
+        self._streams.add(stream)
+        return stream
 
     # -- settings ---------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ __all__ = [
     "Blocking",
     "BlockingAsyncPeblar",
     "BlockingAsyncPeblarWeb",
+    "BlockingStream",
     "generated",
     "run",
     "web_client_class",
@@ -117,6 +118,33 @@ class BlockingAsyncPeblarWeb(BlockingClient):
     """``AsyncPeblarWeb`` with ``PeblarWeb``'s synchronous face."""
 
     client_class = AsyncPeblarWeb
+
+    def events(self, *topics: str, **options: Any) -> BlockingStream:
+        return BlockingStream(self.target.events(*topics, **options))
+
+
+class BlockingStream(Blocking):
+    """An ``AsyncEventStream`` with ``EventStream``'s face: each event awaited on the tests'
+    loop, ``close`` and ``with``. Dropping it drops the async stream, as leaving an ``async
+    for`` does: asyncio then closes it."""
+
+    def __iter__(self) -> BlockingStream:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return run(self.target.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        run(self.target.aclose())
+
+    def __enter__(self) -> BlockingStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def web_client_class(name: str) -> Any:

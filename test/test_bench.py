@@ -49,6 +49,7 @@ def test_quick_benchmark_prints_every_figure() -> None:
         "8. Importing the async client",
         "9. Web interface, GET /api/v1/config/user",
         "10. Importing the web client",
+        "11. Live events: from a change in the simulator to the event in the program",
     ):
         assert figure in out, figure
     number = r"\d+(\.\d+)?"
@@ -89,6 +90,22 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"+{number} ms +{number}x\n",
     ):
         assert re.search(line, web_import), line
+    live = out[out.index("11. Live events") :]
+    latencies = rf" +{number} us +{number} us +{number} us\n"  # median, p99, CPU per event
+    memory = rf" +{number} MiB +{number} MiB  growth [+-]{number} MiB\n"
+    for name in (
+        r"aiohttp websocket \+ model \(floor\)",
+        r"PeblarWeb\.events\(\)",
+        r"AsyncPeblarWeb\.events\(\)",
+    ):
+        assert re.search(rf"\n +{name}{latencies}", live), name
+        assert re.search(rf"\n +{name}{memory}", live), name
+        assert re.search(rf"{name} / floor: latency {number}x\n", live) or "floor" in name, name
+    # The peblar package is a development requirement: in CI it runs in this interpreter.
+    assert re.search(
+        rf"(the peblar package: skipped: .+|\n +peblar [\d.]+ \(PeblarWebsocket\){latencies})",
+        live,
+    )
     simulator = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "simulator_throughput.py"), "--quick"],
         capture_output=True,

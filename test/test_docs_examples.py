@@ -66,6 +66,7 @@ NOT_RUN: dict[str, str] = {
 #: Documented commands that run until Ctrl-C: interrupted after their first output, they exit 0.
 RUN_UNTIL_INTERRUPTED: dict[str, Callable[[str], bool]] = {
     "pypeblar watch": lambda command: "--count" not in command,
+    "pypeblar events": lambda command: True,
     "python -m pyPeblar.simulator": lambda command: True,
     "pypeblar simulate": lambda command: True,
 }

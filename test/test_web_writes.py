@@ -169,6 +169,7 @@ READS = {
     "vehicle_tokens",
     "versions",
     "web_interface_mode",
+    "events",  # a stream of what the charger pushes (test/test_events.py)
 }
 SESSION = {"close", "login", "logout", "from_env"}
 

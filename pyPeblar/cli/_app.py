@@ -75,7 +75,9 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait for the charger (default: 10)",
     )
     parser.add_argument(
-        "--json", action="store_true", help="print one JSON document (JSON lines for watch)"
+        "--json",
+        action="store_true",
+        help="print one JSON document (JSON lines for watch and events)",
     )
     parser.add_argument(
         "-v",

@@ -281,6 +281,23 @@ def watch(context: Context) -> int:
     return run(context)
 
 
+def events_arguments(parser: argparse.ArgumentParser) -> None:
+    from pyPeblar.cli._events import add_arguments
+
+    add_arguments(parser)
+
+
+@command(
+    "events",
+    "the charger's live events (web interface password) until Ctrl-C; JSON lines with --json",
+    events_arguments,
+)
+def events(context: Context) -> int:
+    from pyPeblar.cli._events import run
+
+    return run(context)
+
+
 def scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",

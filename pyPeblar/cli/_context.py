@@ -7,7 +7,7 @@ commands and (lazily) imports the modules that implement the larger ones (``_che
 ``_app``), each command module would import the module that imports it: a cycle. Here they sit
 below all of them::
 
-    _app -> _commands -> _check, _demo, _scan, _watch, _web_commands -> _context, _render
+    _app -> _commands -> _check, _demo, _events, _scan, _watch, _web_commands -> _context, _render
 
 so this module imports nothing from ``pyPeblar.cli`` (test/test_cli_layout.py holds the layout),
 and, like the rest of the start-up path, only the standard library until a command runs.
@@ -43,6 +43,7 @@ __all__ = [
     "Context",
     "Secret",
     "UsageError",
+    "json_option",
     "no_arguments",
     "password_option",
     "read_secret",
@@ -69,7 +70,8 @@ EXIT_CODES: Final = {
     EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
     "operation) or pyPeblar's relay protection did",
     EXIT_CHARGER: "the charger failed or answered something unusable (5xx, rate limited, bad JSON)",
-    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT); `watch` and `simulate` end with 0 instead",
+    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT); `watch`, `events` and `simulate` end with "
+    "0 instead",
 }
 
 
@@ -190,6 +192,16 @@ def read_secret_line(prompt: str) -> str:
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:
     """How a command that takes no arguments declares them."""
+
+
+def json_option(parser: argparse.ArgumentParser) -> None:
+    """``--json`` after the command too (``pypeblar history --json``), the global one's twin.
+
+    ``SUPPRESS`` leaves a global ``--json`` given before the command as it was.
+    """
+    parser.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the same as pypeblar --json"
+    )
 
 
 def password_option(text: str) -> str:

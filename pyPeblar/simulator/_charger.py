@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from pyPeblar.simulator._history import History
@@ -93,6 +94,11 @@ class Charger:
         self.settings = default_settings(profile.max_current_ma // 1000, profile.firmware)
         self.history = History()
         self.socket_released = False  # a web socket-unlock, until the next plug-in
+        #: Whether the car's session ended while it stays plugged in (``finishing``).
+        self.session_ended = False
+        #: Called, under the lock, after every change of state (the websocket's events): each
+        #: must only take note and return (``_events.EventHub``), never wait on a client.
+        self.listeners: list[Callable[[], None]] = []
 
     # -- the clock and physics ----------------------------------------------------------------
 
@@ -320,6 +326,7 @@ class Charger:
             self.charge_current_limit = int(limit)
             if single is not None:
                 self._request_phases(bool(single))
+            self._changed()
         return self.ev_interface()
 
     def _check_limit(self, limit: object) -> None:
@@ -392,6 +399,8 @@ class Charger:
                     self._session_started(auth_token)
                 else:
                     self._session_ended()
+                    self.session_ended = True
+            self._changed()
 
     # -- driving it from Python -------------------------------------------------------------------
 
@@ -404,8 +413,10 @@ class Charger:
             self.session_active = not self.require_authorization
             self._energy_session = 0.0
             self.socket_released = False
+            self.session_ended = False
             if self.session_active:
                 self._session_started(None)
+            self._changed()
 
     def unplug(self) -> None:
         with self.lock:
@@ -414,9 +425,45 @@ class Charger:
             if self.session_active:
                 self._session_ended()
             self.session_active = False
+            self.session_ended = False
             if self._switch is not None:  # nothing is charging: the switch-over completes at once
                 self.force_1phase = self._switch[0]
                 self._switch = None
+            self._changed()
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    # -- what the websocket tells -------------------------------------------------------------
+
+    def session_state(self) -> str:
+        """The session's state as the web interface names it (``SessionState`` in webui.yaml).
+
+        ``preparingAuthorized`` (authorised before a car arrives) and ``unavailable`` are not
+        played: the simulator has no way to reach them.
+        """
+        with self.lock:
+            if self.error_codes:
+                return "faulted"
+            if not self.plugged:
+                return "available"
+            if self.session_active:
+                return "charging"
+            return "finishing" if self.session_ended else "preparingPluggedIn"
+
+    def session_status(self) -> dict[str, Any]:
+        """A ``SessionStatus`` event's data: the state, and the meter while a car is plugged in."""
+        with self.lock:
+            self._settle()
+            status: dict[str, Any] = {"state": self.session_state()}
+            if self.plugged:
+                status["meterData"] = {
+                    "instantaneousPower": self._phase_powers(),
+                    "sessionEnergy": int(self._energy_session),
+                    "totalEnergy": int(self._energy_total),
+                }
+            return status
 
     def energy(self) -> tuple[int, int]:
         """(session, total) in Wh."""
@@ -430,6 +477,7 @@ class Charger:
             self._settle()
             for name, value in attributes.items():
                 setattr(self, name, value)
+            self._changed()
 
     # -- the web interface's settings -------------------------------------------------------------
 
@@ -463,3 +511,4 @@ class Charger:
                 self.limiters.setdefault("Solar charging", SOLAR_LIMIT_MA)
             elif changes.get("SolarChargingEnable") is False:
                 self.limiters.pop("Solar charging", None)
+            self._changed()

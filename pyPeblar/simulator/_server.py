@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar.simulator._charger import Charger
+from pyPeblar.simulator._events import WEBSOCKET_PATH, EventHub
 from pyPeblar.simulator._faults import Fault, FaultList
 from pyPeblar.simulator._reply import (
     MethodNotAllowedError,
@@ -31,7 +32,7 @@ from pyPeblar.simulator._reply import (
     charger_json,
     parse_json,
 )
-from pyPeblar.simulator._webui import WebSessions, WebState, route_web
+from pyPeblar.simulator._webui import WebSessions, WebState, route_web, session_of
 
 __all__ = ["BASE", "MAX_BODY", "SimulatorStats", "State", "make_server"]
 
@@ -121,6 +122,8 @@ class State:
         self.faults = FaultList()
         self.counters = Counters()
         self.sessions = WebSessions()
+        #: The websocket's subscriptions and events (``_events``).
+        self.events = EventHub(charger)
         #: What the web interface keeps besides the charger (versions, identify count, lists).
         self.web = WebState.for_firmware(charger.profile.firmware)
         self.connections: set[socket.socket] = set()
@@ -259,6 +262,18 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         fault = state.faults.take(method, seen, seen_rest)
+        if (
+            fault is not None
+            and not fault.apply
+            and fault.kind not in ("delay", "mutate", "ignore")
+        ):
+            self.perform(fault, None, body)
+            return
+        if path == WEBSOCKET_PATH:
+            if fault is not None and fault.kind == "delay":
+                state.stopping.wait(float(fault.options.get("seconds", 1.0)))
+            self.websocket(method)
+            return
         ignored = (
             fault is not None
             and method != "GET"
@@ -268,11 +283,6 @@ class Handler(BaseHTTPRequestHandler):
             # A charger that takes the write but keeps its old values: the local REST API answers
             # with its state as it was, the web interface with its empty success.
             reply = self.answer("GET", path, rest_path, b"") if rest_path else Reply(200, None)
-        elif fault is not None and fault.kind == "ignore":
-            reply = self.answer(method, path, rest_path, body)  # a read: nothing to ignore
-        elif fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
-            self.perform(fault, None, body)
-            return
         else:
             reply = self.answer(method, path, rest_path, body)
         if fault is None:
@@ -281,6 +291,37 @@ class Handler(BaseHTTPRequestHandler):
             self.perform(fault, reply, body)
         if reply.after is not None:  # a reboot or an update: only once the answer is out
             threading.Thread(target=reply.after, name="peblar-simulator-after", daemon=True).start()
+
+    def websocket(self, method: str) -> None:
+        """The websocket (``/api/v1/ws``): upgrade a logged-in client's GET, then serve it."""
+        state = self.server.state
+        if method != "GET":
+            self.send(Reply(405, {"statusmsg": f"Method not allowed: {method}"}, {"Allow": "GET"}))
+            return
+        if not state.sessions.valid(session_of(self.headers.get("Cookie"))):
+            self.send(Reply(401, {"statusmsg": "Unauthorized: log in first"}))
+            return
+        try:
+            from pyPeblar.simulator import _websocket
+        except ImportError:
+            logger.warning("a websocket was asked for: install pyPeblar[simulator] (wsproto)")
+            message = "Not implemented: the simulator's websocket needs pyPeblar[simulator]"
+            self.send(Reply(501, {"statusmsg": message}))
+            return
+        problem = _websocket.handshake_problem(self.headers)
+        if problem is not None:
+            status, message, headers = problem
+            self.close_connection = True
+            self.send(Reply(status, {"statusmsg": message}, headers))
+            return
+        self.close_connection = True  # the connection is the websocket's from now on
+        try:
+            self.wfile.write(_websocket.switching_protocols(self.headers))
+        except OSError:
+            return
+        state.counters.status(101)
+        self.connection.settimeout(None)  # a websocket waits for events; the socket is shut down
+        _websocket.WebSocket(self.connection, self.rfile, state.events).serve()
 
     def read_body(self) -> bytes | None:
         """The request body; None when it was refused (and answered) instead."""

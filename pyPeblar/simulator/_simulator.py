@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from pyPeblar.simulator._charger import Charger
+from pyPeblar.simulator._events import RFID_TOPIC, VEHICLE_TOPIC
 from pyPeblar.simulator._faults import Fault
 from pyPeblar.simulator._profiles import Profile, profile_named
 from pyPeblar.simulator._server import (
@@ -313,6 +314,26 @@ class Simulator:
         """
         self._charger.toggle_session(uid)
 
+    def present_card(self, uid: str) -> bool:
+        """Hold the RFID card ``uid`` to the charger's reader; whether it was reported.
+
+        While a card is being added (a websocket follows ``/rfid/tokenfound``, as the web
+        interface's "add a card" dialog does), the charger reports the card there and does nothing
+        else: True. Otherwise it is a badge-in: a card on the local list starts a waiting session
+        or stops a running one (as ``authorize(uid)``), another is refused; False.
+        """
+        if self._state.events.token_found(RFID_TOPIC, uid):
+            return True
+        if uid in self.rfid_tokens:
+            self._charger.toggle_session(uid)
+        return False
+
+    def present_vehicle(self, evcc_id: str) -> bool:
+        """A car identifies itself (ISO 15118) with ``evcc_id``: reported, as ``present_card``,
+        while a vehicle is being added (a websocket follows ``/vehicle/tokenfound``); whether it
+        was. Charging by vehicle identity is not simulated."""
+        return self._state.events.token_found(VEHICLE_TOPIC, evcc_id)
+
     def set_limiter(self, source: str, milliamps: int | None) -> None:
         """Let another limiter (``"Solar charging"``, ``"Installation limit"``) cap the current."""
         with self._charger.lock:
@@ -391,6 +412,51 @@ class Simulator:
             "meter": charger.meter(),
             "evinterface": charger.ev_interface(),
         }
+
+    # -- the websocket ---------------------------------------------------------------------------
+
+    @property
+    def event_interval(self) -> float:
+        """Seconds between session status events on the websocket while a car charges."""
+        return self._state.events.interval
+
+    @event_interval.setter
+    def event_interval(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ValueError(f"event_interval must be seconds above 0, not {seconds!r}")
+        self._state.events.interval = float(seconds)
+
+    @property
+    def websockets(self) -> int:
+        """How many websockets are open."""
+        return len(self._state.events.connections())
+
+    def subscribers(self, topic: str) -> int:
+        """How many open websockets follow ``topic``."""
+        return self._state.events.subscribers(topic)
+
+    @property
+    def answer_subscriptions(self) -> bool:
+        """False: the websocket takes subscription requests and never answers them (a fault
+        for tests: a client waiting for the acknowledgement must give up in time)."""
+        return self._state.events.answering
+
+    @answer_subscriptions.setter
+    def answer_subscriptions(self, value: bool) -> None:
+        self._state.events.answering = bool(value)
+
+    def drop_websockets(self) -> int:
+        """Cut every open websocket at once, without a closing handshake, as a network failure
+        would (a fault for tests); how many there were."""
+        return self._state.events.drop_all()
+
+    def send_websocket_frame(self, frame: str | bytes) -> int:
+        """Send ``frame`` as it is to every open websocket: a text frame for ``str``, a binary
+        one for ``bytes`` (a fault for tests: ``"not JSON"``, ``'{"type": "event"}'``...); how
+        many websockets there were."""
+        if not isinstance(frame, (str, bytes)):
+            raise ValueError(f"frame must be str (text) or bytes (binary), not {frame!r}")
+        return self._state.events.send_raw(frame)
 
     # -- faults and counters --------------------------------------------------------------------
 

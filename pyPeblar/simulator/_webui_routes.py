@@ -31,6 +31,10 @@ EVCC_ID: Final = re.compile(r"[0-9A-Za-z:._-]{1,64}")
 OWNERS_NAME: Final = re.compile(r"[^\x00-\x1f\x7f]{0,64}")
 MAX_SLOTS: Final = 48
 MAX_SCHEDULE_AMPS: Final = 32
+#: A firmware update's status on the websocket: the one value seen on real chargers, and the
+#: simulator's for an update under way (the real ones are unpublished).
+UPDATE_SUCCEEDED: Final = "EFwUpdateSuccess"
+UPDATE_RUNNING: Final = "EFwUpdateInProgress"
 #: Paths firmware 1.10 moved: (new, old). Each answers 404 on the other side of 1.10.
 MOVED: Final = {
     "/api/v1/connector/plug-state": "/api/v1/system/connector",
@@ -231,8 +235,12 @@ def start_update(request: WebRequest) -> Reply:
         if new is None or new == web.customization:
             raise RefusedError(400, "Bad request: the customization is up to date")
 
+    old = charger.profile.firmware if package == "Firmware" else web.customization
+    events = state.events
+
     def install() -> None:
         """The new package takes effect while the charger is down, as a real update does."""
+        events.firmware_update(UPDATE_SUCCEEDED, old, new, final=True)
         if package == "Customization":
             web.customization = new
         else:
@@ -243,6 +251,8 @@ def start_update(request: WebRequest) -> Reply:
                     charger.settings.setdefault(key, value)
 
     def update() -> None:
+        events.firmware_update(UPDATE_RUNNING, old, new, final=False)
+        events.flush(1.0)  # out before the reboot cuts the websockets
         if web.restart is not None:
             web.restart(install)
         else:

@@ -205,6 +205,18 @@ VALID: dict[str, Values] = {
     "schedules": lambda sim: st.fixed_dictionaries(
         {day: st.lists(SLOT, max_size=2) | HOSTILE for day in DAYS}
     ),
+    # The session status always: its current state is pushed at once (the firmware status only
+    # after an update), so the stream's first event comes without waiting.
+    "topics": lambda sim: st.sampled_from(
+        [
+            [],
+            ["/session/status/connector/1"],
+            ["/system/fwupdate/status", "/session/status/connector/1"],
+        ]
+    ),
+    "reconnect_backoff": lambda sim: st.sampled_from([0.01, 1.0]),
+    "max_reconnect_backoff": lambda sim: st.sampled_from([1.0, 300.0]),
+    "until": lambda sim: st.sampled_from([None, bool]),
 }
 
 #: What a charger may refuse with 400 for a reason of its state, not of what was sent.
@@ -273,6 +285,7 @@ def client_of(kind: str, sim: Simulator) -> Any:
 class Drawn(NamedTuple):
     """The arguments of one call, and the names an error about them may use."""
 
+    args: tuple[Any, ...]
     kwargs: dict[str, Any]
     names: set[str]
 
@@ -284,6 +297,7 @@ def draw_arguments(data: st.DataObject, sim: Simulator, kind: str, method: str) 
     values take the call as deep as it goes (a custom-solar mode with a hostile power target).
     An error may name any parameter of the method ("give exactly one of amps= or milliamps=").
     """
+    args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = {}
     signature = public_methods(KINDS[kind].cls)[method]
     names = {parameter.name for parameter in parameters(signature)}
@@ -296,6 +310,12 @@ def draw_arguments(data: st.DataObject, sim: Simulator, kind: str, method: str) 
             kwargs.update(extra)
             names |= set(extra) | {"setting", "option"}
             continue
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            hostile_list = st.lists(hostile, min_size=1, max_size=2)
+            chosen = hostile_list if focus == parameter.name else values
+            args = tuple(data.draw(chosen if focus is not None else values | hostile_list))
+            names |= {parameter.name, parameter.name.rstrip("s")}
+            continue
         if focus is None:
             choices = values | hostile
         else:
@@ -305,18 +325,22 @@ def draw_arguments(data: st.DataObject, sim: Simulator, kind: str, method: str) 
         value = data.draw(choices, label=parameter.name)
         if value is not inspect.Parameter.empty:
             kwargs[parameter.name] = value
-    return Drawn(kwargs, names)
+    return Drawn(args, kwargs, names)
 
 
-def call(kind: str, method: str, client: Any, kwargs: dict[str, Any]) -> Any:
+def call(kind: str, method: str, client: Any, drawn: Drawn) -> Any:
     face = KINDS[kind].face
     if method == "__init__":
-        face(**kwargs).close()
+        face(*drawn.args, **drawn.kwargs).close()
         return None
     if method == "from_password":
-        face.from_password(**kwargs).close()
+        face.from_password(*drawn.args, **drawn.kwargs).close()
         return None
-    return getattr(client, method)(**kwargs)
+    result = getattr(client, method)(*drawn.args, **drawn.kwargs)
+    if method == "events":  # a stream: opening it is the call; its first event, the result
+        with result as stream:
+            return next(stream)
+    return result
 
 
 @pytest.mark.parametrize(("kind", "method"), CASES)
@@ -327,7 +351,7 @@ def test_any_argument(kind: str, method: str, sim: Simulator, data: st.DataObjec
     with client_of(kind, sim) as client:
         sent = sim.stats().requests_total
         try:
-            call(kind, method, client, drawn.kwargs)
+            call(kind, method, client, drawn)
             return
         except Exception as raised:  # classified below; anything unexpected is raised again
             error = raised
