@@ -27,8 +27,11 @@ class Address(NamedTuple):
         return host if self.port == 80 else f"{host}:{self.port}"
 
 
-def parse_address(value: str) -> Address:
-    """Read ``"192.168.1.50"``, ``"peblar.local:8080"`` or ``"http://192.168.1.50/"``."""
+def parse_address(value: str, default_port: int = 80) -> Address:
+    """Read ``"192.168.1.50"``, ``"peblar.local:8080"`` or ``"http://192.168.1.50/"``.
+
+    Without a port, ``default_port`` (the REST API's 80; the Modbus clients give 502).
+    """
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"the charger's host must be a non-empty string, not {value!r}")
     text = value.strip()
@@ -49,7 +52,7 @@ def parse_address(value: str) -> Address:
         raise ValueError(f"{value!r} is not a host name, IP address or host:port")
     if port == 0:
         raise ValueError(f"{value!r} names port 0, which no charger listens on")
-    return Address(host=host, port=port or 80)
+    return Address(host=host, port=port or default_port)
 
 
 def _idna(host: str, value: str) -> str:

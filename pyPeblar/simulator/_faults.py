@@ -25,6 +25,7 @@ FAULT_KINDS: Final = {
     "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values;
     # with apply=False a write is ignored and answered with the state as it was
     "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
+    "exception": False,  # Modbus only: answer the exception ``code`` (default 4)
 }
 
 
@@ -45,12 +46,15 @@ class Fault:
         """Stop this fault from affecting further requests."""
         self.cancelled = True
 
-    def matches(self, method: str, path: str, rest_path: str | None) -> bool:
+    def matches(
+        self, method: str, path: str, rest_path: str | None, *, exact: bool = False
+    ) -> bool:
+        """Whether this fault is for that request (``exact``: only a fault naming ``path``)."""
         if self.cancelled or (self.times is not None and self.hits >= self.times):
             return False
         if self.method is not None and self.method.upper() != method:
             return False
-        return self.path is None or self.path in (path, rest_path)
+        return (self.path is None and not exact) or self.path in (path, rest_path)
 
 
 class FaultList:
@@ -88,11 +92,17 @@ class FaultList:
             self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str, rest_path: str | None) -> Fault | None:
-        """The fault for this request, counted as hit; None if no fault applies."""
+    def take(
+        self, method: str, path: str, rest_path: str | None, *, exact: bool = False
+    ) -> Fault | None:
+        """The fault for this request, counted as hit; None if no fault applies.
+
+        ``exact``: only a fault injected for ``path`` (the Modbus server takes only its own,
+        never a REST fault injected for every path).
+        """
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path, rest_path):
+                if fault.matches(method, path, rest_path, exact=exact):
                     fault.hits += 1
                     return fault
         return None
