@@ -15,7 +15,7 @@ import pytest
 
 from pyPeblar import ChargerMemory, Peblar
 from pyPeblar.simulator import Simulator
-from test.clients import CLIENTS, BlockingAsyncPeblar, run
+from test.clients import CLIENTS, MODBUS_CLIENTS, BlockingAsyncPeblar, modbus_class, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -155,8 +155,11 @@ class Road:
 
     def __init__(self, name: str, host: str, token: str, **options: Any) -> None:
         self.name = name
-        self.asyncio = name.endswith("asyncio") or name == "AsyncPeblar"
+        self.asyncio = name.endswith("asyncio") or name.startswith("Async")
         self.charger: Any = None
+        if name in MODBUS_CLIENTS:  # the Modbus road: host is the Modbus server's, no token
+            self.charger = modbus_class(name)(host, **{"memory": ChargerMemory(), **options})
+            return
         if name in ("Peblar", "AsyncPeblar"):
             kind = Peblar if name == "Peblar" else BlockingAsyncPeblar
             self.charger = kind(host, token, **{"memory": ChargerMemory(), **options})
@@ -243,5 +246,8 @@ def road_name(request: pytest.FixtureRequest) -> str:
 
 
 def open_road(name: str, simulator: Simulator, **options: Any) -> Road:
-    """A ``Road`` to ``simulator`` (options as for ``Peblar``: timeout, retries, backoff...)."""
+    """A ``Road`` to ``simulator`` (options as for ``Peblar``: timeout, retries, backoff...); a
+    Modbus road (``MODBUS_CLIENTS``) to its Modbus server."""
+    if name in MODBUS_CLIENTS:
+        return Road(name, simulator.modbus_host, "", **options)
     return Road(name, simulator.host, simulator.token, **options)

@@ -26,6 +26,7 @@ FAULT_KINDS: Final = {
     # with apply=False a write is ignored and answered with the state as it was
     "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
     "exception": False,  # Modbus only: answer the exception ``code`` (default 4)
+    "ignore": False,  # Modbus only: answer a write as done without carrying it out
 }
 
 

@@ -45,8 +45,9 @@ logging.getLogger("pymodbus").addHandler(logging.NullHandler())
 #: The ``path`` of Modbus faults (``Simulator.inject_modbus``), which the REST API never matches.
 MODBUS_PATH: Final = "modbus"
 #: The faults the Modbus server plays: no answer for ``seconds``; the connection closed without an
-#: answer; an exception answer with ``code`` (default 4, server device failure).
-MODBUS_FAULT_KINDS: Final = ("hang", "drop", "exception")
+#: answer; an exception answer with ``code`` (default 4, server device failure); a write answered
+#: as done but not carried out.
+MODBUS_FAULT_KINDS: Final = ("hang", "drop", "exception", "ignore")
 #: The words of each letter and source text, the map's tables read backwards.
 CP_LETTERS: Final = {text: ord(letter) for letter, text in CP_STATES.items()}
 SOURCE_NUMBERS: Final = {text: number for number, text in enumerate(LIMIT_SOURCES) if text}
@@ -67,6 +68,23 @@ def _words(row: Register, value: Any) -> list[int]:
         return [*value[: row.size], *[0] * (row.size - len(value))]
     number = int(value or 0)
     return [(number >> (16 * shift)) & 0xFFFF for shift in reversed(range(row.size))]
+
+
+def _letter(cp_state: str | None) -> int:
+    """The register of a REST ``CpState``: its letter (``State C2`` of newer firmware is C)."""
+    if cp_state in CP_LETTERS:
+        return CP_LETTERS[cp_state]
+    if cp_state and cp_state.startswith("State ") and len(cp_state) > len("State "):
+        return ord(cp_state[len("State ")])
+    return CP_LETTERS["unknown state"]
+
+
+def _source(text: str | None) -> int:
+    """The register of a REST ``ChargeCurrentLimitSource``; one the map lacks is 19, the number
+    the next firmware would give it."""
+    if not text:
+        return 0
+    return SOURCE_NUMBERS.get(text, len(LIMIT_SOURCES))
 
 
 class ModbusServer:
@@ -171,6 +189,8 @@ class ModbusServer:
             self._drop_connections()
             return None
         fault = self.faults.take("WRITE" if write else "READ", MODBUS_PATH, None, exact=True)
+        if fault is not None and fault.kind == "ignore" and write:
+            return None  # answered as written; the registers stay as they were
         if fault is not None and not fault.apply:
             return await self._play(fault.kind, fault.options)
         if write:
@@ -201,9 +221,9 @@ class ModbusServer:
         }
         special = {
             "charge_current_limit": charger.modbus_limit,
-            "cp_state": CP_LETTERS.get(answers["ev_interface"].get("CpState", ""), ord("U")),
-            "charge_current_limit_source": SOURCE_NUMBERS.get(
-                answers["ev_interface"].get("ChargeCurrentLimitSource", ""), 0
+            "cp_state": _letter(answers["ev_interface"].get("CpState")),
+            "charge_current_limit_source": _source(
+                answers["ev_interface"].get("ChargeCurrentLimitSource")
             ),
             "wlan_signal_strength": answers["system"].get("WlanSignalStrength") or NO_SIGNAL,
             "cellular_signal_strength": answers["system"].get("CellularSignalStrength")
@@ -251,6 +271,8 @@ class ModbusServer:
             return None
         if kind == "drop":
             self._drop_connections()
+            return None
+        if kind == "ignore":
             return None
         return ExcCodes(int(options.get("code", ExcCodes.DEVICE_FAILURE)))
 

@@ -470,8 +470,9 @@ class Simulator:
         """Make the next ``times`` Modbus requests (``writes``: only writes, or only reads) fail.
 
         ``kind`` is ``"hang"`` (no answer for ``seconds``, default 30), ``"drop"`` (the
-        connection closed without an answer) or ``"exception"`` (the exception ``code``, default
-        4: server device failure). ``apply`` says whether a write acts first (default: no).
+        connection closed without an answer), ``"exception"`` (the exception ``code``, default
+        4: server device failure) or ``"ignore"`` (a write answered as done, not carried out).
+        ``apply`` says whether a write acts first (default: no).
         """
         from pyPeblar.simulator._modbus import MODBUS_FAULT_KINDS, MODBUS_PATH
 
