@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from pyPeblar import (
-    ChargerMemory,
     ChargeCurrentLimitSource,
+    ChargerMemory,
     CpState,
     MeterResponse,
     Peblar,
@@ -277,7 +277,7 @@ def test_a_read_only_modbus_server_refuses_writes(modbus: Callable[..., Any]) ->
         modbus(sim) as charger,
     ):
         assert charger.meter().energy_total
-        error, _ = outcome(lambda: charger.pause(), bound=2.0)
+        error, _ = outcome(charger.pause, bound=2.0)
     assert isinstance(error, PeblarModbusError)
     assert (error.exception_code, error.applied) == (1, False)
     assert sim.modbus_limit == 16000
