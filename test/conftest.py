@@ -75,6 +75,12 @@ def isolated_home(
     return home
 
 
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    """Where a command-line test keeps the state file (pause memory, relay history)."""
+    return tmp_path / "state"
+
+
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     """The checked-in OpenAPI spec."""
