@@ -11,18 +11,11 @@ charger closed. Here every failure becomes a ``PeblarError`` that says what happ
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 from collections.abc import Iterator
 from typing import Final
-
-from pymodbus.framer import FramerSocket
-from pymodbus.pdu import DecodePDU, ExceptionResponse
-from pymodbus.pdu.register_message import (
-    ReadHoldingRegistersRequest,
-    ReadInputRegistersRequest,
-    WriteMultipleRegistersRequest,
-)
 
 from pyPeblar._errors import (
     PeblarConnectionError,
@@ -34,7 +27,25 @@ from pyPeblar._errors import (
 from pyPeblar._exchange import describe
 from pyPeblar._modbus_map import INPUT
 
-__all__ = ["HEADER", "Request", "connect_error", "exchange_error"]
+#: What to install when pymodbus is missing.
+MODBUS_EXTRA: Final = "pyPeblar's Modbus clients need pymodbus: pip install 'pyPeblar[modbus]'"
+
+try:
+    from pymodbus.framer import FramerSocket
+    from pymodbus.pdu import DecodePDU, ExceptionResponse
+    from pymodbus.pdu.register_message import (
+        ReadHoldingRegistersRequest,
+        ReadInputRegistersRequest,
+        WriteMultipleRegistersRequest,
+    )
+except ImportError:
+    raise ImportError(MODBUS_EXTRA) from None
+
+# pymodbus logs what its framer skips; like pyPeblar's own, its messages go where the
+# application's logging sends them, and nowhere (not to stderr) without it.
+logging.getLogger("pymodbus").addHandler(logging.NullHandler())
+
+__all__ = ["HEADER", "MODBUS_EXTRA", "Request", "connect_error", "exchange_error"]
 
 #: The Modbus TCP header before the length-counted rest: transaction, protocol, length.
 HEADER: Final = 6

@@ -26,12 +26,17 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
-
 from pyPeblar._modbus_map import CP_STATES, HOLDING, LIMIT_SOURCES, NO_SIGNAL, REGISTERS, Register
 from pyPeblar.simulator._reply import RefusedError
+
+try:
+    from pymodbus.constants import ExcCodes
+    from pymodbus.server import ModbusTcpServer
+    from pymodbus.simulator import DataType, SimData, SimDevice
+except ImportError:
+    raise ImportError(
+        "the simulator's Modbus server needs pymodbus: pip install 'pyPeblar[modbus]'"
+    ) from None
 
 if TYPE_CHECKING:
     from pyPeblar.simulator._charger import Charger
@@ -146,12 +151,20 @@ class ModbusServer:
         loop, server, thread = self._loop, self._server, self._thread
         if loop is None or server is None or thread is None:
             return
-        shutdown: Any = server.shutdown  # pymodbus leaves it untyped
-        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=5)
+        asyncio.run_coroutine_threadsafe(self._shutdown(server), loop).result(timeout=5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         self._loop = self._server = self._thread = None
         self._bind = (self._bind[0], self.port)  # started again, it comes back on the same port
+
+    @staticmethod
+    async def _shutdown(server: ModbusTcpServer) -> None:
+        """Close the server, and end the answers still waiting (a ``hang`` fault's)."""
+        shutdown: Any = server.shutdown  # pymodbus leaves it untyped
+        await shutdown()
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                task.cancel()
 
     @staticmethod
     def _registers() -> list[SimData]:
