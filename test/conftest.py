@@ -39,6 +39,7 @@ USER_VARIABLES = (
     "PYPEBLAR_STATE_DIR",  # the command line's state file (pause memory, relay history)
     "PYPEBLAR_MDNS_INTERFACES",  # where `pypeblar scan` listens
     "PEBLAR_HOST",
+    "PEBLAR_MODBUS_PORT",
     "PEBLAR_TOKEN",
     "PEBLAR_PASSWORD",
 )

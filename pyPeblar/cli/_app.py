@@ -85,9 +85,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--modbus-port",
         type=tcp_port,
-        default=502,
         metavar="PORT",
-        help="the Modbus TCP port on --host's address (default 502)",
+        help="the Modbus TCP port on --host's address (default: $PEBLAR_MODBUS_PORT, or 502)",
     )
     parser.add_argument(
         "--modbus-unit",

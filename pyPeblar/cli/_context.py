@@ -305,9 +305,12 @@ class Context:
             from pyPeblar._modbus import PeblarModbus
 
             address = parse_address(host)  # the REST API's port, if --host names one, is not ours
+            port = self.args.modbus_port or os.environ.get("PEBLAR_MODBUS_PORT", "").strip()
+            if isinstance(port, str) and port and not port.isdigit():
+                raise UsageError(f"PEBLAR_MODBUS_PORT={port!r} is not a TCP port")
             self._modbus = PeblarModbus(
                 f"[{address.host}]" if ":" in address.host else address.host,
-                port=self.args.modbus_port,
+                port=int(port) if port else None,
                 unit=self.args.modbus_unit,
                 timeout=self.timeouts(),
                 memory=ChargerMemory(state_file()),
