@@ -8,6 +8,7 @@ it was applied is the hardest case for a client, and the one that matters most.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,8 +26,6 @@ FAULT_KINDS: Final = {
     "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values;
     # with apply=False a write is ignored and answered with the state as it was
     "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
-    "exception": False,  # Modbus only: answer the exception ``code`` (default 4)
-    "ignore": False,  # Modbus only: answer a write as done without carrying it out
 }
 
 
@@ -74,11 +73,11 @@ class FaultList:
         times: int | None,
         apply: bool | None,
         options: dict[str, Any],
+        kinds: Mapping[str, bool] = FAULT_KINDS,
     ) -> Fault:
-        if kind not in FAULT_KINDS:
-            raise ValueError(
-                f"unknown fault kind {kind!r}; choose one of: {', '.join(FAULT_KINDS)}"
-            )
+        """A fault of one of ``kinds`` (the REST API's; the Modbus server has its own)."""
+        if kind not in kinds:
+            raise ValueError(f"unknown fault kind {kind!r}; choose one of: {', '.join(kinds)}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for every request")
         fault = Fault(
@@ -86,7 +85,7 @@ class FaultList:
             path=path,
             method=method,
             times=times,
-            apply=FAULT_KINDS[kind] if apply is None else apply,
+            apply=kinds[kind] if apply is None else apply,
             options=dict(options),
         )
         with self._lock:

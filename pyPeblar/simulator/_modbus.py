@@ -49,10 +49,10 @@ logging.getLogger("pymodbus").addHandler(logging.NullHandler())
 
 #: The ``path`` of Modbus faults (``Simulator.inject_modbus``), which the REST API never matches.
 MODBUS_PATH: Final = "modbus"
-#: The faults the Modbus server plays: no answer for ``seconds``; the connection closed without an
-#: answer; an exception answer with ``code`` (default 4, server device failure); a write answered
-#: as done but not carried out.
-MODBUS_FAULT_KINDS: Final = ("hang", "drop", "exception", "ignore")
+#: The faults the Modbus server plays, and whether a write acts first unless ``apply=`` says: no
+#: answer for ``seconds``; the connection closed without an answer; an exception answer with
+#: ``code`` (default 4, server device failure); a write answered as done but not carried out.
+MODBUS_FAULT_KINDS: Final = {"hang": False, "drop": False, "exception": False, "ignore": False}
 #: The words of each letter and source text, the map's tables read backwards.
 CP_LETTERS: Final = {text: ord(letter) for letter, text in CP_STATES.items()}
 SOURCE_NUMBERS: Final = {text: number for number, text in enumerate(LIMIT_SOURCES) if text}

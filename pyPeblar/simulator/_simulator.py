@@ -476,19 +476,15 @@ class Simulator:
         """
         from pyPeblar.simulator._modbus import MODBUS_FAULT_KINDS, MODBUS_PATH
 
-        if kind not in MODBUS_FAULT_KINDS:
-            raise ValueError(
-                f"unknown Modbus fault kind {kind!r}; choose one of: "
-                f"{', '.join(MODBUS_FAULT_KINDS)}"
-            )
         method = None if writes is None else "WRITE" if writes else "READ"
         return self._state.faults.add(
             kind,
             path=MODBUS_PATH,
             method=method,
             times=times,
-            apply=bool(apply),
+            apply=apply,
             options=options,
+            kinds=MODBUS_FAULT_KINDS,
         )
 
     def add_route(self, method: str, path: str, handler: Callable[[Any], tuple[int, Any]]) -> None:
