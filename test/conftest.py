@@ -76,6 +76,20 @@ def isolated_home(
     return home
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with empty in-process relay history and pause memory, as a script run in
+    its own process does.
+
+    The relay history is kept per charger host, and every simulator is a charger on 127.0.0.1:
+    without this, pauses made by one test (a docs example, say) would count against the next
+    test's charger in the same worker process.
+    """
+    import pyPeblar._memory
+
+    monkeypatch.setattr(pyPeblar._memory, "_PROCESS_MEMORY", ChargerMemory())
+
+
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     """Where a command-line test keeps the state file (pause memory, relay history)."""
