@@ -143,9 +143,10 @@ def _receive(sock: socket.socket, size: int, deadline: float) -> bytes:
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:
-    """Whether an idle connection has been closed by the other end (readable, and empty)."""
+    """Whether an idle connection is unusable: closed by the other end, or holding bytes nobody
+    asked for (an idle connection has nothing to read)."""
     try:
         readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable) and not sock.recv(1, socket.MSG_PEEK)
-    except OSError:
+    except (OSError, ValueError):
         return True
+    return bool(readable)
