@@ -751,6 +751,132 @@ def print_web_import(settings: Settings, starts: dict[str, float]) -> None:
         print(f"   {name:<80} {millis:6.0f} ms  {millis / floor:4.2f}x")
 
 
+# -- 12. Modbus: per call --------------------------------------------------------------------
+
+MODBUS_FLOOR = "pymodbus read + MeterResponse (floor)"
+MODBUS_CLIENT = "PeblarModbus client"
+MODBUS_HTTP = "Peblar client, over HTTP"
+#: The meter's registers, as a raw read decodes them (the same layout as pyPeblar's map, written
+#: out here so that the floor owes nothing to pyPeblar's code): field, first word, words.
+METER_WORDS = (
+    ("energy_total", 0, 4),
+    ("energy_session", 4, 4),
+    ("power_phase1", 8, 2),
+    ("power_phase2", 10, 2),
+    ("power_phase3", 12, 2),
+    ("power_total", 14, 2),
+    ("voltage_phase1", 16, 2),
+    ("voltage_phase2", 18, 2),
+    ("voltage_phase3", 20, 2),
+    ("current_phase1", 22, 2),
+    ("current_phase2", 24, 2),
+    ("current_phase3", 26, 2),
+)
+
+
+def modbus_contenders(
+    rest_host: str, token: str, modbus_host: str, stack: contextlib.ExitStack
+) -> dict[str, Callable[[], object]]:
+    """meter(): a raw pymodbus read of registers 30000-30027 decoded into the same model (the
+    floor), ``PeblarModbus.meter()``, and ``Peblar.meter()`` over HTTP, each on one connection."""
+    from pymodbus.client import ModbusTcpClient
+
+    from pyPeblar import Peblar, PeblarModbus
+    from pyPeblar.models import MeterResponse
+
+    address, _, port = modbus_host.partition(":")
+    raw: Any = ModbusTcpClient(address, port=int(port), retries=0)
+    raw.connect()
+    stack.callback(raw.close)
+
+    def floor() -> MeterResponse:
+        words = raw.read_input_registers(30000, count=28, device_id=255).registers
+        fields = {}
+        for field, first, size in METER_WORDS:
+            value = 0
+            for word in words[first : first + size]:
+                value = value << 16 | word
+            fields[field] = value - (1 << 16 * size) if value >> (16 * size - 1) else value
+        return MeterResponse.model_validate(fields)
+
+    modbus = stack.enter_context(PeblarModbus(modbus_host))
+    rest = stack.enter_context(Peblar(rest_host, token, rate_limit=False))
+    return {MODBUS_FLOOR: floor, MODBUS_CLIENT: modbus.meter, MODBUS_HTTP: rest.meter}
+
+
+def modbus_per_call(settings: Settings) -> dict[str, dict[str, float]]:
+    """Interleaved, shuffled rounds of the three, against a simulator with a Modbus server (its
+    own process); whole-process CPU per call, and each one's ratio to the floor round by round."""
+    with SimulatorProcess("--modbus-port", "0") as simulator, contextlib.ExitStack() as stack:
+        calls = modbus_contenders(simulator.host, simulator.token, simulator.modbus_host, stack)
+        if calls[MODBUS_CLIENT]() != calls[MODBUS_FLOOR]():
+            raise RuntimeError("the floor and the client do not read the same meter")
+        for call in calls.values():
+            for _ in range(WARM_UP):
+                call()
+        cpus: dict[str, list[float]] = {name: [] for name in calls}
+        walls: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(settings.rounds):
+            order = list(calls)
+            random.shuffle(order)
+            for name in order:
+                cpu, times = timed_sync(calls[name], settings.calls)
+                cpus[name].append(cpu)
+                walls[name].extend(times)
+    return {
+        name: {
+            "cpu_us": min(cpus[name]) * 1e6,
+            "cpu_paired": statistics.median(
+                mine / floor for mine, floor in zip(cpus[name], cpus[MODBUS_FLOOR], strict=True)
+            ),
+            "wall_median_us": statistics.median(walls[name]) * 1e6,
+            "wall_p95_us": p95(walls[name]) * 1e6,
+        }
+        for name in calls
+    }
+
+
+def modbus_cold_start(settings: Settings) -> dict[str, float]:
+    """``pypeblar --json meter`` over each API, as fresh processes (median of the runs, ms)."""
+    with SimulatorProcess("--modbus-port", "0") as simulator:
+        modbus_port = simulator.modbus_host.rpartition(":")[2]
+        rest = [str(SCRIPT), "--json", "--host", simulator.host, "--token", simulator.token]
+        modbus = [*rest, "--modbus", "--modbus-port", modbus_port]
+        commands = {
+            "pypeblar --json meter": [*rest, "meter"],
+            "pypeblar --modbus --json meter": [*modbus, "meter"],
+        }
+        return fresh_processes(commands, settings.cold_runs, statistics.median)
+
+
+def print_modbus(
+    settings: Settings, rows: dict[str, dict[str, float]], starts: dict[str, float]
+) -> None:
+    print(
+        f"\n12. Modbus, meter(): sequential calls ({settings.rounds} rounds x {settings.calls} "
+        "calls, one connection each; CPU is the whole process's)"
+    )
+    print(f"   {'':<40} {'CPU/call':>10} {'wall median':>12} {'wall p95':>10}")
+    for name, row in rows.items():
+        print(
+            f"   {name:<40} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
+            f"{row['wall_p95_us']:7.0f} us"
+        )
+    floor = rows[MODBUS_FLOOR]
+    for name in (MODBUS_CLIENT, MODBUS_HTTP):
+        row = rows[name]
+        print(
+            f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x "
+            f"(per-round median {row['cpu_paired']:.2f}x), "
+            f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
+        )
+    http, modbus = rows[MODBUS_HTTP], rows[MODBUS_CLIENT]
+    print(f"   {MODBUS_CLIENT} / {MODBUS_HTTP}: CPU {modbus['cpu_us'] / http['cpu_us']:.2f}x")
+    print(f"   cold start, whole processes (median of {settings.cold_runs}):")
+    for name, millis in starts.items():
+        print(f"     {name:<38} {millis:6.0f} ms")
+
+
 # -- the report ----------------------------------------------------------------------------
 
 
@@ -829,6 +955,7 @@ def report(args: argparse.Namespace) -> None:
     print_web_import(settings, starts_web)
     event_settings = live_events.QUICK if args.quick else live_events.FULL
     live_events.print_events(event_settings, *live_events.section(event_settings, args.others))
+    print_modbus(settings, modbus_per_call(settings), modbus_cold_start(settings))
 
 
 def main() -> int:

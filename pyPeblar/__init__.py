@@ -12,6 +12,8 @@ Layers:
   ``openapi/peblar.yaml`` by openapi-generator. As in any openapi-generator package, every API
   class and model is also a top-level name (``pyPeblar.MeterApi``, ``pyPeblar.MeterResponse``),
   looked up in the generated packages on first use, so a regenerated spec needs no edit here.
+- ``PeblarModbus`` and ``AsyncPeblarModbus``: the charger's Modbus TCP API (the ``modbus`` extra),
+  with ``Peblar``'s methods and models.
 - ``PeblarWeb`` and ``AsyncPeblarWeb``: the charger's web-interface API (settings, smart
   charging, RFID cards, history, firmware), with ``pyPeblar.webui``'s generated layer under them,
   and its live events (``events()``: ``ChargerEvent``s of ``EventTopic``s).
@@ -30,10 +32,12 @@ from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._aio_client import AsyncPeblar
+    from pyPeblar._aio_modbus import AsyncPeblarModbus
     from pyPeblar._aio_web import AsyncPeblarWeb
     from pyPeblar._client import Peblar
     from pyPeblar._events import ChargerEvent
     from pyPeblar._memory import ChargerMemory
+    from pyPeblar._modbus import PeblarModbus
     from pyPeblar._policy import Policy
     from pyPeblar._web import PeblarWeb
     from pyPeblar._web_base import SmartChargingMode
@@ -61,6 +65,7 @@ __all__ = [
     "ApiTypeError",
     "ApiValueError",
     "AsyncPeblar",
+    "AsyncPeblarModbus",
     "AsyncPeblarWeb",
     "ChargerEvent",
     "ChargerMemory",
@@ -68,6 +73,7 @@ __all__ = [
     "EventTopic",
     "OpenApiException",
     "Peblar",
+    "PeblarModbus",
     "PeblarWeb",
     "Policy",
     "SmartChargingMode",
@@ -81,6 +87,8 @@ __getattr__, __dir__ = lazy_attributes(
     {
         "Peblar": "pyPeblar._client",
         "AsyncPeblar": "pyPeblar._aio_client",
+        "PeblarModbus": "pyPeblar._modbus",
+        "AsyncPeblarModbus": "pyPeblar._aio_modbus",
         "PeblarWeb": "pyPeblar._web",
         "AsyncPeblarWeb": "pyPeblar._aio_web",
         "SmartChargingMode": "pyPeblar._web_base",

@@ -34,8 +34,11 @@ class Address(NamedTuple):
         return host if self.port == 80 else f"{host}:{self.port}"
 
 
-def parse_address(value: str) -> Address:
-    """Read ``"192.168.1.50"``, ``"peblar.local:8080"`` or ``"http://192.168.1.50/"``."""
+def parse_address(value: str, default_port: int = 80) -> Address:
+    """Read ``"192.168.1.50"``, ``"peblar.local:8080"`` or ``"http://192.168.1.50/"``.
+
+    Without a port, ``default_port`` (the REST API's 80; the Modbus clients give 502).
+    """
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"the charger's host must be a non-empty string, not {shown(value)}")
     text = value.strip()
@@ -65,7 +68,7 @@ def parse_address(value: str) -> Address:
         raise ValueError(
             f"the charger's host {shown(value)} names port 0, where no charger listens"
         )
-    return Address(host=host, port=port or 80)
+    return Address(host=host, port=port or default_port)
 
 
 def _check_labels(host: str, value: str) -> None:

@@ -183,11 +183,11 @@ def check_proxy(proxy: object) -> str:
     return str(proxy)
 
 
-def describe(reason: object) -> str:
-    """A short, token-free description of a low-level failure."""
+def describe(reason: object, service: str = "the local REST API") -> str:
+    """A short, token-free description of a low-level failure of ``service``'s connection."""
     text = str(reason)
     if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
-        return "connection refused (is the local REST API enabled, and the address right?)"
+        return f"connection refused (is {service} enabled, and the address right?)"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host name"
     if "reset by peer" in text:

@@ -27,6 +27,7 @@ from pyPeblar._errors import (
     PeblarError,
     PeblarForbiddenError,
     PeblarInvalidResponseError,
+    PeblarModbusError,
     PeblarNotFoundError,
     PeblarRateLimitError,
     PeblarReadOnlyError,
@@ -60,6 +61,9 @@ CLIENT_RATE: Final = 4.5
 CLIENT_BURST: Final = 9
 #: Statuses worth another attempt: the charger was busy or briefly broken.
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+#: Modbus exception codes worth another attempt: the charger failed or was busy (4, 5, 6) or a
+#: gateway found no path (10, 11). The others (1, 2, 3) refuse the request itself, every time.
+RETRY_MODBUS_CODES: Final = frozenset({4, 5, 6, 10, 11})
 #: Methods that are safe to send twice. Peblar's PATCH and PUT set absolute values, so repeating
 #: one leaves the charger as one would; a POST (the charge-session toggle) is never repeated.
 REPEATABLE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -345,6 +349,8 @@ def retry_wait(error: PeblarError, policy: Policy, attempt: int) -> float | None
         wait = error.retry_after if error.retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE
         return None if wait > MAX_RETRY_AFTER else wait
     if isinstance(error, PeblarResponseError) and error.status not in RETRY_STATUSES:
+        return None
+    if isinstance(error, PeblarModbusError) and error.exception_code not in RETRY_MODBUS_CODES:
         return None
     return policy.delay(attempt)
 

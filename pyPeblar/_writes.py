@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final, NoReturn, TypeVar
 from pyPeblar._errors import PeblarError, PeblarResponseError, PeblarStateTimeoutError
 
 if TYPE_CHECKING:
-    from pyPeblar._base import Flow
+    from pyPeblar._flow import Flow
 
 __all__ = [
     "REFUSALS",

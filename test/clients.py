@@ -1,4 +1,5 @@
-"""Both clients behind one test: ``AsyncPeblar`` driven from synchronous test code.
+"""Both clients behind one test: ``AsyncPeblar`` (and the other asyncio clients) driven from
+synchronous test code.
 
 The client behaviour tests are written once, against ``Peblar``'s synchronous interface, and run
 for each client (``CLIENTS``). For ``AsyncPeblar`` they get ``BlockingAsyncPeblar``: the real
@@ -15,16 +16,19 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from pyPeblar import AsyncPeblar, AsyncPeblarWeb
+from pyPeblar import AsyncPeblar, AsyncPeblarModbus, AsyncPeblarWeb
 
 __all__ = [
     "CLIENTS",
+    "MODBUS_CLIENTS",
     "WEB_CLIENTS",
     "Blocking",
     "BlockingAsyncPeblar",
+    "BlockingAsyncPeblarModbus",
     "BlockingAsyncPeblarWeb",
     "BlockingStream",
     "generated",
+    "modbus_class",
     "run",
     "web_client_class",
 ]
@@ -35,6 +39,8 @@ T = TypeVar("T")
 CLIENTS = ["Peblar", "AsyncPeblar"]
 #: The same for the web interface's clients.
 WEB_CLIENTS = ["PeblarWeb", "AsyncPeblarWeb"]
+#: The same for the Modbus clients.
+MODBUS_CLIENTS = ["PeblarModbus", "AsyncPeblarModbus"]
 
 _loops: list[asyncio.AbstractEventLoop] = []
 _loop_lock = threading.Lock()
@@ -121,6 +127,21 @@ class BlockingAsyncPeblarWeb(BlockingClient):
 
     def events(self, *topics: str, **options: Any) -> BlockingStream:
         return BlockingStream(self.target.events(*topics, **options))
+
+
+class BlockingAsyncPeblarModbus(BlockingClient):
+    """``AsyncPeblarModbus`` with ``PeblarModbus``'s synchronous face."""
+
+    client_class = AsyncPeblarModbus
+
+
+def modbus_class(name: str) -> Any:
+    """The Modbus client class ``name`` names, with a synchronous face."""
+    if name == "AsyncPeblarModbus":
+        return BlockingAsyncPeblarModbus
+    from pyPeblar import PeblarModbus
+
+    return PeblarModbus
 
 
 class BlockingStream(Blocking):

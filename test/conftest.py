@@ -15,7 +15,15 @@ import pytest
 
 from pyPeblar import ChargerMemory, Peblar, PeblarWeb
 from pyPeblar.simulator import Simulator
-from test.clients import CLIENTS, WEB_CLIENTS, BlockingAsyncPeblar, BlockingAsyncPeblarWeb, run
+from test.clients import (
+    CLIENTS,
+    MODBUS_CLIENTS,
+    WEB_CLIENTS,
+    BlockingAsyncPeblar,
+    BlockingAsyncPeblarWeb,
+    modbus_class,
+    run,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -39,6 +47,7 @@ USER_VARIABLES = (
     "PYPEBLAR_STATE_DIR",  # the command line's state file (pause memory, relay history)
     "PYPEBLAR_MDNS_INTERFACES",  # where `pypeblar scan` listens
     "PEBLAR_HOST",
+    "PEBLAR_MODBUS_PORT",
     "PEBLAR_TOKEN",
     "PEBLAR_PASSWORD",
 )
@@ -115,6 +124,26 @@ def isolated_home(
     for name in USER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with empty in-process relay history and pause memory, as a script run in
+    its own process does.
+
+    The relay history is kept per charger host, and every simulator is a charger on 127.0.0.1:
+    without this, pauses made by one test (a docs example, say) would count against the next
+    test's charger in the same worker process.
+    """
+    import pyPeblar._memory
+
+    monkeypatch.setattr(pyPeblar._memory, "_PROCESS_MEMORY", ChargerMemory())
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    """Where a command-line test keeps the state file (pause memory, relay history)."""
+    return tmp_path / "state"
 
 
 @pytest.fixture(scope="session")
@@ -204,8 +233,11 @@ class Road:
 
     def __init__(self, name: str, host: str, token: str, **options: Any) -> None:
         self.name = name
-        self.asyncio = name.endswith("asyncio") or name == "AsyncPeblar"
+        self.asyncio = name.endswith("asyncio") or name.startswith("Async")
         self.charger: Any = None
+        if name in MODBUS_CLIENTS:  # the Modbus road: host is the Modbus server's, no token
+            self.charger = modbus_class(name)(host, **{"memory": ChargerMemory(), **options})
+            return
         if name in ("Peblar", "AsyncPeblar"):
             kind = Peblar if name == "Peblar" else BlockingAsyncPeblar
             self.charger = kind(host, token, **{"memory": ChargerMemory(), **options})
@@ -292,5 +324,8 @@ def road_name(request: pytest.FixtureRequest) -> str:
 
 
 def open_road(name: str, simulator: Simulator, **options: Any) -> Road:
-    """A ``Road`` to ``simulator`` (options as for ``Peblar``: timeout, retries, backoff...)."""
+    """A ``Road`` to ``simulator`` (options as for ``Peblar``: timeout, retries, backoff...); a
+    Modbus road (``MODBUS_CLIENTS``) to its Modbus server."""
+    if name in MODBUS_CLIENTS:
+        return Road(name, simulator.modbus_host, "", **options)
     return Road(name, simulator.host, simulator.token, **options)

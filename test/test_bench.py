@@ -50,6 +50,8 @@ def test_quick_benchmark_prints_every_figure() -> None:
         "9. Web interface, GET /api/v1/config/user",
         "10. Importing the web client",
         "11. Live events: from a change in the simulator to the event in the program",
+        "12. Modbus, meter()",
+        "pypeblar --modbus --json meter",
     ):
         assert figure in out, figure
     number = r"\d+(\.\d+)?"
@@ -69,6 +71,15 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"async client import / floor: {number}x \(target <= 1.2x: (met|NOT met)\)\n",
     ):
         assert re.search(line, out), line
+    modbus = out[out.index("12. Modbus") :]
+    for line in (
+        rf"\n +pymodbus read \+ MeterResponse \(floor\) +{number} us +{number} us +{number} us\n",
+        rf"\n +PeblarModbus client +{number} us +{number} us +{number} us\n",
+        rf"\n +Peblar client, over HTTP +{number} us +{number} us +{number} us\n",
+        rf"PeblarModbus client / floor: CPU {number}x \(per-round median {number}x\)",
+        rf"PeblarModbus client / Peblar client, over HTTP: CPU {number}x\n",
+    ):
+        assert re.search(line, modbus), line
     web = out[out.index("9. Web interface") :]
     timings = rf" +{number} us +{number} us +{number} us\n"  # CPU, wall median, wall p95
     for line in (

@@ -2,7 +2,8 @@
 
 The guides are the lowercase pages of docs/ (the CamelCase ones are generated, and
 test/test_docs_generated.py runs theirs). Only what a reader would change is changed: the
-example charger (``192.168.1.50``, ``peblar.local``) becomes the simulator's ``host:port``, a
+example charger (``192.168.1.50``, ``peblar.local``) becomes the simulator's ``host:port`` (its
+Modbus server's in a ``PeblarModbus(...)``, and PEBLAR_MODBUS_PORT names that port), a
 ``"..."`` or ``--token ...`` token its token, and the example port 8080 a free one; PEBLAR_HOST and
 PEBLAR_TOKEN name the simulator, and its web interface password is the one the README uses.
 
@@ -43,7 +44,7 @@ from typing import Any
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
-from pyPeblar import AsyncPeblar, Peblar, PeblarWeb
+from pyPeblar import AsyncPeblar, Peblar, PeblarModbus, PeblarWeb
 from pyPeblar.models import EVInterfaceResponse
 from pyPeblar.simulator import Simulator
 from test.conftest import ROOT, client_for
@@ -102,6 +103,7 @@ PYTHON_PAGES = [page for page in GUIDES if python_examples(page)]
 
 def for_the_simulator(text: str, sim: Simulator) -> str:
     """The example as a reader would adapt it: the simulator's address and token."""
+    text = re.sub(r"(PeblarModbus\()\"192\.168\.1\.50\"", rf'\1"{sim.modbus_host}"', text)
     text = text.replace("192.168.1.50", sim.host).replace("peblar.local", sim.host)
     return re.sub(r"([\"'])\.\.\.\1", lambda quoted: f'"{sim.token}"', text)
 
@@ -168,7 +170,8 @@ def test_python_example_runs_on_its_own(
     charger, with only what the docs say to set (PEBLAR_HOST, PEBLAR_TOKEN, PEBLAR_PASSWORD)."""
     quoted = QuotedErrors(example)
     namespace: dict[str, object] = {}
-    with Simulator(password=PASSWORD, phase_switch_delay=0.2) as sim, logging_restored():
+    simulator = Simulator(password=PASSWORD, phase_switch_delay=0.2, modbus_port=0)
+    with simulator as sim, logging_restored():
         sim.plug_in()  # a car charging, as in the README's comments
         monkeypatch.setenv("PEBLAR_HOST", sim.host)
         monkeypatch.setenv("PEBLAR_TOKEN", sim.token)
@@ -183,7 +186,7 @@ def test_python_example_runs_on_its_own(
             failure = f"{where(error, example)}: {type(error).__name__}: {error}"
         finally:  # clients an example left open (a reader's script would exit)
             for value in namespace.values():
-                if isinstance(value, (Peblar, PeblarWeb)):
+                if isinstance(value, (Peblar, PeblarModbus, PeblarWeb)):
                     value.close()
         if failure:  # raised outside the except: no chained traceback to print
             pytest.fail(failure)
@@ -437,6 +440,7 @@ def shell_environment(sim: Simulator, folder: Path) -> dict[str, str]:
         "PATH": os.pathsep.join([bin_folder, os.environ.get("PATH", "")]),
         "PEBLAR_HOST": sim.host,
         "PEBLAR_TOKEN": sim.token,
+        "PEBLAR_MODBUS_PORT": str(sim.modbus_port),
         "PEBLAR_PASSWORD": PASSWORD,  # what `pypeblar token` would ask for
         "PYPEBLAR_MDNS_INTERFACES": "127.0.0.1",  # `pypeblar scan` listens on loopback only
         "DOCS_ENV": str(folder / "exports.sh"),
@@ -508,7 +512,9 @@ def test_shell_example_runs(block: ShellBlock, tmp_path: Path) -> None:
     if any(command.text.startswith("git ") for command in to_run):
         for git in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "scratch copy"]):
             subprocess.run(["git", *git], cwd=project, env=environment, check=True, timeout=60)
-    with Simulator(password=PASSWORD, rate_limit=False, phase_switch_delay=0.2) as sim:
+    with Simulator(
+        password=PASSWORD, rate_limit=False, phase_switch_delay=0.2, modbus_port=0
+    ) as sim:
         sim.plug_in()
         environment |= shell_environment(sim, tmp_path)
         for number, command in enumerate(to_run):

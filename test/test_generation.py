@@ -153,6 +153,48 @@ def test_the_plain_event_stream_says_which_extra_it_needs_without_websockets() -
     )
 
 
+WITHOUT_PYMODBUS = """
+import asyncio, sys
+
+class Refuse:  # any import of pymodbus fails, so a use the test does not reach cannot hide
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] == 'pymodbus':
+            raise ImportError('imported ' + name)
+
+sys.meta_path.insert(0, Refuse())
+import pyPeblar, pyPeblar.cli
+from pyPeblar import AsyncPeblar, Peblar, PeblarModbus
+from pyPeblar.simulator import Simulator
+
+async def main(sim):
+    async with AsyncPeblar(sim.host, sim.token) as charger:
+        await charger.pause()
+
+with Simulator() as sim, Peblar(sim.host, sim.token) as charger:
+    charger.meter()
+    charger.force_single_phase(True)
+    asyncio.run(main(sim))
+    modbus = PeblarModbus('127.0.0.1')  # constructing one needs no pymodbus either
+try:
+    modbus.meter()
+except ImportError as error:
+    print(error)
+try:
+    Simulator(modbus_port=0)
+except ImportError as error:
+    print(error)
+"""
+
+
+def test_nothing_but_modbus_imports_pymodbus() -> None:
+    """The REST and asyncio roads, the command line and the simulator run without pymodbus (the
+    ``modbus`` extra); a Modbus call and a Modbus simulator say what to install."""
+    assert run_python(WITHOUT_PYMODBUS).splitlines() == [
+        "pyPeblar's Modbus clients need pymodbus: pip install 'pyPeblar[modbus]'",
+        "the simulator's Modbus server needs pymodbus: pip install 'pyPeblar[modbus]'",
+    ]
+
+
 def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:
     loaded = run_python(
         "import sys; from pyPeblar.models import EVInterfaceResponse; "

@@ -178,9 +178,13 @@ def render_health(health: HealthResponse) -> str:
 
 
 def render_status(
-    health: HealthResponse, system: SystemResponse, ev: EVInterfaceResponse, meter: MeterResponse
+    health: HealthResponse | None,
+    system: SystemResponse,
+    ev: EVInterfaceResponse,
+    meter: MeterResponse,
 ) -> str:
-    """One screen: what a person wants to know about a charger."""
+    """One screen: what a person wants to know about a charger (``health`` None: over Modbus,
+    which has no API version or access mode to read)."""
     firmware = (system.firmware_version or ABSENT).split("+", 1)[0]
     title = (
         f"Peblar {system.product_sn or ABSENT} ({system.product_pn or ABSENT}), "
@@ -188,7 +192,8 @@ def render_status(
     )
     phases = ABSENT if system.phase_count is None else f"{system.phase_count} connected"
     mode = "on" if ev.force1_phase else ("off" if ev.force1_phase is False else ABSENT)
-    access = str(health.access_mode) if health.access_mode else ABSENT
+    access = str(health.access_mode) if health and health.access_mode else ABSENT
+    api = f"{health.api_version or ABSENT}, {access}" if health else "Modbus TCP"
     return "\n".join(
         [
             title,
@@ -205,7 +210,7 @@ def render_status(
                         f"session {kilowatt_hours(meter.energy_session)}, "
                         f"total {kilowatt_hours(meter.energy_total)}",
                     ),
-                    ("API", f"{health.api_version or ABSENT}, {access}"),
+                    ("API", api),
                     ("Errors", codes(system.active_error_codes)),
                     ("Warnings", codes(system.active_warning_codes)),
                 ]

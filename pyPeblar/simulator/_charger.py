@@ -29,7 +29,12 @@ VOLTAGES: Final = (231, 230, 232)
 WRITABLE: Final = ("ChargeCurrentLimit", "Force1Phase")
 READ_ONLY: Final = ("CpState", "LockState", "ChargeCurrentLimitSource", "ChargeCurrentLimitActual")
 #: Limit sources in the order ties are settled (the first of equal limits is reported).
-TIE_ORDER: Final = ("Local REST API", "Installation limit", "Hardware limitation")
+TIE_ORDER: Final = (
+    "Local REST API",
+    "Local Modbus API",
+    "Installation limit",
+    "Hardware limitation",
+)
 FUTURE_SOURCE: Final = ("Grid operator limit", 13000)
 #: ``config/user`` keys that are the charger's own state, never stored twice: key -> attribute.
 MIRRORED_SETTINGS: Final = {
@@ -71,6 +76,8 @@ class Charger:
         self._started = self.now()
         self._stamp = self._started
         self.charge_current_limit = profile.max_current_ma
+        #: The limit set over Modbus (holding registers 40000-40001): a source of its own.
+        self.modbus_limit = profile.max_current_ma
         self.limiters: dict[str, int] = {
             "Installation limit": profile.max_current_ma,
             "Hardware limitation": profile.max_current_ma,
@@ -165,11 +172,23 @@ class Charger:
 
     # -- derived state ------------------------------------------------------------------------
 
+    def _paused_by(self) -> str | None:
+        """The API whose limit pauses charging (below 6 A), if any."""
+        if self.charge_current_limit < MIN_CHARGING_MA:
+            return "Local REST API"
+        if self.modbus_limit < MIN_CHARGING_MA:
+            return "Local Modbus API"
+        return None
+
     def _paused(self) -> bool:
-        return self.charge_current_limit < MIN_CHARGING_MA
+        return self._paused_by() is not None
 
     def _lowest_limit(self) -> tuple[str, int]:
-        candidates = [("Local REST API", self.charge_current_limit), *self.limiters.items()]
+        candidates = [
+            ("Local REST API", self.charge_current_limit),
+            ("Local Modbus API", self.modbus_limit),
+            *self.limiters.items(),
+        ]
         if self.plugged:
             candidates.append(("Charging cable", self.car_max_ma))
         ranked = sorted(
@@ -180,8 +199,9 @@ class Charger:
 
     def _offered(self) -> tuple[str, int]:
         """(source, mA): what the charger offers and which limiter sets it."""
-        if self._paused():
-            return "Local REST API", 0
+        paused_by = self._paused_by()
+        if paused_by is not None:
+            return paused_by, 0
         return self._lowest_limit()
 
     def charging(self) -> bool:
@@ -328,6 +348,22 @@ class Charger:
                 self._request_phases(bool(single))
             self._changed()
         return self.ev_interface()
+
+    def write_modbus(self, *, limit: int | None = None, single: bool | None = None) -> None:
+        """A write of the Modbus holding registers: the Modbus limit (mA) or the phase flag.
+
+        Checked as the REST API checks its own (``RefusedError`` with 400 for a value refused).
+        """
+        with self.lock:
+            if limit is not None:
+                self._check_limit(limit)
+            if single is not None:
+                self._check_force_1phase(single)
+            self._settle()
+            if limit is not None:
+                self.modbus_limit = limit
+            if single is not None:
+                self._request_phases(single)
 
     def _check_limit(self, limit: object) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int):
