@@ -2,14 +2,14 @@
 
     python bench/_child.py ENGINE CONTENDER HOST SECRET
 
-ENGINE (``urllib3`` or ``aiohttp``) is imported first, before the contender's client and its
-dependencies, in every contender's process alike, the `peblar` package's included: which
-libraries a process imports first changes its allocator's state, and with it what its calls cost
-(docs/performance.md: the `peblar` package measured about 15 % dearer when it was imported before
-aiohttp). Then the contender (``_contenders`` for pyPeblar's and the floors, ``others`` for other
-clients) is made on the simulator at HOST with SECRET (token or web password), warmed up, and
-timed in rounds on request (``_lockstep``). Standard library only besides, so that it runs in the
-``--others`` interpreter too.
+ENGINE (``urllib3``, ``aiohttp`` or ``pymodbus``) is imported first, before the contender's
+client and its dependencies, in every contender's process alike, the `peblar` package's included:
+which libraries a process imports first changes its allocator's state, and with it what its calls
+cost (docs/performance.md: the `peblar` package measured about 15 % dearer when it was imported
+before aiohttp). Then the contender (``_contenders`` for pyPeblar's and the floors, ``others``
+for other clients) is made on the simulator at HOST with SECRET (token or web password), warmed
+up, and timed in rounds on request (``_lockstep``). Standard library only besides, so that it
+runs in the ``--others`` interpreter too.
 """
 
 import sys
@@ -21,6 +21,8 @@ if sys.argv[1] == "urllib3":
     import urllib3  # noqa: F401 - the engine first: see above
 elif sys.argv[1] == "aiohttp":
     import aiohttp  # noqa: F401
+elif sys.argv[1] == "pymodbus":
+    import pymodbus  # noqa: F401
 else:
     sys.exit(__doc__)
 

@@ -211,6 +211,62 @@ async def web_async_client(
     return "AsyncPeblarWeb client", web.user_configuration
 
 
+# -- Modbus -------------------------------------------------------------------------------------
+
+#: The meter's registers, as a raw read decodes them (the same layout as pyPeblar's map, written
+#: out here so that the floor owes nothing to pyPeblar's code): field, first word, words.
+METER_WORDS = (
+    ("energy_total", 0, 4),
+    ("energy_session", 4, 4),
+    ("power_phase1", 8, 2),
+    ("power_phase2", 10, 2),
+    ("power_phase3", 12, 2),
+    ("power_total", 14, 2),
+    ("voltage_phase1", 16, 2),
+    ("voltage_phase2", 18, 2),
+    ("voltage_phase3", 20, 2),
+    ("current_phase1", 22, 2),
+    ("current_phase2", 24, 2),
+    ("current_phase3", 26, 2),
+)
+
+
+def modbus_floor(host: str, _: str, stack: ExitStack) -> tuple[str, BlockingCall]:
+    """A raw pymodbus read of registers 30000-30027, decoded into the same model."""
+    from pymodbus.client import ModbusTcpClient
+
+    from pyPeblar.models import MeterResponse
+
+    address, _, port = host.partition(":")
+    raw: Any = ModbusTcpClient(address, port=int(port), retries=0)
+    raw.connect()
+    stack.callback(raw.close)
+
+    def call() -> MeterResponse:
+        words = raw.read_input_registers(30000, count=28, device_id=255).registers
+        fields = {}
+        for name, first, size in METER_WORDS:
+            value = 0
+            for word in words[first : first + size]:
+                value = value << 16 | word
+            fields[name] = value - (1 << 16 * size) if value >> (16 * size - 1) else value
+        return MeterResponse.model_validate(fields)
+
+    return "pymodbus read + MeterResponse (floor)", call
+
+
+def modbus_client(host: str, _: str, stack: ExitStack) -> tuple[str, BlockingCall]:
+    from pyPeblar import PeblarModbus
+
+    modbus = stack.enter_context(PeblarModbus(host))
+    return "PeblarModbus client", modbus.meter
+
+
+def modbus_http(host: str, token: str, stack: ExitStack) -> tuple[str, BlockingCall]:
+    label, call = client("meter")(host, token, stack)
+    return f"{label}, over HTTP", call
+
+
 BLOCKING: dict[str, Callable[[str, str, ExitStack], tuple[str, BlockingCall]]] = {
     "meter-urllib3": urllib3_floor("meter"),
     "meter-urllib3-timeouts": urllib3_floor("meter", timeouts=True),
@@ -221,6 +277,9 @@ BLOCKING: dict[str, Callable[[str, str, ExitStack], tuple[str, BlockingCall]]] =
     "evinterface-client": client("evinterface"),
     "web-urllib3": web_urllib3_floor,
     "web-client": web_client,
+    "modbus-pymodbus": modbus_floor,
+    "modbus-client": modbus_client,
+    "modbus-http": modbus_http,
 }
 ASYNC: dict[str, Callable[[str, str, AsyncExitStack], Awaitable[tuple[str, AsyncCall]]]] = {
     "meter-aiohttp": aiohttp_floor,

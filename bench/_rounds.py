@@ -48,11 +48,14 @@ CHILD = HERE / "_child.py"
 
 @dataclass(frozen=True)
 class Contender:
-    """A contender's key (in ``_contenders`` or ``others``), its engine and its interpreter."""
+    """A contender's key (in ``_contenders`` or ``others``), its engine and its interpreter; and
+    where it calls, when not where the others of its rounds do (``host``, ``secret``)."""
 
     key: str
-    engine: str  # "urllib3" or "aiohttp": imported first in its process
+    engine: str  # "urllib3", "aiohttp" or "pymodbus": imported first in its process
     python: str
+    host: str | None = None
+    secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ def per_call(
         try:
             for contender in contenders:  # all start at once, then each is waited for
                 command = [contender.python, str(CHILD), contender.engine, contender.key]
-                remotes[contender.key] = Remote([*command, host, secret], env=environment)
+                where = [contender.host or host, contender.secret or secret]
+                remotes[contender.key] = Remote([*command, *where], env=environment)
             for key, remote in remotes.items():
                 result.labels[key] = remote.ready().labels[key]
             for _ in range(rounds):

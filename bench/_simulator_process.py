@@ -14,7 +14,8 @@ __all__ = ["SimulatorProcess"]
 class SimulatorProcess:
     """``python -m pyPeblar.simulator --port 0 --no-rate-limit`` in a subprocess.
 
-    ``host`` and ``token`` say where it is; after the ``with`` block, ``connections`` and
+    ``host`` and ``token`` say where it is (and ``modbus_host`` its Modbus server, when ``extra``
+    asks for one with ``--modbus-port 0``); after the ``with`` block, ``connections`` and
     ``requests`` hold what it served (it prints them when it stops).
     """
 
@@ -30,6 +31,7 @@ class SimulatorProcess:
         ]
         self.host = ""
         self.token = ""
+        self.modbus_host = ""
         self.connections: int | None = None
         self.requests: int | None = None
         self._process: subprocess.Popen[str] | None = None
@@ -46,6 +48,12 @@ class SimulatorProcess:
             process.kill()
             raise RuntimeError(f"the simulator did not start: {url!r} {token!r}")
         self.host, self.token = found.group(1), token.split()[-1]
+        if "--modbus-port" in self.arguments:
+            modbus = re.search(r"Modbus TCP on (\S+)", process.stdout.readline())
+            if not modbus:
+                process.kill()
+                raise RuntimeError("the simulator's Modbus server did not start")
+            self.modbus_host = modbus.group(1)
         self._process = process
         return self
 

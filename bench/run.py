@@ -5,6 +5,7 @@
     python bench/run.py --others PYTHON   # also pyPeblar 0.3.2, installed for PYTHON
     python bench/run.py --fixed-malloc    # per call without the allocator's luck (see _rounds)
     python bench/crosscheck.py     # the independent cross-check alone
+    python bench/events.py [--quick]        # section 11 alone (live events)
     python bench/engines.py --httpx PYTHON  # aiohttp against httpx (not run in CI)
 
 The simulator runs in its own process on loopback with its rate limit off, so what is measured is
@@ -36,7 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import events as live_events
 from _contenders import WEB_PASSWORD, WEB_PATH
+from _process import rss_bytes
 from _rounds import Contender, Ratio, Rounds, child_environment, per_call, ratio_of
 from _rounds import whole_processes as run_whole_processes
 from _simulator_process import SimulatorProcess
@@ -93,15 +96,6 @@ QUICK = Settings(
     connection_calls=1000,
     cross_rounds=0,
 )
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (Linux /proc; 0 where unavailable)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def verdict(ratio: float, target: float | None) -> str:
@@ -551,6 +545,70 @@ def print_web(settings: Settings, rounds: Rounds, skipped: dict[str, str]) -> No
     print_ratio(rounds, "web-async-client", "web-peblar", None)
 
 
+# -- 12. Modbus ---------------------------------------------------------------------------------
+
+MODBUS_ROWS = ("modbus-pymodbus", "modbus-client", "modbus-http")
+
+
+def modbus_per_call(
+    settings: Settings, fixed_malloc: bool
+) -> tuple[Rounds, dict[str, list[float]]]:
+    """``meter()``: a raw pymodbus read decoded into the same model (the floor),
+    ``PeblarModbus.meter()`` and ``Peblar.meter()`` over HTTP, measured as section 1 measures
+    (pymodbus imported first in the Modbus ones' processes), against a simulator with a Modbus
+    server; and ``pypeblar --json meter`` over each API as whole processes."""
+    here = sys.executable
+    with SimulatorProcess("--modbus-port", "0") as simulator:
+        modbus = simulator.modbus_host
+        contenders = [
+            Contender("modbus-pymodbus", "pymodbus", here, host=modbus),
+            Contender("modbus-client", "pymodbus", here, host=modbus),
+            Contender("modbus-http", "urllib3", here),
+        ]
+        rounds = per_call(
+            contenders,
+            simulator.host,
+            simulator.token,
+            blocks=settings.blocks,
+            rounds=settings.rounds,
+            calls=settings.calls,
+            fixed_malloc=fixed_malloc,
+        )
+        rest = [str(SCRIPT), "--json", "--host", simulator.host, "--token", simulator.token]
+        port = modbus.rpartition(":")[2]
+        starts = run_whole_processes(
+            {
+                "pypeblar --json meter": [*rest, "meter"],
+                "pypeblar --modbus --json meter": [
+                    *rest,
+                    "--modbus",
+                    "--modbus-port",
+                    port,
+                    "meter",
+                ],
+            },
+            settings.cold_runs,
+        )
+    return rounds, starts
+
+
+def print_modbus(settings: Settings, rounds: Rounds, starts: dict[str, list[float]]) -> None:
+    print(
+        f"\n12. Modbus, meter(): sequential calls, each contender in a process of its own\n"
+        f"   ({amount(settings)}; as section 1)"
+    )
+    print_rows(rounds, MODBUS_ROWS, 40)
+    floor, client, http = MODBUS_ROWS
+    print_ratio(rounds, client, floor, None, "floor")
+    print_ratio(rounds, http, floor, None, "floor")
+    print_ratio(rounds, client, http, None)
+    print_whole_processes(
+        f"   cold start, whole processes (CPU time, median of {settings.cold_runs} rounds):",
+        starts,
+        {},
+    )
+
+
 # -- the cross-check -------------------------------------------------------------------------
 
 #: The ratios both bench/run.py and bench/crosscheck.py measure: (name, contender, its base).
@@ -588,7 +646,7 @@ def cross_check(settings: Settings) -> dict[str, float] | str:
 
 def print_cross_check(rounds: Rounds, crossed: dict[str, float] | str) -> None:
     print(
-        "\n11. The cross-check: bench/crosscheck.py, written independently with urllib3, aiohttp"
+        "\n13. The cross-check: bench/crosscheck.py, written independently with urllib3, aiohttp"
         "\n    and the peblar package only (a fresh process per contender and round)"
     )
     if isinstance(crossed, str):
@@ -662,6 +720,9 @@ def report(args: argparse.Namespace) -> None:
         starts_web,
         {},
     )
+    event_settings = live_events.QUICK if args.quick else live_events.FULL
+    live_events.print_events(event_settings, *live_events.section(event_settings, args.others))
+    print_modbus(settings, *modbus_per_call(settings, args.fixed_malloc))
     print_cross_check(rounds, cross_check(settings))
 
 
@@ -677,7 +738,7 @@ def main() -> int:
     parser.add_argument(
         "--fixed-malloc",
         action="store_true",
-        help="fix glibc's malloc thresholds in the contenders' processes (sections 1, 6, 7, 9)",
+        help="fix glibc's malloc thresholds in the contenders' processes (sections 1, 6, 7, 9, 12)",
     )
     report(parser.parse_args())
     return 0

@@ -12,8 +12,11 @@ Layers:
   ``openapi/peblar.yaml`` by openapi-generator. As in any openapi-generator package, every API
   class and model is also a top-level name (``pyPeblar.MeterApi``, ``pyPeblar.MeterResponse``),
   looked up in the generated packages on first use, so a regenerated spec needs no edit here.
+- ``PeblarModbus`` and ``AsyncPeblarModbus``: the charger's Modbus TCP API (the ``modbus`` extra),
+  with ``Peblar``'s methods and models.
 - ``PeblarWeb`` and ``AsyncPeblarWeb``: the charger's web-interface API (settings, smart
-  charging, RFID cards, history, firmware), with ``pyPeblar.webui``'s generated layer under them.
+  charging, RFID cards, history, firmware), with ``pyPeblar.webui``'s generated layer under them,
+  and its live events (``events()``: ``ChargerEvent``s of ``EventTopic``s).
 - ``Policy``: the timeouts, deadline, retries and rate limiting every generated client follows.
 - ``pyPeblar.simulator``: a charger on loopback, for tests, demos and trying things out.
 """
@@ -29,9 +32,12 @@ from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._aio_client import AsyncPeblar
+    from pyPeblar._aio_modbus import AsyncPeblarModbus
     from pyPeblar._aio_web import AsyncPeblarWeb
     from pyPeblar._client import Peblar
+    from pyPeblar._events import ChargerEvent
     from pyPeblar._memory import ChargerMemory
+    from pyPeblar._modbus import PeblarModbus
     from pyPeblar._policy import Policy
     from pyPeblar._web import PeblarWeb
     from pyPeblar._web_base import SmartChargingMode
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
         OpenApiException,
     )
     from pyPeblar.models import *  # noqa: F403 - the generated models, also top-level names
+    from pyPeblar.webui.models.event_topic import EventTopic
 
 __all__ = [
     "ApiAttributeError",
@@ -58,11 +65,15 @@ __all__ = [
     "ApiTypeError",
     "ApiValueError",
     "AsyncPeblar",
+    "AsyncPeblarModbus",
     "AsyncPeblarWeb",
+    "ChargerEvent",
     "ChargerMemory",
     "Configuration",
+    "EventTopic",
     "OpenApiException",
     "Peblar",
+    "PeblarModbus",
     "PeblarWeb",
     "Policy",
     "SmartChargingMode",
@@ -76,9 +87,13 @@ __getattr__, __dir__ = lazy_attributes(
     {
         "Peblar": "pyPeblar._client",
         "AsyncPeblar": "pyPeblar._aio_client",
+        "PeblarModbus": "pyPeblar._modbus",
+        "AsyncPeblarModbus": "pyPeblar._aio_modbus",
         "PeblarWeb": "pyPeblar._web",
         "AsyncPeblarWeb": "pyPeblar._aio_web",
         "SmartChargingMode": "pyPeblar._web_base",
+        "ChargerEvent": "pyPeblar._events",
+        "EventTopic": "pyPeblar.webui.models.event_topic",
         "Policy": "pyPeblar._policy",
         "ChargerMemory": "pyPeblar._memory",
         "ApiClient": "pyPeblar.api_client",

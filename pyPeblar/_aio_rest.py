@@ -52,6 +52,7 @@ from pyPeblar._exchange import (
     request_of,
 )
 from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error
+from pyPeblar._secrets import Secrets
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
@@ -88,6 +89,8 @@ class RESTClientObject:
 
     def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
         self.policy = policy if policy is not None else policy_for(configuration)
+        #: Secrets its requests have sent (the web password): redacted from every error.
+        self.secrets = Secrets()
         self._endpoint = Endpoint.of(configuration)
         self.netloc = self._endpoint.netloc
         self.closed = False
@@ -146,7 +149,10 @@ class RESTClientObject:
         request = request_of(
             self._endpoint, self.policy, method, url, headers, body, post_params, _request_timeout
         )
-        attempts = Attempts(self.policy, self._limiter, request.method, request.path, retry=retry)
+        secrets = self.secrets.of_request(request.headers)
+        attempts = Attempts(
+            self.policy, self._limiter, request.method, request.path, retry=retry, secrets=secrets
+        )
         while True:
             wait = attempts.admit()
             if wait > 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +22,7 @@ from pyPeblar._version import __version__
 from pyPeblar._web_base import WEB_API_CLASSES, SmartChargingMode, WebBase, mode_of
 
 if TYPE_CHECKING:
+    from pyPeblar._aio_events import AsyncEventStream
     from pyPeblar._aio_rest import RESTClientObject
     from pyPeblar.webui.aio.api import (
         ConnectorApi,
@@ -87,6 +89,8 @@ class AsyncPeblarWeb(WebBase):
         """Log out (if logged in) and release the connections; ``async with`` does this."""
         if self._closed:
             return
+        for stream in list(self._streams):
+            await stream.aclose()
         if self._cookie:
             # As PeblarWeb.close: a failed log-out does not keep the connections.
             with contextlib.suppress(PeblarError):
@@ -126,6 +130,16 @@ class AsyncPeblarWeb(WebBase):
     def _use_cookie(self, cookie: str) -> None:
         self.api_client.cookie = cookie or None
 
+    def _rest(self) -> RESTClientObject:
+        """The REST client under ``api_client``: its aiohttp session opens the websocket."""
+        self.api_client  # noqa: B018 - made on first use
+        assert self._rest_client is not None
+        return self._rest_client
+
+    @functools.cached_property
+    def _streams(self) -> weakref.WeakSet[AsyncEventStream]:
+        return weakref.WeakSet()
+
     @functools.cached_property
     def _apis(self) -> AsyncWebApis:
         return AsyncWebApis(self.api_client)
@@ -150,6 +164,34 @@ class AsyncPeblarWeb(WebBase):
         """``PeblarWeb.auth_status``, awaited."""
         result: AuthStatus = await self._run(self._call("session", "get_auth_status"))
         return result
+
+    # -- live events ------------------------------------------------------------------------
+
+    def events(
+        self,
+        *topics: str,
+        reconnect_backoff: float = 1.0,
+        max_reconnect_backoff: float = 300.0,
+    ) -> AsyncEventStream:
+        """The charger's live events, as an async iterator (docs/events.md).
+
+        >>> async for event in web.events():          # doctest: +SKIP
+        ...     print(event.data.state)              # SessionState.CHARGING
+
+        ``PeblarWeb.events``' arguments and guarantees; the websocket opens when the iteration
+        starts. Leaving the loop closes it (``async with web.events() as events:`` at once).
+        """
+        from pyPeblar._events import StreamSettings, check_topics
+
+        chosen = check_topics(topics)
+        settings = StreamSettings.checked(reconnect_backoff, max_reconnect_backoff)
+        if self._closed:
+            raise PeblarClosedError("this AsyncPeblarWeb client is closed")
+        from pyPeblar._aio_events import AsyncEventStream
+
+        stream = AsyncEventStream(self, chosen, settings)
+        self._streams.add(stream)
+        return stream
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -189,7 +231,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def set_socket_locked(self, locked: bool) -> UserConfiguration:
         """``PeblarWeb.set_socket_locked``, awaited."""
-        return await self._run(self._update_user_configuration({"user_keep_socket_locked": locked}))
+        return await self._run(self._set_socket_locked(locked))
 
     async def set_local_rest_api(
         self, enabled: bool, access_mode: str = "ReadWrite"
@@ -230,10 +272,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def available_versions(self, *, use_cache: bool = True) -> Versions:
         """``PeblarWeb.available_versions``, awaited."""
-        result: Versions = await self._run(
-            self._call("device", "get_available_versions", use_cache)
-        )
-        return result
+        return await self._run(self._available_versions(use_cache))
 
     async def start_update(self, package: str = "Firmware") -> None:
         """``PeblarWeb.start_update``, awaited."""
@@ -241,7 +280,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def identify(self) -> None:
         """``PeblarWeb.identify``, awaited."""
-        await self._run(self._call("device", "identify"))
+        await self._run(self._identify())
 
     async def reboot(self) -> None:
         """``PeblarWeb.reboot``, awaited."""
@@ -265,7 +304,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def unlock_socket(self) -> None:
         """``PeblarWeb.unlock_socket``, awaited."""
-        await self._run(self._connector_operation("unlock_socket"))
+        await self._run(self._unlock_socket())
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -315,10 +354,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def charging_schedules(self) -> ChargingSchedules:
         """``PeblarWeb.charging_schedules``, awaited."""
-        result: ChargingSchedules = await self._run(
-            self._call("schedules", "get_charging_schedules")
-        )
-        return result
+        return await self._run(self._charging_schedules())
 
     async def set_charging_schedules(
         self, schedules: ChargingSchedules | dict[str, Any]

@@ -1,39 +1,40 @@
 """What ``Peblar`` and ``AsyncPeblar`` share: options, checks, and every call's logic as steps.
 
 A spec cannot say what the hand-written clients add: argument checks, pause memory, the relay
-guard, verified phase switching, read-back after an uncertain write. That logic is written once
-here, as *flows*: generator functions that yield the I/O they need (``Call`` a generated API
-method, ``Sleep``) and receive its result, or have its ``PeblarError`` thrown in. ``Peblar`` runs
-a flow with the synchronous generated API classes and ``time.sleep``; ``AsyncPeblar`` with the
-asyncio ones and ``asyncio.sleep``. Both clients therefore behave identically by construction,
-and neither holds a copy of the other's logic. (This is the "sans-I/O" design of libraries such
-as h11: the protocol decides, the caller does the I/O.)
+guard, verified phase switching, read-back after an uncertain write. That logic is written once,
+as *flows* (``_flow``): generator functions that yield the I/O they need (``Call`` a generated API
+method, ``Sleep``) and receive its result, or have its ``PeblarError`` thrown in. What does not
+depend on the API (pause, resume, phase switching, confirmed writes) is ``_control``'s, shared with
+the Modbus clients; this module says how the REST API reads and writes, and adds what only it has
+(``replace_ev_interface``'s PUT, the charge-session call, the ReadOnly check, ``raw()``).
+``Peblar`` runs a flow with the synchronous generated API classes and ``time.sleep``;
+``AsyncPeblar`` with the asyncio ones and ``asyncio.sleep``. Both clients therefore behave
+identically by construction, and neither holds a copy of the other's logic.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
-import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Mapping
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NoReturn
 
-from pyPeblar._current import MIN_CHARGING_MILLIAMPS, milliamps_from
+from pyPeblar._control import ChargerControl, is_paused
+from pyPeblar._current import milliamps_from
 from pyPeblar._errors import (
     PeblarError,
     PeblarForbiddenError,
     PeblarNotFoundError,
     PeblarReadOnlyError,
     PeblarResponseError,
-    PeblarStateTimeoutError,
-    PeblarUnsupportedError,
 )
-from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
+from pyPeblar._flow import Call, Flow, Sleep, drive
+from pyPeblar._memory import ChargerMemory
 from pyPeblar._options import ChargerOptions, from_environment
-from pyPeblar._policy import current_deadline
+from pyPeblar._shown import shown
 from pyPeblar._version import __version__
+from pyPeblar._writes import may_have_applied
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -53,28 +54,12 @@ __all__ = [
     "is_paused",
 ]
 
-R = TypeVar("R")
-
-logger = logging.getLogger("pyPeblar")
-
 API: Final = "/api/wlac/v1"
 EV_INTERFACE: Final = f"{API}/evinterface"
 
 #: What ``raw()`` accepts: an HTTP method token, and a path of URL characters (no space, CR, LF).
 METHOD: Final = re.compile(r"[A-Za-z]{1,16}")
 PATH: Final = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*")
-
-#: Maximum current by part number, for resume() when no earlier limit is known.
-MAX_BY_PART_NUMBER: Final = {
-    "6004-2300-8002": 16000,
-    "6004-2300-8103": 32000,
-    "6004-2303-8700": 32000,
-    "6004-2504-6400": 32000,
-}
-SAFE_DEFAULT_MAX: Final = 16000
-#: Statuses that refuse a write for good: the same request gets the same answer every time, so
-#: none of the attempts applied it. (A 429 or 5xx after a retry proves nothing of the sort.)
-REFUSALS: Final = frozenset({400, 401, 403, 404, 405, 409, 413, 422})
 
 
 def check_token(token: object) -> str:
@@ -85,46 +70,6 @@ def check_token(token: object) -> str:
     if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
         raise ValueError("the token must be printable ASCII without spaces")
     return token
-
-
-class Call(NamedTuple):
-    """A flow's request: call ``operation`` of the client's generated ``api`` with ``args``."""
-
-    api: str  # an API of the client's GeneratedApis: "ev_interface"
-    operation: str  # a method of that generated class: "patch_ev_interface"
-    args: tuple[Any, ...] = ()
-
-
-class Sleep(NamedTuple):
-    """A flow's pause, in seconds."""
-
-    seconds: float
-
-
-#: A flow: yields steps, receives their results, returns ``R``.
-Flow = Generator["Call | Sleep", Any, R]
-
-
-def drive(flow: Flow[R], apis: Any) -> R:
-    """Run ``flow`` synchronously: each ``Call`` on ``apis`` (the generated API instances, by
-    name), each ``Sleep`` with ``time.sleep``; an error of a call is thrown into the flow, which
-    handles it or lets it out. (``_aio_client.drive_async`` is the asyncio twin.)"""
-    value: Any = None
-    error: Exception | None = None
-    while True:
-        try:
-            step = flow.send(value) if error is None else flow.throw(error)
-        except StopIteration as done:
-            result: R = done.value
-            return result
-        value = error = None
-        if isinstance(step, Sleep):
-            time.sleep(step.seconds)
-            continue
-        try:
-            value = getattr(getattr(apis, step.api), step.operation)(*step.args)
-        except Exception as exc:  # handed to the flow, which decides
-            error = exc
 
 
 class GeneratedApis:
@@ -165,8 +110,8 @@ API_CLASSES: Final = {
 }
 
 
-class BaseClient(ChargerOptions):
-    """Options, checks and flows of a charger client; the I/O is the subclass's."""
+class BaseClient(ChargerOptions, ChargerControl):
+    """Options, checks and flows of a REST client of a charger; the I/O is the subclass's."""
 
     def __init__(
         self,
@@ -193,22 +138,13 @@ class BaseClient(ChargerOptions):
             proxy=proxy,
         )
         self._token = check_token(token)
-        if (
-            isinstance(phase_switch_timeout, bool)
-            or not isinstance(phase_switch_timeout, (int, float))
-            or not 0 <= phase_switch_timeout <= 3600  # also refuses NaN
-        ):
-            raise ValueError(
-                f"phase_switch_timeout must be seconds from 0 to 3600, not {phase_switch_timeout!r}"
-            )
-        if not isinstance(protect_relays, bool):
-            raise ValueError(f"protect_relays must be True or False, not {protect_relays!r}")
-        if memory is not None and not isinstance(memory, ChargerMemory):
-            raise ValueError(f"memory must be a ChargerMemory or None, not {memory!r}")
-        self._phase_switch_timeout = float(phase_switch_timeout)
-        self._memory = memory or process_memory()
-        self._guard = RelayGuard(self._memory, self._address.netloc, enabled=protect_relays)
-        self._system: SystemResponse | None = None
+        self._init_control(
+            charger=self._address.host,
+            memory_key=self._address.netloc,
+            protect_relays=protect_relays,
+            phase_switch_timeout=phase_switch_timeout,
+            memory=memory,
+        )
         self._lock = threading.Lock()  # guards the lazy creation of connections
 
     @classmethod
@@ -219,6 +155,17 @@ class BaseClient(ChargerOptions):
         """
         return from_environment(cls, "PEBLAR_TOKEN", "API token", options)
 
+    @classmethod
+    def _awaiting_token(cls, host: str, options: dict[str, Any]) -> Self:
+        """A client of ``host`` with ``options`` checked, whose token is still to be fetched
+        (``from_password``): a bad option is refused before the web interface is asked."""
+        return cls(host, "0" * 64, **options)
+
+    def _given_token(self, token: str) -> Self:
+        """This client, with the token fetched for it (before any call has used one)."""
+        self._token = check_token(token)
+        return self
+
     @property
     def token(self) -> str:
         """The API token (for ``PEBLAR_TOKEN``). It is never shown in a repr, a log or an error."""
@@ -228,12 +175,6 @@ class BaseClient(ChargerOptions):
     def api_base(self) -> str:
         """The URL of the charger's local REST API."""
         return f"http://{self._address.netloc}{API}"
-
-    def _call_seconds(self, *, switches_phases: bool = False) -> float:
-        """The one deadline of a method's every request, wait and read-back (a phase switch gets
-        ``phase_switch_timeout`` on top, for the charger's switch-over)."""
-        seconds = self._policy.deadline
-        return seconds + self._phase_switch_timeout if switches_phases else seconds
 
     def _configuration(self) -> Configuration:
         """The generated ``Configuration`` for this charger, for either generated ``ApiClient``."""
@@ -252,16 +193,16 @@ class BaseClient(ChargerOptions):
     ) -> tuple[str, str, dict[str, str]]:
         """``raw()``'s arguments checked: the method, the URL and the headers to send."""
         if not isinstance(method, str) or not METHOD.fullmatch(method):
-            raise ValueError(f"method must be an HTTP method such as 'GET', not {method!r}")
+            raise ValueError(f"method must be an HTTP method such as 'GET', not {shown(method)}")
         if not isinstance(path, str) or not PATH.fullmatch(path):
             raise ValueError(
                 f"path must start with '/' and hold only URL characters, relative to {API}, "
-                f"not {path!r}"
+                f"not {shown(path)}"
             )
         if body is not None and not isinstance(body, bytes):
             raise ValueError(f"body must be bytes or None, not {type(body).__name__}")
         if retry is not None and not isinstance(retry, bool):
-            raise ValueError(f"retry must be True, False or None, not {retry!r}")
+            raise ValueError(f"retry must be True, False or None, not {shown(retry)}")
         # The spec's ApiToken scheme, written out: raw() must not need the generated layers.
         headers = {"Accept": "application/json", "User-Agent": f"pyPeblar/{__version__}"}
         if path != "/health":
@@ -272,9 +213,8 @@ class BaseClient(ChargerOptions):
 
     # -- flows: reads -------------------------------------------------------------------------
 
-    def _read_system(self) -> Flow[SystemResponse]:
+    def _fetch_system(self) -> Flow[SystemResponse]:
         system: SystemResponse = yield Call("system", "get_system")
-        self._system = system
         return system
 
     def _read_ev_interface(self) -> Flow[EVInterfaceResponse]:
@@ -283,55 +223,13 @@ class BaseClient(ChargerOptions):
 
     # -- flows: writes ------------------------------------------------------------------------
 
-    def _set_charge_current_limit(
-        self, amps: float | None, milliamps: int | None
-    ) -> Flow[EVInterfaceResponse]:
-        limit = milliamps_from(amps, milliamps)
-        result = yield from self._write(
-            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
-        )
-        self._memory.set_paused_limit(self.host, None)
-        return result
-
-    def _pause(self) -> Flow[EVInterfaceResponse]:
-        current = yield from self._read_ev_interface()
-        if is_paused(current):
-            return current
-        self._guard.check("pause charging")
-        if current.charge_current_limit is not None:
-            self._memory.set_paused_limit(self.host, current.charge_current_limit)
-        result = yield from self._write("PATCH", {"charge_current_limit": 0}, is_paused)
-        self._guard.record()
-        return result
-
-    def _resume(self, amps: float | None, milliamps: int | None) -> Flow[EVInterfaceResponse]:
-        explicit = None if amps is None and milliamps is None else milliamps_from(amps, milliamps)
-        current = yield from self._read_ev_interface()
-        if explicit is None and not is_paused(current):
-            return current
-        limit = explicit or self._memory.paused_limit(self.host)
-        if not limit:
-            limit = yield from self._default_maximum()
-        result = yield from self._write(
-            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
-        )
-        self._memory.set_paused_limit(self.host, None)
-        return result
-
-    def _force_single_phase(self, enabled: bool) -> Flow[EVInterfaceResponse]:
-        if not isinstance(enabled, bool):
-            raise ValueError(f"force_single_phase takes True or False, not {enabled!r}")
-        yield from self._check_phase_switching()
-        current = yield from self._read_ev_interface()
-        if current.force1_phase is enabled:
-            return current
-        return (yield from self._switch_phases({"force1_phase": enabled}, enabled, "PATCH"))
-
     def _replace_ev_interface(
         self, force_single_phase: bool, amps: float | None, milliamps: int | None
     ) -> Flow[EVInterfaceResponse]:
         if not isinstance(force_single_phase, bool):
-            raise ValueError(f"force_single_phase takes True or False, not {force_single_phase!r}")
+            raise ValueError(
+                f"force_single_phase takes True or False, not {shown(force_single_phase)}"
+            )
         limit = milliamps_from(amps, milliamps)
         body = {"charge_current_limit": limit, "force1_phase": force_single_phase}
         current = yield from self._read_ev_interface()
@@ -344,7 +242,7 @@ class BaseClient(ChargerOptions):
         else:
             yield from self._check_phase_switching()
             result = yield from self._switch_phases(body, force_single_phase, "PUT")
-        self._memory.set_paused_limit(self.host, None)
+        self._memory.set_paused_limit(self._memory_key, None)
         return result
 
     def _authorize_charge_session(self, token: str | None, name: str | None) -> Flow[None]:
@@ -369,29 +267,12 @@ class BaseClient(ChargerOptions):
         except PeblarForbiddenError as error:
             yield from self._raise_read_only_or(error)
 
-    # -- flows: internals ---------------------------------------------------------------------
+    # -- how the REST API writes (the hooks of _control) -------------------------------------
 
-    def _write(
-        self,
-        method: str,
-        fields: dict[str, Any],
-        applied: Callable[[EVInterfaceResponse], bool],
-        *,
-        settle: float = 0.0,
-        confirmed: Callable[[EVInterfaceResponse], bool] | None = None,
-    ) -> Flow[EVInterfaceResponse]:
-        """PATCH or PUT the EV interface; return only once the charger shows what was asked.
+    def _send_write(self, method: str, fields: dict[str, Any]) -> Flow[EVInterfaceResponse | None]:
+        """PATCH or PUT the EV interface; its answer is the resulting state.
 
-        Retried on connection errors, 5xx and 429 (both writes are idempotent: they set absolute
-        values). A refusal (400, 403...) did not apply. Otherwise, if any attempt may have reached
-        the charger, the state is read back: if it shows the change (within ``settle`` seconds),
-        the write counts as done and that state is returned; if not, the error is raised with
-        ``applied`` False (None when the state could not be read).
-
-        A success answer must show the change too (``confirmed``, by default ``applied``; a phase
-        switch shows later, so its caller confirms only the rest and waits for the switch). If
-        neither the answer nor one read-back shows it, ``PeblarStateTimeoutError`` says what the
-        charger reports, with ``applied`` False.
+        Retried by the policy on connection errors, 5xx and 429: both set absolute values.
         """
         request: Any
         if method == "PUT":
@@ -402,129 +283,32 @@ class BaseClient(ChargerOptions):
             from pyPeblar.models.ev_interface_patch_request import EVInterfacePatchRequest
 
             request = EVInterfacePatchRequest(**fields)
-        try:
-            state = yield Call("ev_interface", f"{method.lower()}_ev_interface", (request,))
-        except PeblarError as error:
-            if isinstance(error, PeblarResponseError) and error.status in REFUSALS:
-                error.applied = False
-                if isinstance(error, PeblarForbiddenError):
-                    yield from self._raise_read_only_or(error)
-                if isinstance(error, PeblarNotFoundError) and method == "PUT":
-                    error.message += (
-                        "; this firmware has no PUT: set the limit and phases separately"
-                    )
-                raise
-            if error.request_sent is False:  # no attempt reached the charger
-                error.applied = False
-                raise
-            # A 429, a 5xx, a lost or unusable answer: any attempt may have applied it.
-            read_back = yield from self._read_back(applied, settle)
-            if read_back is None:
-                error.applied = None
-                raise
-            if applied(read_back):
-                logger.warning(
-                    "%s %s failed (%s) but the charger shows it applied",
-                    method,
-                    EV_INTERFACE,
-                    error,
-                )
-                return read_back
-            error.applied = False
-            raise
-        return (yield from self._confirm(method, fields, state, confirmed or applied))
-
-    def _confirm(
-        self,
-        method: str,
-        fields: dict[str, Any],
-        state: EVInterfaceResponse,
-        confirmed: Callable[[EVInterfaceResponse], bool],
-    ) -> Flow[EVInterfaceResponse]:
-        """``state`` if it shows the write; else the state read back once, if that does."""
-        if confirmed(state):
-            return state
-        later = yield from self._read_back(confirmed, 0.0)
-        if later is not None and confirmed(later):
-            return later
-        shown = later or state
-        wanted = ", ".join(f"{wire_name(name)}={value!r}" for name, value in fields.items())
-        reported = ", ".join(f"{wire_name(name)}={getattr(shown, name, None)!r}" for name in fields)
-        raise PeblarStateTimeoutError(
-            f"{method} {EV_INTERFACE}: the charger answered the write of {wanted} but reports "
-            f"{reported}",
-            applied=False,
+        state: EVInterfaceResponse = yield Call(
+            "ev_interface", f"{method.lower()}_ev_interface", (request,)
         )
+        return state
 
-    def _read_back(
-        self, applied: Callable[[EVInterfaceResponse], bool], settle: float
-    ) -> Flow[EVInterfaceResponse | None]:
-        """The state after a failed write (waiting ``settle`` s for it); None if unreadable.
+    def _refused(self, error: PeblarError, method: str) -> Flow[None]:
+        """A 400, 401, 403, 404... of the call's one attempt refuses for good: the same request
+        gets the same answer (``_writes.may_have_applied`` decides, as for the web interface)."""
+        if isinstance(error, PeblarResponseError) and not may_have_applied(error):
+            if isinstance(error, PeblarForbiddenError):
+                yield from self._raise_read_only_or(error)
+            if isinstance(error, PeblarNotFoundError) and method == "PUT":
+                error.message += "; this firmware has no PUT: set the limit and phases separately"
+            raise error
 
-        Runs inside the write's call deadline, so it never outlives the call.
-        """
-        deadline = time.monotonic() + settle
-        ambient = current_deadline()
-        if ambient is not None:
-            deadline = min(deadline, ambient)
-        while True:
-            try:
-                state = yield from self._read_ev_interface()
-            except PeblarError:
-                return None
-            if applied(state) or time.monotonic() >= deadline:
-                return state
-            yield Sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+    def _write_target(self, method: str) -> str:
+        return f"{method} {EV_INTERFACE}"
 
-    def _switch_phases(
-        self, fields: dict[str, Any], enabled: bool, method: str
-    ) -> Flow[EVInterfaceResponse]:
-        """Write a phase change, then wait (bounded) until the charger reports it."""
-        self._guard.check(f"switch to {'one phase' if enabled else 'all phases'}")
-
-        def done(state: EVInterfaceResponse) -> bool:
-            return state.force1_phase is enabled
-
-        others = {name: value for name, value in fields.items() if name != "force1_phase"}
-
-        def others_shown(state: EVInterfaceResponse) -> bool:
-            """The rest of the write (a PUT's limit) shows at once; the switch shows later."""
-            return all(getattr(state, name) == value for name, value in others.items())
-
-        result = yield from self._write(
-            method, fields, done, settle=self._phase_switch_timeout, confirmed=others_shown
-        )
-        self._guard.record()
-        deadline = time.monotonic() + self._phase_switch_timeout
-        while not done(result):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise PeblarStateTimeoutError(
-                    f"the charger accepted Force1Phase={enabled} but still reports "
-                    f"Force1Phase={result.force1_phase} after {self._phase_switch_timeout:g} s"
-                )
-            yield Sleep(min(0.5, remaining))
-            result = yield from self._read_ev_interface()
-        return result
-
-    def _check_phase_switching(self) -> Flow[None]:
-        """Refuse before sending anything when the charger cannot switch phases."""
-        system = self._system or (yield from self._read_system())
-        if system.force1_phase_allowed is False:
-            raise PeblarUnsupportedError(
-                "this charger cannot be switched to one phase (Force1PhaseAllowed is false, as on "
-                "single-phase units and chargers with 4-pole relays)"
-            )
-        if system.phase_count is not None and system.phase_count < 2:
-            raise PeblarUnsupportedError(
-                f"this charger has {system.phase_count} phase connected, so it cannot switch phases"
-            )
+    def _check_write_access(self, action: str) -> Flow[None]:
+        """The API in ReadOnly mode (GET /health says) refuses every write."""
         from pyPeblar.models.access_mode import AccessMode
 
         health = yield Call("health", "get_health")
         if health.access_mode == AccessMode.READ_ONLY:
             raise PeblarReadOnlyError(
-                "the local REST API is in ReadOnly mode, so phases cannot be switched",
+                f"the local REST API is in ReadOnly mode, so {action}",
                 status=403,
                 statusmsg="ReadOnly mode (reported by GET /health)",
                 applied=False,
@@ -548,26 +332,3 @@ class BaseClient(ChargerOptions):
                     applied=error.applied,
                 ) from error
         raise error
-
-    def _default_maximum(self) -> Flow[int]:
-        try:
-            part = (self._system or (yield from self._read_system())).product_pn
-        except PeblarError:
-            part = None
-        return MAX_BY_PART_NUMBER.get(part or "", SAFE_DEFAULT_MAX)
-
-
-def is_paused(state: EVInterfaceResponse) -> bool:
-    """Whether the limit set through the API pauses charging (below 6 A)."""
-    return (
-        state.charge_current_limit is not None
-        and state.charge_current_limit < MIN_CHARGING_MILLIAMPS
-    )
-
-
-def wire_name(field: str) -> str:
-    """The charger's name of a field: ``charge_current_limit`` is ChargeCurrentLimit."""
-    from pyPeblar.models.ev_interface_response import EVInterfaceResponse
-
-    info = EVInterfaceResponse.model_fields.get(field)
-    return info.alias if info is not None and info.alias else field

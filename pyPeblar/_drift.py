@@ -105,10 +105,13 @@ class Report:
     web_drifts: list[Drift] = field(default_factory=list)
     web_checked: list[str] = field(default_factory=list)
     web_not_checked: str | None = None
+    modbus_drifts: list[Drift] = field(default_factory=list)
+    modbus_checked: list[str] = field(default_factory=list)
+    modbus_not_checked: str | None = "not asked for (--modbus)"
 
     @property
     def drifted(self) -> bool:
-        return bool(self.drifts or self.web_drifts)
+        return bool(self.drifts or self.web_drifts or self.modbus_drifts)
 
     def to_dict(self) -> dict[str, Any]:
         def endpoints(checked: list[str], drifts: list[Drift]) -> dict[str, Any]:
@@ -126,6 +129,11 @@ class Report:
                 "checked": self.web_not_checked is None,
                 "not_checked": self.web_not_checked,
                 "endpoints": endpoints(self.web_checked, self.web_drifts),
+            },
+            "modbus": {
+                "checked": self.modbus_not_checked is None,
+                "not_checked": self.modbus_not_checked,
+                "endpoints": endpoints(self.modbus_checked, self.modbus_drifts),
             },
         }
 

@@ -12,11 +12,14 @@
     │   ├── PeblarRateLimitError           429: too many requests (.retry_after)
     │   ├── PeblarServerError              5xx: the charger failed      ══ ServiceException
     │   └── PeblarInvalidResponseError     not what the spec says: not JSON, wrong types, nested
-    │                                      too deep, over the size cap, a redirect
+    │                                      too deep, over the size cap, a redirect; over Modbus a
+    │                                      short or malformed answer
+    ├── PeblarModbusError              a Modbus exception answer (.exception_code, .exception_name)
     ├── PeblarUnsupportedError         the charger cannot do this (checked before sending)
     ├── PeblarRelayProtectionError     refused: too many pauses or phase switches lately
     ├── PeblarStateTimeoutError        a write went through, the new state never showed
     ├── PeblarSetupError               the web-interface token setup could not finish
+    ├── PeblarSubscriptionError        the websocket refused a topic (.topic, .statusmsg)
     └── PeblarClosedError              the client was used after close()
 
 The ``══`` marks the join with the generated layer: every status error is also the exception
@@ -58,6 +61,7 @@ __all__ = [
     "PeblarError",
     "PeblarForbiddenError",
     "PeblarInvalidResponseError",
+    "PeblarModbusError",
     "PeblarNotFoundError",
     "PeblarRateLimitError",
     "PeblarReadOnlyError",
@@ -66,6 +70,7 @@ __all__ = [
     "PeblarServerError",
     "PeblarSetupError",
     "PeblarStateTimeoutError",
+    "PeblarSubscriptionError",
     "PeblarUnsupportedError",
 ]
 
@@ -77,6 +82,8 @@ class PeblarError(Exception):
     """
 
     hint = ""
+    #: How many attempts the call made before it ended in this error (set by the policy layer).
+    attempts = 1
 
     def __init__(
         self, message: str, *, applied: bool | None = None, request_sent: bool | None = None
@@ -214,6 +221,46 @@ class PeblarInvalidResponseError(PeblarResponseError):
     hint = "The charger's answer was not understood; `pypeblar check` shows what differs."
 
 
+#: The Modbus exception codes (Modbus Application Protocol v1.1b3, section 7) by number.
+MODBUS_EXCEPTIONS = {
+    1: "illegal function",
+    2: "illegal data address",
+    3: "illegal data value",
+    4: "server device failure",
+    5: "acknowledge",
+    6: "server device busy",
+    8: "memory parity error",
+    10: "gateway path unavailable",
+    11: "gateway target device failed to respond",
+}
+
+
+class PeblarModbusError(PeblarError):
+    """The charger answered a Modbus request with an exception (``exception_code``, named).
+
+    Code 2 (illegal data address) is what a charger answers for a register it lacks, such as phase
+    2 and 3 on a single-phase unit; code 4 (server device failure) is what firmware 1.8.0 answered
+    to writes for some users. ``request_sent`` is always True: the charger answered.
+    """
+
+    hint = (
+        "The charger refused the Modbus request: check that its Modbus server is enabled, and "
+        "read-write for changes (web interface, advanced settings)."
+    )
+
+    def __init__(self, message: str, *, exception_code: int, applied: bool | None = None) -> None:
+        name = MODBUS_EXCEPTIONS.get(exception_code, "an exception code no standard lists")
+        super().__init__(
+            f"{message}: Modbus exception {exception_code} ({name})",
+            applied=applied,
+            request_sent=True,
+        )
+        #: The Modbus exception code the charger answered (1 to 255).
+        self.exception_code = exception_code
+        #: Its name in the Modbus specification (``"illegal data address"``).
+        self.exception_name = name
+
+
 class PeblarUnsupportedError(PeblarError):
     """This charger cannot do what was asked (checked before anything is sent)."""
 
@@ -238,6 +285,20 @@ class PeblarSetupError(PeblarError):
     """Setting up the local REST API through the web interface could not finish."""
 
     hint = "Check the web interface's settings for the local REST API."
+
+
+class PeblarSubscriptionError(PeblarError):
+    """The charger refused to subscribe to a topic of its websocket (an unknown topic).
+
+    ``topic`` is the topic refused and ``statusmsg`` the charger's words.
+    """
+
+    hint = "The charger does not offer this topic; docs/events.md lists the topics it has."
+
+    def __init__(self, message: str, *, topic: str, statusmsg: str = "") -> None:
+        super().__init__(message, request_sent=True)
+        self.topic = topic
+        self.statusmsg = statusmsg
 
 
 class PeblarClosedError(PeblarError):

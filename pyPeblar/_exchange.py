@@ -3,9 +3,9 @@
 The synchronous REST client (``_rest``, over urllib3) and the asyncio one (``_aio_rest``, over
 aiohttp) send the same requests to the same charger and hand the generated ``ApiClient`` the same
 kind of answer. What they share lives here: where a request goes (``Endpoint``), how its body is
-encoded, the 2xx answer (``Answer``), and how a low-level failure is described. It imports
-neither engine, so each road loads only its own: urllib3 costs the asyncio client's import about
-30 ms, a tenth of it (docs/performance.md).
+encoded, the 2xx answer (``Answer``) and the type its body is read as (``answer_type``), and how
+a low-level failure is described. It imports neither engine, so each road loads only its own:
+urllib3 costs the asyncio client's import about 30 ms, a tenth of it (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
+from pyPeblar._address import parse_address
 from pyPeblar._policy import Policy, timeout_pair
+from pyPeblar._shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "Endpoint",
     "Request",
     "Target",
+    "answer_type",
     "check_proxy",
     "describe",
     "encode_body",
@@ -65,9 +68,10 @@ class Endpoint(NamedTuple):
         url = urlsplit(str(configuration.host))
         if url.scheme != "http" or not url.hostname:
             raise ValueError(
-                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
-                "(chargers serve their local API over plain http)"
+                f"the charger's URL must be http://HOST[:PORT]/..., not "
+                f"{shown(configuration.host)} (chargers serve their local API over plain http)"
             )
+        parse_address(url.netloc)  # the host checked as every client checks it
         return cls(url.netloc, f"http://{url.netloc}", _proxy_for(configuration))
 
     def path_of(self, url: str) -> str:
@@ -141,6 +145,25 @@ def request_of(  # noqa: PLR0917 - the request as the generated ApiClient hands 
     return Request(method.upper(), endpoint.path_of(url), headers, payload, connect, read)
 
 
+def answer_type(types: Mapping[str, str | None], status: int) -> str | None:
+    """The type an answer's body is read as, from an operation's ``_response_types_map``.
+
+    A 2xx takes its own status's type, else its class's (``2XX``), else the first success the
+    operation declares (a 200 where the spec says 202 is the same success). Never ``default``:
+    in pyPeblar's specs that is the error response, so a 2xx read as it came back as an
+    ``ApiError`` model as if that were the result. Other statuses (which the REST client has
+    raised for already) keep openapi-generator's order: the status, its class, ``default``.
+    """
+    if str(status) in types:
+        return types[str(status)]
+    family = f"{str(status)[:1]}XX"
+    if family in types:
+        return types[family]
+    if 200 <= status <= 299:
+        return next((kind for code, kind in types.items() if code.startswith("2")), None)
+    return types.get("default")
+
+
 def encode_body(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:
     """The request body as bytes, as the generated ``rest`` module would have sent it."""
     if post_params and body is not None:
@@ -191,15 +214,15 @@ def check_proxy(proxy: object) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
-        raise ValueError(f"proxy must be an http://host[:port] URL, not {proxy!r}")
+        raise ValueError(f"proxy must be an http://host[:port] URL, not {shown(proxy)}")
     return str(proxy)
 
 
-def describe(reason: object) -> str:
-    """A short, token-free description of a low-level failure."""
+def describe(reason: object, service: str = "the local REST API") -> str:
+    """A short, token-free description of a low-level failure of ``service``'s connection."""
     text = str(reason)
     if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
-        return "connection refused (is the local REST API enabled, and the address right?)"
+        return f"connection refused (is {service} enabled, and the address right?)"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host name"
     if "reset by peer" in text:

@@ -5,6 +5,11 @@ it), and when the relays last switched (Peblar warns that nothing protects them 
 switching, so the client refuses more than three pauses or phase switches in ten minutes). A
 library process keeps them in memory, shared by every client of the same charger; the command
 line, whose every call is a new process, keeps them in a small JSON file.
+
+The relay history is the charger's, whatever API switched it, so it is kept under the charger's
+host (``192.168.1.50``): a REST client on port 80 and a Modbus client on 502 count together. The
+paused limit is each API's own (the REST and Modbus limits are separate registers): kept under
+``host:port`` for the REST API and ``modbus:host:port`` for Modbus.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ SWITCH_WINDOW: Final = 600.0
 
 
 class ChargerMemory:
-    """Notes per charger (``host:port``): in memory, or in a JSON file when ``path`` is set."""
+    """Notes per key (a charger's host, or an API's ``host:port``): in memory, or in a JSON file
+    when ``path`` is set."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path

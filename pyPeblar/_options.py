@@ -32,8 +32,9 @@ class ChargerOptions:
         backoff: float,
         rate_limit: bool,
         proxy: str | None,
+        default_port: int = 80,
     ) -> None:
-        self._address: Address = parse_address(host)
+        self._address: Address = parse_address(host, default_port)
         connect, read = timeout_pair("timeout", timeout)
         self._policy = Policy(
             connect_timeout=connect,

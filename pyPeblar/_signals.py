@@ -17,7 +17,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["STOP_SIGNALS", "Stop", "stopped_by_signals"]
@@ -48,10 +48,11 @@ class Stop:
     def is_set(self) -> bool:
         return self._requested
 
-    def wait(self, timeout: float) -> bool:
-        """Sleep up to ``timeout`` seconds, less if a stop is requested; whether one was."""
+    def wait(self, timeout: float, wake: Callable[[], bool] | None = None) -> bool:
+        """Sleep up to ``timeout`` seconds, less if a stop is requested (or ``wake`` returns
+        True: ``watch`` refreshing on a session event); whether a stop was requested."""
         until = time.monotonic() + timeout
-        while not self._requested:
+        while not self._requested and not (wake is not None and wake()):
             remaining = until - time.monotonic()
             if remaining <= 0:
                 break

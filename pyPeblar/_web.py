@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +25,7 @@ from pyPeblar._web_base import WEB_API_CLASSES, SmartChargingMode, WebBase, mode
 
 if TYPE_CHECKING:
     from pyPeblar._rest import RESTClientObject
+    from pyPeblar._sync_events import EventStream
     from pyPeblar.webui.api import (
         ConnectorApi,
         DeviceApi,
@@ -76,10 +79,12 @@ class PeblarWeb(WebBase):
     ...     web.set_smart_charging_mode("pure_solar")
 
     Logs in on the first call and again, once, when the charger has forgotten the session (it
-    does on every reboot). Options: ``timeout``, ``deadline``, ``retries``, ``backoff``,
-    ``rate_limit`` (shared with every client of the charger in this process, the local REST
-    API's included) and ``proxy``, as for ``Peblar``. Thread-safe for reads; a client's calls are
-    best made from one thread.
+    does on every reboot). Every write returns only once the charger shows it (read back): one
+    that does not raises ``PeblarStateTimeoutError`` with ``applied`` False, and every failed
+    write says whether it applied, as ``Peblar``'s do (docs/webui.md). Options: ``timeout``,
+    ``deadline``, ``retries``, ``backoff``, ``rate_limit`` (shared with every client of the
+    charger in this process, the local REST API's included) and ``proxy``, as for ``Peblar``.
+    Thread-safe for reads; a client's calls are best made from one thread.
     """
 
     _api_client: ApiClient | None = None
@@ -91,6 +96,8 @@ class PeblarWeb(WebBase):
         """Log out (if logged in) and release the connections. Leaving a ``with`` block does."""
         if self._closed:
             return
+        for stream in list(self._streams):
+            stream.close()
         if self._cookie:
             # A failed log-out is no reason to keep the connections: the charger forgets the
             # session on its next reboot anyway.
@@ -136,6 +143,10 @@ class PeblarWeb(WebBase):
         self.api_client.cookie = cookie or None
 
     @functools.cached_property
+    def _streams(self) -> weakref.WeakSet[EventStream]:
+        return weakref.WeakSet()
+
+    @functools.cached_property
     def _apis(self) -> WebApis:
         return WebApis(self.api_client)
 
@@ -161,6 +172,47 @@ class PeblarWeb(WebBase):
         result: AuthStatus = self._run(self._call("session", "get_auth_status"))
         return result
 
+    # -- live events ------------------------------------------------------------------------
+
+    def events(
+        self,
+        *topics: str,
+        reconnect_backoff: float = 1.0,
+        max_reconnect_backoff: float = 300.0,
+        until: Callable[[], bool] | None = None,
+    ) -> EventStream:
+        """The charger's live events from its websocket, as an iterator (docs/events.md).
+
+        >>> for event in web.events():                # doctest: +SKIP
+        ...     print(event.data.state)              # SessionState.CHARGING
+
+        ``topics`` are the charger's topic strings (``EventTopic``'s); none follows the session
+        status of connector 1. Each event has ``.topic`` and ``.data`` (a ``SessionStatus``,
+        ``FirmwareUpdateStatus`` or ``TokenFound``; a ``dict`` for other topics). Opening it
+        logs in if needed and waits for the charger to acknowledge every topic, within the
+        client's deadline: a wrong password raises ``PeblarAuthenticationError``, a topic the
+        charger refuses ``PeblarSubscriptionError``. Then a lost connection is reopened, for as
+        long as the loop runs: after ``reconnect_backoff`` seconds (jittered), doubling up to
+        ``max_reconnect_backoff``, logging in again if the charger forgot the session, and
+        subscribing again; ``interruptions`` counts the losses, and each topic's first event
+        after one is ``resumed``. Leaving the loop closes the websocket. ``until``: a function
+        checked about ten times a second while the stream waits; once it returns True the
+        iteration ends (to stop from a signal handler). Needs the ``events`` extra.
+        """
+        from pyPeblar._events import StreamSettings, check_topics
+
+        chosen = check_topics(topics)
+        settings = StreamSettings.checked(reconnect_backoff, max_reconnect_backoff)
+        if until is not None and not callable(until):
+            raise ValueError(f"until must be a function returning True to stop, not {until!r:.80}")
+        if self._closed:
+            raise PeblarClosedError("this PeblarWeb client is closed")
+        from pyPeblar._sync_events import EventStream
+
+        stream = EventStream(self, chosen, settings, until)
+        self._streams.add(stream)
+        return stream
+
     # -- settings ---------------------------------------------------------------------------
 
     def user_configuration(self) -> UserConfiguration:
@@ -172,9 +224,10 @@ class PeblarWeb(WebBase):
         return self._run(self._user_configuration())
 
     def update_user_configuration(self, **changes: Any) -> UserConfiguration:
-        """Change the settings named (snake_case, or the charger's own names); return them all.
+        """Change the settings named (snake_case, or the charger's own names); return them all,
+        as read back once they show every change.
 
-        Only writable settings are accepted, checked before anything is sent.
+        Only writable settings are accepted, each named once, checked before anything is sent.
 
         >>> web.update_user_configuration(user_keep_socket_locked=True)   # doctest: +SKIP
         """
@@ -214,7 +267,7 @@ class PeblarWeb(WebBase):
 
     def set_socket_locked(self, locked: bool) -> UserConfiguration:
         """Keep the cable locked in the socket (``True``) or not."""
-        return self._run(self._update_user_configuration({"user_keep_socket_locked": locked}))
+        return self._run(self._set_socket_locked(locked))
 
     def set_local_rest_api(
         self, enabled: bool, access_mode: str = "ReadWrite"
@@ -235,7 +288,8 @@ class PeblarWeb(WebBase):
         return self._run(self._api_token())
 
     def renew_api_token(self) -> str:
-        """A new local REST API token (the old one stops working); returns it."""
+        """A new local REST API token (the old one stops working); returns it, once the charger
+        shows a token that differs from the old one."""
         return self._run(self._renew_api_token())
 
     def local_api_token(self, access_mode: str = "ReadWrite") -> str:
@@ -259,8 +313,7 @@ class PeblarWeb(WebBase):
 
     def available_versions(self, *, use_cache: bool = True) -> Versions:
         """The newest firmware and customisation Peblar offers (``use_cache=False`` asks again)."""
-        result: Versions = self._run(self._available_versions(use_cache))
-        return result
+        return self._run(self._available_versions(use_cache))
 
     def start_update(self, package: str = "Firmware") -> None:
         """Install the available ``"Firmware"`` or ``"Customization"``; the charger reboots.
@@ -271,7 +324,7 @@ class PeblarWeb(WebBase):
 
     def identify(self) -> None:
         """Make the charger show itself (its LED blinks)."""
-        self._run(self._call("device", "identify"))
+        self._run(self._identify())
 
     def reboot(self) -> None:
         """Reboot the charger (sent once, never repeated); the session ends with it."""
@@ -295,7 +348,7 @@ class PeblarWeb(WebBase):
 
     def unlock_socket(self) -> None:
         """Release the cable from the socket now (the firmware's path)."""
-        self._run(self._connector_operation("unlock_socket"))
+        self._run(self._unlock_socket())
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -304,7 +357,8 @@ class PeblarWeb(WebBase):
         return self._run(self._rfid_tokens())
 
     def add_rfid_token(self, uid: str, description: str = "") -> None:
-        """Allow the card ``uid`` to charge (sent once, never repeated)."""
+        """Allow the card ``uid`` (hex, 4 to 10 bytes) to charge, ``description`` (one line, at
+        most 64 characters) naming it; sent once, confirmed by the list read back."""
         self._run(self._add_rfid_token(uid, description))
 
     def remove_rfid_token(self, uid: str) -> None:
@@ -348,11 +402,11 @@ class PeblarWeb(WebBase):
 
     def charging_schedules(self) -> ChargingSchedules:
         """The charging schedules of each day of the week."""
-        result: ChargingSchedules = self._run(self._call("schedules", "get_charging_schedules"))
-        return result
+        return self._run(self._charging_schedules())
 
     def set_charging_schedules(
         self, schedules: ChargingSchedules | dict[str, Any]
     ) -> ChargingSchedules:
-        """Replace the schedules; all seven days are needed. Returns them as stored."""
+        """Replace the schedules; all seven days are needed. Returns them as stored, once they
+        show every slot."""
         return self._run(self._set_charging_schedules(schedules))

@@ -1,4 +1,5 @@
-"""Both clients behind one test: ``AsyncPeblar`` driven from synchronous test code.
+"""Both clients behind one test: ``AsyncPeblar`` (and the other asyncio clients) driven from
+synchronous test code.
 
 The client behaviour tests are written once, against ``Peblar``'s synchronous interface, and run
 for each client (``CLIENTS``). For ``AsyncPeblar`` they get ``BlockingAsyncPeblar``: the real
@@ -15,16 +16,21 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from pyPeblar import AsyncPeblar, AsyncPeblarWeb
+from pyPeblar import AsyncPeblar, AsyncPeblarModbus, AsyncPeblarWeb
 
 __all__ = [
     "CLIENTS",
+    "MODBUS_CLIENTS",
     "WEB_CLIENTS",
     "Blocking",
     "BlockingAsyncPeblar",
+    "BlockingAsyncPeblarModbus",
     "BlockingAsyncPeblarWeb",
+    "BlockingStream",
     "generated",
+    "modbus_class",
     "run",
+    "web_client_class",
 ]
 
 T = TypeVar("T")
@@ -33,6 +39,8 @@ T = TypeVar("T")
 CLIENTS = ["Peblar", "AsyncPeblar"]
 #: The same for the web interface's clients.
 WEB_CLIENTS = ["PeblarWeb", "AsyncPeblarWeb"]
+#: The same for the Modbus clients.
+MODBUS_CLIENTS = ["PeblarModbus", "AsyncPeblarModbus"]
 
 _loops: list[asyncio.AbstractEventLoop] = []
 _loop_lock = threading.Lock()
@@ -117,14 +125,61 @@ class BlockingAsyncPeblarWeb(BlockingClient):
 
     client_class = AsyncPeblarWeb
 
+    def events(self, *topics: str, **options: Any) -> BlockingStream:
+        return BlockingStream(self.target.events(*topics, **options))
 
-def generated(client: Any, name: str) -> Any:
-    """The generated API class ``name`` on ``client``'s ``ApiClient``: for ``AsyncPeblar`` the
-    asyncio one (``pyPeblar.aio``), its methods awaited for the test."""
-    if isinstance(client, BlockingAsyncPeblar):
-        import pyPeblar.aio
 
-        return Blocking(getattr(pyPeblar.aio, name)(client.api_client))
-    import pyPeblar
+class BlockingAsyncPeblarModbus(BlockingClient):
+    """``AsyncPeblarModbus`` with ``PeblarModbus``'s synchronous face."""
 
-    return getattr(pyPeblar, name)(client.api_client)
+    client_class = AsyncPeblarModbus
+
+
+def modbus_class(name: str) -> Any:
+    """The Modbus client class ``name`` names, with a synchronous face."""
+    if name == "AsyncPeblarModbus":
+        return BlockingAsyncPeblarModbus
+    from pyPeblar import PeblarModbus
+
+    return PeblarModbus
+
+
+class BlockingStream(Blocking):
+    """An ``AsyncEventStream`` with ``EventStream``'s face: each event awaited on the tests'
+    loop, ``close`` and ``with``. Dropping it drops the async stream, as leaving an ``async
+    for`` does: asyncio then closes it."""
+
+    def __iter__(self) -> BlockingStream:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return run(self.target.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        run(self.target.aclose())
+
+    def __enter__(self) -> BlockingStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def web_client_class(name: str) -> Any:
+    """The web client class a test runs with, by its name in ``WEB_CLIENTS``."""
+    from pyPeblar import PeblarWeb
+
+    return PeblarWeb if name == "PeblarWeb" else BlockingAsyncPeblarWeb
+
+
+def generated(client: Any, name: str, *, package: str = "pyPeblar") -> Any:
+    """The generated API class ``name`` of ``package`` on ``client``'s ``ApiClient``: for an
+    asyncio client the asyncio one (``package.aio``), its methods awaited for the test."""
+    import importlib
+
+    if isinstance(client, BlockingClient):
+        return Blocking(getattr(importlib.import_module(f"{package}.aio"), name)(client.api_client))
+    return getattr(importlib.import_module(package), name)(client.api_client)

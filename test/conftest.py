@@ -13,9 +13,17 @@ from typing import Any
 
 import pytest
 
-from pyPeblar import ChargerMemory, Peblar
+from pyPeblar import ChargerMemory, Peblar, PeblarWeb
 from pyPeblar.simulator import Simulator
-from test.clients import CLIENTS, BlockingAsyncPeblar, run
+from test.clients import (
+    CLIENTS,
+    MODBUS_CLIENTS,
+    WEB_CLIENTS,
+    BlockingAsyncPeblar,
+    BlockingAsyncPeblarWeb,
+    modbus_class,
+    run,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -39,6 +47,7 @@ USER_VARIABLES = (
     "PYPEBLAR_STATE_DIR",  # the command line's state file (pause memory, relay history)
     "PYPEBLAR_MDNS_INTERFACES",  # where `pypeblar scan` listens
     "PEBLAR_HOST",
+    "PEBLAR_MODBUS_PORT",
     "PEBLAR_TOKEN",
     "PEBLAR_PASSWORD",
 )
@@ -56,16 +65,58 @@ def home_variables(home: Path) -> dict[str, str]:
     }
 
 
+def footprint(folder: Path) -> dict[str, int]:
+    """Every file and folder under ``folder`` (itself left out), with its modification time."""
+    if not folder.exists():
+        return {}
+    return {str(path): path.lstat().st_mtime_ns for path in folder.rglob("*")}
+
+
+def escaped_into(home: Path) -> str | None:
+    """What ``home`` (a run's own home, where nothing should be written) now holds, said."""
+    written = sorted(footprint(home))
+    if not written:
+        return None
+    more = len(written) - 10
+    shown = ", ".join(written[:10]) + (f" and {more} more" if more > 0 else "")
+    return f"the tests wrote outside their own temporary folders, into {home}: {shown}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The home of the whole run (of each xdist worker): the tests' own, never the user's.
+
+    What runs outside a test (session and module fixtures, and everything a test's own home does
+    not catch) sees this home, not the user's: HOME and the XDG folders point into it, and the
+    variables naming the user's state folder or charger are removed. Every test then gets an
+    empty home of its own (``isolated_home``), so nothing should ever be written here. At the end
+    of the run it must still be empty: a test that wrote outside its temporary folders fails the
+    run, whatever the rest of the machine (a user running ``pypeblar`` meanwhile) does to the
+    user's own home, which the tests never look at.
+    """
+    home = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in home_variables(home).items():
+            patch.setenv(name, value)
+        for name in USER_VARIABLES:
+            patch.delenv(name, raising=False)
+        yield home
+    escaped = escaped_into(home)
+    if escaped:
+        raise AssertionError(escaped)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    session_home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Every test gets an empty home of its own, and so does every process it starts.
 
     HOME and the XDG folders point into a fresh temporary folder (outside ``tmp_path``, so a test's
     own folder holds only what it made), and the variables that name the user's state folder or
     charger are removed. Set on ``os.environ``, so subprocesses inherit them: ``~/.local/state``
-    of the user running the tests is never read or written (test/test_isolation.py proves it).
+    of the user running the tests is never read or written, nor is the run's ``session_home``
+    (test/test_isolation.py proves it).
     """
     home = tmp_path_factory.mktemp("home")
     for name, value in home_variables(home).items():
@@ -73,6 +124,26 @@ def isolated_home(
     for name in USER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with empty in-process relay history and pause memory, as a script run in
+    its own process does.
+
+    The relay history is kept per charger host, and every simulator is a charger on 127.0.0.1:
+    without this, pauses made by one test (a docs example, say) would count against the next
+    test's charger in the same worker process.
+    """
+    import pyPeblar._memory
+
+    monkeypatch.setattr(pyPeblar._memory, "_PROCESS_MEMORY", ChargerMemory())
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    """Where a command-line test keeps the state file (pause memory, relay history)."""
+    return tmp_path / "state"
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +199,13 @@ def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return name
 
 
+@pytest.fixture(params=WEB_CLIENTS)
+def web_class(request: pytest.FixtureRequest) -> Any:
+    """The web client class under test: each test taking it runs with ``PeblarWeb`` and with
+    ``AsyncPeblarWeb`` awaited on a background loop (test/clients.py)."""
+    return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
+
+
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     """The default simulator: three-phase socket charger, ReadWrite, rate limit on."""
@@ -155,8 +233,11 @@ class Road:
 
     def __init__(self, name: str, host: str, token: str, **options: Any) -> None:
         self.name = name
-        self.asyncio = name.endswith("asyncio") or name == "AsyncPeblar"
+        self.asyncio = name.endswith("asyncio") or name.startswith("Async")
         self.charger: Any = None
+        if name in MODBUS_CLIENTS:  # the Modbus road: host is the Modbus server's, no token
+            self.charger = modbus_class(name)(host, **{"memory": ChargerMemory(), **options})
+            return
         if name in ("Peblar", "AsyncPeblar"):
             kind = Peblar if name == "Peblar" else BlockingAsyncPeblar
             self.charger = kind(host, token, **{"memory": ChargerMemory(), **options})
@@ -243,5 +324,8 @@ def road_name(request: pytest.FixtureRequest) -> str:
 
 
 def open_road(name: str, simulator: Simulator, **options: Any) -> Road:
-    """A ``Road`` to ``simulator`` (options as for ``Peblar``: timeout, retries, backoff...)."""
+    """A ``Road`` to ``simulator`` (options as for ``Peblar``: timeout, retries, backoff...); a
+    Modbus road (``MODBUS_CLIENTS``) to its Modbus server."""
+    if name in MODBUS_CLIENTS:
+        return Road(name, simulator.modbus_host, "", **options)
     return Road(name, simulator.host, simulator.token, **options)

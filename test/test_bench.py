@@ -116,7 +116,33 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"+{NUMBER} ms +{RATIO}\n",
     ):
         assert re.search(line, web_import), line
-    assert "skipped: not run in quick mode" in section(out, "11. The cross-check")
+    live = section(out, "11. Live events: from a change in the simulator to the event")
+    latencies = rf" +{NUMBER} us +{NUMBER} us +{NUMBER} us\n"  # median, p99, CPU per event
+    memory = rf" +{NUMBER} MiB +{NUMBER} MiB  growth [+-]{NUMBER} MiB\n"
+    for name in (
+        r"aiohttp websocket \+ model \(floor\)",
+        r"PeblarWeb\.events\(\)",
+        r"AsyncPeblarWeb\.events\(\)",
+    ):
+        assert re.search(rf"\n +{name}{latencies}", live), name
+        assert re.search(rf"\n +{name}{memory}", live), name
+        assert re.search(rf"{name} / floor: latency {NUMBER}x\n", live) or "floor" in name, name
+    # The peblar package is a development requirement: in CI it runs in this interpreter.
+    assert re.search(
+        rf"(the peblar package: skipped: .+|\n +peblar [\d.]+ \(PeblarWebsocket\){latencies})",
+        live,
+    )
+    modbus = section(out, "12. Modbus, meter()")
+    for line in (
+        rf"\n +pymodbus read \+ MeterResponse \(floor\){TIMINGS}",
+        rf"\n +PeblarModbus client{TIMINGS}",
+        rf"\n +Peblar client, over HTTP{TIMINGS}",
+        rf"PeblarModbus client / floor: CPU {RATIO} \(no target\)",
+        rf"PeblarModbus client / Peblar client, over HTTP: CPU {RATIO} \(no target\)",
+        rf"pypeblar --modbus --json meter +{NUMBER} ms +{RATIO}\n",
+    ):
+        assert re.search(line, modbus), line
+    assert "skipped: not run in quick mode" in section(out, "13. The cross-check")
     simulator = bench(str(ROOT / "bench" / "simulator_throughput.py"), "--quick")
     assert "sequential keep-alive GET /meter per second" in simulator
 

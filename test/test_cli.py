@@ -21,11 +21,6 @@ from pyPeblar.simulator import Simulator
 SCRIPT = Path(sys.executable).with_name("pypeblar")
 
 
-@pytest.fixture
-def state_dir(tmp_path: Path) -> Path:
-    return tmp_path / "state"
-
-
 def run(
     *args: str,
     sim: Simulator | None = None,

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "_commands": 2,
     "_check": 3,
     "_demo": 3,
+    "_events": 3,
     "_scan": 3,
     "_watch": 3,
     "_web_commands": 3,
@@ -111,7 +112,7 @@ def test_imports_run_one_way() -> None:
 
 def test_the_command_modules_take_the_context_from_context() -> None:
     modules = graph()
-    for name in ("_check", "_demo", "_scan", "_watch", "_web_commands"):
+    for name in ("_check", "_demo", "_events", "_scan", "_watch", "_web_commands"):
         assert "_context" in modules[name], name
     assert modules["_context"] == set(), "_context is the bottom layer: it imports no CLI module"
 

@@ -1,8 +1,10 @@
-"""``pypeblar watch`` ends with status 0 on SIGINT and SIGTERM, however they are sent.
+"""``pypeblar watch`` and ``pypeblar events`` end with status 0 on SIGINT and SIGTERM, however
+they are sent.
 
 Each test starts the real console script against a simulator, waits until it has shown its first
-sample (readiness, never a fixed sleep), sends the signal the way a user or a tool would, and
-checks the exit status and that nothing like a traceback was printed.
+sample or event (readiness, never a fixed sleep), sends the signal the way a user or a tool would,
+and checks the exit status and that nothing like a traceback was printed. The web interface
+password is given too, so ``watch`` also follows the session on the websocket meanwhile.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ READY_TIMEOUT = 60.0
 EXIT_TIMEOUT = 30.0
 
 WATCH = [str(SCRIPT), "watch", "--interval", "0.5"]
+#: The commands that run until stopped, and what their first line shows once they run.
+COMMANDS = {
+    "watch": (WATCH, "State C"),
+    "events": ([str(SCRIPT), "events"], "session   charging"),
+}
+EACH_COMMAND = pytest.mark.parametrize("command", list(COMMANDS))
 
 #: Runs the command after it with SIGINT ignored, as a shell does for `pypeblar watch &`.
 SIGINT_IGNORED = [
@@ -62,6 +70,7 @@ def environment(sim: Simulator, home: Path) -> dict[str, str]:
     return kept | {
         "PEBLAR_HOST": sim.host,
         "PEBLAR_TOKEN": sim.token,
+        "PEBLAR_PASSWORD": "peblar",  # the simulator's
         "HOME": str(home),
         "XDG_STATE_HOME": str(home / "state"),
         "PYPEBLAR_STATE_DIR": str(home / "pypeblar"),
@@ -78,8 +87,10 @@ def first_line(stream: IO[str]) -> str:
         pytest.fail(f"no output within {READY_TIMEOUT} s")
 
 
-def start(command: Sequence[str], sim: Simulator, home: Path) -> subprocess.Popen[str]:
-    """Start ``command``; return once its first sample is out."""
+def start(
+    command: Sequence[str], sim: Simulator, home: Path, ready: str = "State C"
+) -> subprocess.Popen[str]:
+    """Start ``command``; return once its first line (showing ``ready``) is out."""
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -91,7 +102,7 @@ def start(command: Sequence[str], sim: Simulator, home: Path) -> subprocess.Pope
     )
     assert process.stdout is not None
     line = first_line(process.stdout)
-    if "State C" not in line:
+    if ready not in line:
         kill_group(process)
         _, err = process.communicate()
         pytest.fail(f"no first sample: {line!r}, {err!r}")
@@ -128,20 +139,24 @@ SIGNALS = pytest.mark.parametrize(
 
 
 @SIGNALS
-def test_kill(charging: Simulator, tmp_path: Path, number: signal.Signals) -> None:
+@EACH_COMMAND
+def test_kill(charging: Simulator, tmp_path: Path, number: signal.Signals, command: str) -> None:
     """`kill -INT PID`, `kill PID`."""
-    process = start(WATCH, charging, tmp_path)
+    argv, ready = COMMANDS[command]
+    process = start(argv, charging, tmp_path, ready)
     process.send_signal(number)
     assert_clean(*ended(process))
 
 
 @SIGNALS
+@EACH_COMMAND
 def test_the_signal_again_and_again_while_it_ends(
-    charging: Simulator, tmp_path: Path, number: signal.Signals
+    charging: Simulator, tmp_path: Path, number: signal.Signals, command: str
 ) -> None:
     """More signals while it is ending (Ctrl-C pressed twice; ``timeout`` sends two) change
     nothing, until the very end of the process."""
-    process = start(WATCH, charging, tmp_path)
+    argv, ready = COMMANDS[command]
+    process = start(argv, charging, tmp_path, ready)
     deadline = time.monotonic() + EXIT_TIMEOUT
     while process.poll() is None and time.monotonic() < deadline:
         process.send_signal(number)  # does nothing once the process has ended
@@ -197,7 +212,7 @@ def test_ctrl_c_on_a_terminal(charging: Simulator, tmp_path: Path) -> None:
     )
     os.close(follower)
     try:
-        screen = read_until(leader, b"(Ctrl-C to stop)", process)
+        screen = read_until(leader, b"Ctrl-C to stop", process)
         os.write(leader, b"\x03")  # what the Ctrl-C key sends; the terminal makes it SIGINT
         status = process.wait(timeout=EXIT_TIMEOUT)
         screen += read_until(leader, None, process)

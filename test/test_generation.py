@@ -68,12 +68,14 @@ def test_import_pypeblar_loads_neither_pydantic_nor_urllib3() -> None:
 
 
 def test_the_sync_client_never_imports_the_async_engine() -> None:
-    """Peblar, its generated layers and the command line work without aiohttp (the extra)."""
+    """Peblar, PeblarWeb and its live events, their generated layers and the command line work
+    without aiohttp (the extra)."""
     loaded = run_python(
-        "import sys, pyPeblar; from pyPeblar import Peblar, AsyncPeblar, MeterApi; "
+        "import sys, pyPeblar; from pyPeblar import Peblar, AsyncPeblar, MeterApi, PeblarWeb; "
         "import pyPeblar.aio, pyPeblar.api_client, pyPeblar.cli; "
         "from pyPeblar.simulator import Simulator; "
         "s = Simulator().__enter__(); c = Peblar(s.host, s.token); c.meter(); c.close(); "
+        "w = PeblarWeb(s.host, 'peblar'); e = w.events(); next(e); e.close(); w.close(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'aiohttp', 'yarl', "
         "'multidict', 'async_timeout'} or m.startswith(('pyPeblar._aio_rest', 'pyPeblar.aio.'))))"
     )
@@ -101,17 +103,26 @@ async def main(sim):
         print(info.headers['Content-Type'])
     async with AsyncPeblarWeb(sim.host, 'peblar') as web:  # the login reads Set-Cookie
         print((await web.user_configuration()) is not None)
+        async with web.events() as events:  # the live events: aiohttp's websocket
+            print((await events.__anext__()).topic)
 
 with Simulator() as sim:
     asyncio.run(main(sim))
+print("websockets" in sys.modules)
 """
 
 
 def test_the_async_client_never_imports_the_sync_engine() -> None:
-    """The asyncio road (reads, a write, answer headers, the web session) runs with urllib3 and
-    multiprocessing unimportable: aiohttp is its engine, and urllib3 would cost its import about
-    30 ms (docs/performance.md)."""
-    assert run_python(ASYNC_ROAD_WITHOUT_URLLIB3).splitlines() == ["application/json", "True"]
+    """The asyncio road (reads, a write, answer headers, the web session, its live events) runs
+    with urllib3 and multiprocessing unimportable: aiohttp is its engine, and urllib3 would cost
+    its import about 30 ms (docs/performance.md). Nor does it load websockets (the plain
+    iterator's engine)."""
+    assert run_python(ASYNC_ROAD_WITHOUT_URLLIB3).splitlines() == [
+        "application/json",
+        "True",
+        "/session/status/connector/1",
+        "False",
+    ]
 
 
 def test_the_async_client_says_which_extra_it_needs_without_aiohttp() -> None:
@@ -126,6 +137,63 @@ def test_the_async_client_says_which_extra_it_needs_without_aiohttp() -> None:
     assert run_python(blocked) == (
         "pyPeblar's asyncio clients need aiohttp: pip install 'pyPeblar[async]'"
     )
+
+
+def test_the_plain_event_stream_says_which_extra_it_needs_without_websockets() -> None:
+    """Without websockets (the ``events`` extra), ``PeblarWeb.events()`` says what to install,
+    before anything is sent; the rest of ``PeblarWeb`` works without it."""
+    blocked = (
+        "import sys; sys.modules['websockets'] = None; "
+        "from pyPeblar import PeblarWeb; "
+        "w = PeblarWeb('127.0.0.1', 'password')\n"
+        "try:\n    w.events()\n"
+        "except ImportError as e:\n    print(e)"
+    )
+    assert run_python(blocked) == (
+        "PeblarWeb.events() needs the websockets library: pip install 'pyPeblar[events]'"
+    )
+
+
+WITHOUT_PYMODBUS = """
+import asyncio, sys
+
+class Refuse:  # any import of pymodbus fails, so a use the test does not reach cannot hide
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] == 'pymodbus':
+            raise ImportError('imported ' + name)
+
+sys.meta_path.insert(0, Refuse())
+import pyPeblar, pyPeblar.cli
+from pyPeblar import AsyncPeblar, Peblar, PeblarModbus
+from pyPeblar.simulator import Simulator
+
+async def main(sim):
+    async with AsyncPeblar(sim.host, sim.token) as charger:
+        await charger.pause()
+
+with Simulator() as sim, Peblar(sim.host, sim.token) as charger:
+    charger.meter()
+    charger.force_single_phase(True)
+    asyncio.run(main(sim))
+    modbus = PeblarModbus('127.0.0.1')  # constructing one needs no pymodbus either
+try:
+    modbus.meter()
+except ImportError as error:
+    print(error)
+try:
+    Simulator(modbus_port=0)
+except ImportError as error:
+    print(error)
+"""
+
+
+def test_nothing_but_modbus_imports_pymodbus() -> None:
+    """The REST and asyncio roads, the command line and the simulator run without pymodbus (the
+    ``modbus`` extra); a Modbus call and a Modbus simulator say what to install."""
+    assert run_python(WITHOUT_PYMODBUS).splitlines() == [
+        "pyPeblar's Modbus clients need pymodbus: pip install 'pyPeblar[modbus]'",
+        "the simulator's Modbus server needs pymodbus: pip install 'pyPeblar[modbus]'",
+    ]
 
 
 def test_a_model_import_loads_only_that_model_and_what_it_needs() -> None:

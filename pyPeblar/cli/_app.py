@@ -28,6 +28,7 @@ from pyPeblar.cli._context import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    MODBUS_COMMANDS,
     Context,
     UsageError,
     password_option,
@@ -75,7 +76,30 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait for the charger (default: 10)",
     )
     parser.add_argument(
-        "--json", action="store_true", help="print one JSON document (JSON lines for watch)"
+        "--modbus",
+        action="store_true",
+        help="use the charger's Modbus TCP API (no token) for "
+        f"{', '.join(MODBUS_COMMANDS)}; with check, compare it with the REST API "
+        "(needs pyPeblar[modbus])",
+    )
+    parser.add_argument(
+        "--modbus-port",
+        type=tcp_port,
+        metavar="PORT",
+        help="the Modbus TCP port on --host's address (default: $PEBLAR_MODBUS_PORT, or 502)",
+    )
+    parser.add_argument(
+        "--modbus-unit",
+        type=int,
+        default=255,
+        choices=range(256),
+        metavar="ID",
+        help="the Modbus unit id (default 255; some chargers answer 1)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document (JSON lines for watch and events)",
     )
     parser.add_argument(
         "-v",
@@ -126,6 +150,12 @@ def chosen_command(argv: Sequence[str] | None) -> str | None:
     return name if name in COMMANDS else None
 
 
+def tcp_port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1 to 65535)")
+    return int(text)
+
+
 def positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -150,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     context = Context(args)
     try:
+        if args.modbus and args.command not in MODBUS_COMMANDS:
+            raise UsageError(
+                f"{args.command} has no Modbus counterpart (Modbus speaks "
+                f"{', '.join(MODBUS_COMMANDS)}): run it without --modbus"
+            )
         return int(args.run(context))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -7,7 +7,8 @@ changes nothing. Exit status 1 when the answers differ from the spec; operations
 firmware are reported but are not drift (the spec says they may be missing). With the web
 interface password it also logs in and holds the web interface's answers (settings, system
 information, versions, RFID list) against the second spec, ``pyPeblar/webui/openapi.json``;
-without one it says so, and that is not an error.
+without one it says so, and that is not an error. With ``--modbus`` it reads the charger's Modbus
+registers too and compares them with the REST API's answers (``_modbus_drift``): the third API.
 
 ``dump`` saves each answer byte for byte, ready to become a test fixture or to join a bug report;
 ``--anonymize`` masks serials, part numbers and tokens in place.
@@ -38,7 +39,7 @@ def with_json(raw: bytes) -> tuple[bytes, Any]:
 
 def read(context: Context, path: str) -> tuple[bytes, Any]:
     """The raw answer of ``GET path`` and its JSON (None if it is not JSON)."""
-    return with_json(context.charger().raw("GET", path))
+    return with_json(context.rest().raw("GET", path))
 
 
 def build_report(context: Context) -> Report:
@@ -46,7 +47,7 @@ def build_report(context: Context) -> Report:
     from pyPeblar._errors import PeblarResponseError
 
     spec = load_spec()
-    charger = context.charger()
+    charger = context.rest()
     report = Report(host=charger.host)
     for path in ENDPOINTS:
         _, document = read(context, path)
@@ -65,7 +66,27 @@ def build_report(context: Context) -> Report:
             status = error.status
         report.probes.append(probe_status(method, path, status))
     check_web(context, report)
+    check_modbus(context, report)
     return report
+
+
+#: What ``check`` compares over Modbus: the REST path and the method both clients have.
+MODBUS_COMPARED = (("/system", "system"), ("/meter", "meter"), ("/evinterface", "ev_interface"))
+
+
+def check_modbus(context: Context, report: Report) -> None:
+    """With --modbus, hold the Modbus registers against the REST API's answers."""
+    if not context.modbus:
+        return
+    from pyPeblar._modbus_drift import modbus_drifts
+
+    rest, modbus = context.rest(), context.modbus_charger()
+    report.modbus_not_checked = None
+    for path, method in MODBUS_COMPARED:
+        theirs = getattr(rest, method)()
+        ours = getattr(modbus, method)()
+        report.modbus_checked.append(path)
+        report.modbus_drifts.extend(modbus_drifts(path, theirs, ours))
 
 
 #: What ``check`` says when it has no web interface password.
@@ -105,13 +126,15 @@ def differences(count: int) -> str:
     return f"{count} difference{'s' if count != 1 else ''}"
 
 
-def render_endpoints(checked: list[str], drifts: list[Drift]) -> list[str]:
+def render_endpoints(
+    checked: list[str], drifts: list[Drift], agreeing: str = "matches the spec"
+) -> list[str]:
     """A line per endpoint read, and a pair of lines per difference found in its answer."""
     from pyPeblar._drift import by_endpoint
 
     lines = []
     for endpoint, found in by_endpoint(checked, drifts).items():
-        summary = differences(len(found)) if found else "matches the spec"
+        summary = differences(len(found)) if found else agreeing
         lines.append(f"GET {endpoint:<15} {summary}")
         for drift in found:
             lines.append(f"  {drift.kind}: {drift.where or 'the whole answer'}")
@@ -130,12 +153,27 @@ def render(report: Report) -> str:
         lines.extend(render_endpoints(report.web_checked, report.web_drifts))
     else:
         lines.append(f"Web interface: not checked: {report.web_not_checked}.")
+    if report.modbus_not_checked is None:
+        lines.append("")
+        lines.append("Modbus registers, against the REST API:")
+        lines.extend(
+            render_endpoints(report.modbus_checked, report.modbus_drifts, "agrees with it")
+        )
     lines.append("")
-    if report.drifted:
+    if report.modbus_drifts:
+        lines.append(
+            f"{differences(len(report.modbus_drifts))} between Modbus and the REST API: "
+            "see docs/modbus.md"
+        )
+    if report.drifts or report.web_drifts:
         count = len(report.drifts) + len(report.web_drifts)
         lines.append(f"{differences(count)} from the spec: see docs/regenerating.md")
-    else:
-        lines.append("The charger matches the spec.")
+    if not report.drifted:
+        agree = report.modbus_not_checked is None
+        lines.append(
+            "The charger matches the spec"
+            + (", and its Modbus registers agree with the REST API." if agree else ".")
+        )
     return "\n".join(lines)
 
 
@@ -162,7 +200,7 @@ def dump(context: Context) -> int:
 
     folder: Path = context.args.output
     folder.mkdir(parents=True, exist_ok=True)
-    charger = context.charger()
+    charger = context.rest()
     secrets = (charger.token,)
     written = []
     firmware = None

@@ -85,9 +85,12 @@ def charger_document(context: Context, path: str) -> Any:
     including ones this version of pyPeblar does not know, and without loading pydantic (so a
     `pypeblar --json meter` in a cron job costs little more than starting Python).
     """
+    if context.modbus:  # the model's document, with the REST API's key names
+        method = next(method for _, _, where, method, _ in ENDPOINTS if where == path)
+        return getattr(context.modbus_charger(), method)().to_dict()
     from pyPeblar._errors import PeblarInvalidResponseError
 
-    data = context.charger().raw("GET", path)
+    data = context.rest().raw("GET", path)
     try:
         return json.loads(data)
     except ValueError:
@@ -127,14 +130,15 @@ def status(context: Context) -> int:
                 ("evinterface", "/evinterface"),
                 ("meter", "/meter"),
             )
+            if not (context.modbus and path == "/health")  # Modbus has no health registers
         }
         context.emit(document, "")
         return 0
     from pyPeblar.cli._render import render_status
 
     charger = context.charger()
-    health, system = charger.health(), charger.system()
-    ev, meter = charger.ev_interface(), charger.meter()
+    health = None if context.modbus else context.rest().health()
+    system, ev, meter = charger.system(), charger.ev_interface(), charger.meter()
     context.emit(None, render_status(health, system, ev, meter))
     return 0
 
@@ -224,7 +228,7 @@ def authorize_arguments(parser: argparse.ArgumentParser) -> None:
     authorize_arguments,
 )
 def authorize(context: Context) -> int:
-    charger = context.charger()
+    charger = context.rest()
     charger.authorize_charge_session(token=context.args.rfid_token, name=context.args.rfid_name)
     result = charger.ev_interface()
     return show_write(context, "Sent; the charger acts on it in a moment.", result)
@@ -277,6 +281,23 @@ def watch_arguments(parser: argparse.ArgumentParser) -> None:
 @command("watch", "a live view; one line (or JSON line) per sample when piped", watch_arguments)
 def watch(context: Context) -> int:
     from pyPeblar.cli._watch import run
+
+    return run(context)
+
+
+def events_arguments(parser: argparse.ArgumentParser) -> None:
+    from pyPeblar.cli._events import add_arguments
+
+    add_arguments(parser)
+
+
+@command(
+    "events",
+    "the charger's live events (web interface password) until Ctrl-C; JSON lines with --json",
+    events_arguments,
+)
+def events(context: Context) -> int:
+    from pyPeblar.cli._events import run
 
     return run(context)
 

@@ -7,7 +7,7 @@ commands and (lazily) imports the modules that implement the larger ones (``_che
 ``_app``), each command module would import the module that imports it: a cycle. Here they sit
 below all of them::
 
-    _app -> _commands -> _check, _demo, _scan, _watch, _web_commands -> _context, _render
+    _app -> _commands -> _check, _demo, _events, _scan, _watch, _web_commands -> _context, _render
 
 so this module imports nothing from ``pyPeblar.cli`` (test/test_cli_layout.py holds the layout),
 and, like the rest of the start-up path, only the standard library until a command runs.
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pyPeblar._client import Peblar
+    from pyPeblar._modbus import PeblarModbus
     from pyPeblar._web import PeblarWeb
 
 __all__ = [
@@ -38,11 +39,13 @@ __all__ = [
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "MODBUS_COMMANDS",
     "PASSWORD",
     "TOKEN",
     "Context",
     "Secret",
     "UsageError",
+    "json_option",
     "no_arguments",
     "password_option",
     "read_secret",
@@ -69,8 +72,24 @@ EXIT_CODES: Final = {
     EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
     "operation) or pyPeblar's relay protection did",
     EXIT_CHARGER: "the charger failed or answered something unusable (5xx, rate limited, bad JSON)",
-    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT); `watch` and `simulate` end with 0 instead",
+    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT); `watch`, `events` and `simulate` end with "
+    "0 instead",
 }
+
+
+#: The commands that run over Modbus with --modbus (``check`` compares it with the REST API).
+MODBUS_COMMANDS: Final = (
+    "meter",
+    "ev",
+    "system",
+    "status",
+    "watch",
+    "set-current",
+    "pause",
+    "resume",
+    "phases",
+    "check",
+)
 
 
 class UsageError(Exception):
@@ -192,6 +211,16 @@ def no_arguments(parser: argparse.ArgumentParser) -> None:
     """How a command that takes no arguments declares them."""
 
 
+def json_option(parser: argparse.ArgumentParser) -> None:
+    """``--json`` after the command too (``pypeblar history --json``), the global one's twin.
+
+    ``SUPPRESS`` leaves a global ``--json`` given before the command as it was.
+    """
+    parser.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="the same as pypeblar --json"
+    )
+
+
 def password_option(text: str) -> str:
     """``--password`` takes only ``-``: a password written on the command line shows in ``ps``.
 
@@ -212,6 +241,7 @@ class Context:
         self.args = args
         self.out = out or sys.stdout
         self._charger: Peblar | None = None
+        self._modbus: PeblarModbus | None = None
         self._web: PeblarWeb | None = None
         self._token: str | None = None  # "" once looked for and not found
         self._password: str | None = None  # the same
@@ -219,6 +249,11 @@ class Context:
     @property
     def json(self) -> bool:
         return bool(self.args.json)
+
+    @property
+    def modbus(self) -> bool:
+        """Whether --modbus asks for the charger's Modbus TCP API."""
+        return bool(getattr(self.args, "modbus", False))
 
     def host(self) -> str | None:
         return self.args.host or os.environ.get("PEBLAR_HOST") or None
@@ -264,8 +299,38 @@ class Context:
                 "from a file (--token-file, --password-file) or the environment"
             )
 
-    def charger(self) -> Peblar:
-        """The client for --host and the token (see ``token``), made once."""
+    def charger(self) -> Peblar | PeblarModbus:
+        """The client of the API the command runs on: Modbus with --modbus, else REST."""
+        return self.modbus_charger() if self.modbus else self.rest()
+
+    def modbus_charger(self) -> PeblarModbus:
+        """The Modbus client for --host's address, --modbus-port and --modbus-unit, made once."""
+        if self._modbus is None:
+            host = self.host()
+            if not host:
+                raise UsageError(
+                    "no charger given: give --host HOST (or PEBLAR_HOST); `pypeblar simulate "
+                    "--modbus-port 5020` runs the built-in simulator with Modbus"
+                )
+            from pyPeblar._address import parse_address
+            from pyPeblar._memory import ChargerMemory
+            from pyPeblar._modbus import PeblarModbus
+
+            address = parse_address(host)  # the REST API's port, if --host names one, is not ours
+            port = self.args.modbus_port or os.environ.get("PEBLAR_MODBUS_PORT", "").strip()
+            if isinstance(port, str) and port and not port.isdigit():
+                raise UsageError(f"PEBLAR_MODBUS_PORT={port!r} is not a TCP port")
+            self._modbus = PeblarModbus(
+                f"[{address.host}]" if ":" in address.host else address.host,
+                port=int(port) if port else None,
+                unit=self.args.modbus_unit,
+                timeout=self.timeouts(),
+                memory=ChargerMemory(state_file()),
+            )
+        return self._modbus
+
+    def rest(self) -> Peblar:
+        """The REST client for --host and the token (see ``token``), made once."""
         if self._charger is None:
             host = self.host()
             token = self.token()
@@ -355,5 +420,7 @@ class Context:
     def close(self) -> None:
         if self._charger is not None:
             self._charger.close()
+        if self._modbus is not None:
+            self._modbus.close()
         if self._web is not None:
             self._web.close()

@@ -139,7 +139,7 @@ def read_only_tour(context: Context) -> list[dict[str, Any]]:
 
     from pyPeblar.cli._render import render_meter
 
-    charger = context.charger()
+    charger = context.rest()
     steps: list[dict[str, Any]] = []
     context.say(f"Reading {charger.host} (the demo changes nothing on a real charger).")
     step(context, steps, "Status", lambda: Readings.of(charger), Readings.render)

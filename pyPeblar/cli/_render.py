@@ -14,6 +14,7 @@ from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from pyPeblar._events import ChargerEvent
     from pyPeblar.models import EVInterfaceResponse, HealthResponse, MeterResponse, SystemResponse
     from pyPeblar.webui.models import MeterHistory, RfidToken, Versions
 
@@ -22,6 +23,8 @@ __all__ = [
     "HISTORY_COLUMNS",
     "amps",
     "cp_state_words",
+    "event_document",
+    "event_line",
     "history_csv",
     "render_changed_settings",
     "render_ev",
@@ -175,9 +178,13 @@ def render_health(health: HealthResponse) -> str:
 
 
 def render_status(
-    health: HealthResponse, system: SystemResponse, ev: EVInterfaceResponse, meter: MeterResponse
+    health: HealthResponse | None,
+    system: SystemResponse,
+    ev: EVInterfaceResponse,
+    meter: MeterResponse,
 ) -> str:
-    """One screen: what a person wants to know about a charger."""
+    """One screen: what a person wants to know about a charger (``health`` None: over Modbus,
+    which has no API version or access mode to read)."""
     firmware = (system.firmware_version or ABSENT).split("+", 1)[0]
     title = (
         f"Peblar {system.product_sn or ABSENT} ({system.product_pn or ABSENT}), "
@@ -185,7 +192,8 @@ def render_status(
     )
     phases = ABSENT if system.phase_count is None else f"{system.phase_count} connected"
     mode = "on" if ev.force1_phase else ("off" if ev.force1_phase is False else ABSENT)
-    access = str(health.access_mode) if health.access_mode else ABSENT
+    access = str(health.access_mode) if health and health.access_mode else ABSENT
+    api = f"{health.api_version or ABSENT}, {access}" if health else "Modbus TCP"
     return "\n".join(
         [
             title,
@@ -202,7 +210,7 @@ def render_status(
                         f"session {kilowatt_hours(meter.energy_session)}, "
                         f"total {kilowatt_hours(meter.energy_total)}",
                     ),
-                    ("API", f"{health.api_version or ABSENT}, {access}"),
+                    ("API", api),
                     ("Errors", codes(system.active_error_codes)),
                     ("Warnings", codes(system.active_warning_codes)),
                 ]
@@ -372,3 +380,36 @@ def history_csv(history: MeterHistory) -> str:
             )
         )
     return buffer.getvalue()
+
+
+def event_document(when: datetime, event: ChargerEvent) -> dict[str, Any]:
+    """An event as ``pypeblar events --json`` prints it: the charger's own keys for ``data``."""
+    data = event.data if isinstance(event.data, dict) else event.data.to_dict()
+    return {
+        "time": when.isoformat(timespec="seconds"),
+        "topic": event.topic,
+        "data": data,
+        "resumed": event.resumed,
+    }
+
+
+def event_line(when: datetime, event: ChargerEvent) -> str:
+    """One line per event, for people (fits 80 columns for the known topics)."""
+    data: Any = event.data
+    topic = event.topic
+    if topic.startswith("/session/status/connector/"):
+        text = f"session   {str(data.state) if data.state is not None else ABSENT:<19}"
+        meter = data.meter_data
+        if meter is not None:
+            power = sum(meter.instantaneous_power or []) if meter.instantaneous_power else None
+            text += f" {kilowatts(power):>9}  session {kilowatt_hours(meter.session_energy)}"
+    elif topic == "/system/fwupdate/status":
+        versions = f"{data.fw_ident_old or ABSENT} -> {data.fw_ident_new or ABSENT}"
+        text = f"firmware  {data.status or ABSENT}  {versions}"
+    elif topic in ("/rfid/tokenfound", "/vehicle/tokenfound"):
+        kind = "card" if topic.startswith("/rfid") else "vehicle"
+        text = f"{kind:<9} {data.token_id or ABSENT} read"
+    else:
+        text = f"{topic}  {json.dumps(data, separators=(',', ':'))[:200]}"
+    resumed = "  (after a reconnection)" if event.resumed else ""
+    return f"{when:%H:%M:%S}  {text.rstrip()}{resumed}"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from pyPeblar.cli._context import Context, UsageError, no_arguments
+from pyPeblar.cli._context import Context, UsageError, json_option, no_arguments
 
 if TYPE_CHECKING:
     from pyPeblar.webui.models import UserConfiguration
@@ -38,16 +38,6 @@ def yes_option(parser: argparse.ArgumentParser, doing: str) -> None:
         "--yes",
         action="store_true",
         help=f"{doing} without asking (needed when standard input is not a terminal)",
-    )
-
-
-def json_option(parser: argparse.ArgumentParser) -> None:
-    """``--json`` after the command too (``pypeblar history --json``), the global one's twin.
-
-    ``SUPPRESS`` leaves a global ``--json`` given before the command as it was.
-    """
-    parser.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="the same as pypeblar --json"
     )
 
 

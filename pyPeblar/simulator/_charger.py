@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from pyPeblar.simulator._history import History
@@ -28,7 +29,12 @@ VOLTAGES: Final = (231, 230, 232)
 WRITABLE: Final = ("ChargeCurrentLimit", "Force1Phase")
 READ_ONLY: Final = ("CpState", "LockState", "ChargeCurrentLimitSource", "ChargeCurrentLimitActual")
 #: Limit sources in the order ties are settled (the first of equal limits is reported).
-TIE_ORDER: Final = ("Local REST API", "Installation limit", "Hardware limitation")
+TIE_ORDER: Final = (
+    "Local REST API",
+    "Local Modbus API",
+    "Installation limit",
+    "Hardware limitation",
+)
 FUTURE_SOURCE: Final = ("Grid operator limit", 13000)
 #: ``config/user`` keys that are the charger's own state, never stored twice: key -> attribute.
 MIRRORED_SETTINGS: Final = {
@@ -70,6 +76,8 @@ class Charger:
         self._started = self.now()
         self._stamp = self._started
         self.charge_current_limit = profile.max_current_ma
+        #: The limit set over Modbus (holding registers 40000-40001): a source of its own.
+        self.modbus_limit = profile.max_current_ma
         self.limiters: dict[str, int] = {
             "Installation limit": profile.max_current_ma,
             "Hardware limitation": profile.max_current_ma,
@@ -93,6 +101,11 @@ class Charger:
         self.settings = default_settings(profile.max_current_ma // 1000, profile.firmware)
         self.history = History()
         self.socket_released = False  # a web socket-unlock, until the next plug-in
+        #: Whether the car's session ended while it stays plugged in (``finishing``).
+        self.session_ended = False
+        #: Called, under the lock, after every change of state (the websocket's events): each
+        #: must only take note and return (``_events.EventHub``), never wait on a client.
+        self.listeners: list[Callable[[], None]] = []
 
     # -- the clock and physics ----------------------------------------------------------------
 
@@ -159,11 +172,23 @@ class Charger:
 
     # -- derived state ------------------------------------------------------------------------
 
+    def _paused_by(self) -> str | None:
+        """The API whose limit pauses charging (below 6 A), if any."""
+        if self.charge_current_limit < MIN_CHARGING_MA:
+            return "Local REST API"
+        if self.modbus_limit < MIN_CHARGING_MA:
+            return "Local Modbus API"
+        return None
+
     def _paused(self) -> bool:
-        return self.charge_current_limit < MIN_CHARGING_MA
+        return self._paused_by() is not None
 
     def _lowest_limit(self) -> tuple[str, int]:
-        candidates = [("Local REST API", self.charge_current_limit), *self.limiters.items()]
+        candidates = [
+            ("Local REST API", self.charge_current_limit),
+            ("Local Modbus API", self.modbus_limit),
+            *self.limiters.items(),
+        ]
         if self.plugged:
             candidates.append(("Charging cable", self.car_max_ma))
         ranked = sorted(
@@ -174,8 +199,9 @@ class Charger:
 
     def _offered(self) -> tuple[str, int]:
         """(source, mA): what the charger offers and which limiter sets it."""
-        if self._paused():
-            return "Local REST API", 0
+        paused_by = self._paused_by()
+        if paused_by is not None:
+            return paused_by, 0
         return self._lowest_limit()
 
     def charging(self) -> bool:
@@ -320,7 +346,24 @@ class Charger:
             self.charge_current_limit = int(limit)
             if single is not None:
                 self._request_phases(bool(single))
+            self._changed()
         return self.ev_interface()
+
+    def write_modbus(self, *, limit: int | None = None, single: bool | None = None) -> None:
+        """A write of the Modbus holding registers: the Modbus limit (mA) or the phase flag.
+
+        Checked as the REST API checks its own (``RefusedError`` with 400 for a value refused).
+        """
+        with self.lock:
+            if limit is not None:
+                self._check_limit(limit)
+            if single is not None:
+                self._check_force_1phase(single)
+            self._settle()
+            if limit is not None:
+                self.modbus_limit = limit
+            if single is not None:
+                self._request_phases(single)
 
     def _check_limit(self, limit: object) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int):
@@ -392,6 +435,8 @@ class Charger:
                     self._session_started(auth_token)
                 else:
                     self._session_ended()
+                    self.session_ended = True
+            self._changed()
 
     # -- driving it from Python -------------------------------------------------------------------
 
@@ -404,8 +449,10 @@ class Charger:
             self.session_active = not self.require_authorization
             self._energy_session = 0.0
             self.socket_released = False
+            self.session_ended = False
             if self.session_active:
                 self._session_started(None)
+            self._changed()
 
     def unplug(self) -> None:
         with self.lock:
@@ -414,9 +461,45 @@ class Charger:
             if self.session_active:
                 self._session_ended()
             self.session_active = False
+            self.session_ended = False
             if self._switch is not None:  # nothing is charging: the switch-over completes at once
                 self.force_1phase = self._switch[0]
                 self._switch = None
+            self._changed()
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    # -- what the websocket tells -------------------------------------------------------------
+
+    def session_state(self) -> str:
+        """The session's state as the web interface names it (``SessionState`` in webui.yaml).
+
+        ``preparingAuthorized`` (authorised before a car arrives) and ``unavailable`` are not
+        played: the simulator has no way to reach them.
+        """
+        with self.lock:
+            if self.error_codes:
+                return "faulted"
+            if not self.plugged:
+                return "available"
+            if self.session_active:
+                return "charging"
+            return "finishing" if self.session_ended else "preparingPluggedIn"
+
+    def session_status(self) -> dict[str, Any]:
+        """A ``SessionStatus`` event's data: the state, and the meter while a car is plugged in."""
+        with self.lock:
+            self._settle()
+            status: dict[str, Any] = {"state": self.session_state()}
+            if self.plugged:
+                status["meterData"] = {
+                    "instantaneousPower": self._phase_powers(),
+                    "sessionEnergy": int(self._energy_session),
+                    "totalEnergy": int(self._energy_total),
+                }
+            return status
 
     def energy(self) -> tuple[int, int]:
         """(session, total) in Wh."""
@@ -430,6 +513,7 @@ class Charger:
             self._settle()
             for name, value in attributes.items():
                 setattr(self, name, value)
+            self._changed()
 
     # -- the web interface's settings -------------------------------------------------------------
 
@@ -463,3 +547,4 @@ class Charger:
                 self.limiters.setdefault("Solar charging", SOLAR_LIMIT_MA)
             elif changes.get("SolarChargingEnable") is False:
                 self.limiters.pop("Solar charging", None)
+            self._changed()

@@ -32,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-rate-limit", action="store_true", help="never answer 429 (for benchmarks)"
     )
     parser.add_argument("--password", default="peblar", help="the web interface password")
+    parser.add_argument(
+        "--modbus-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the Modbus TCP API on this port (0: any free port; needs "
+        "pyPeblar[modbus])",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         access_mode="ReadOnly" if args.read_only else "ReadWrite",
         rate_limit=not args.no_rate_limit,
         password=args.password,
+        modbus_port=args.modbus_port,
     )
     # The signals stop it from the first moment, so one arriving while the banner is printed stops
     # the simulator cleanly instead of raising KeyboardInterrupt mid-print; the handler only sets
@@ -53,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     with stopped_by_signals() as stop, simulator:
         print(f"Simulated Peblar ({simulator.profile.name}) serving {simulator.url}", flush=True)
         print(f"API token: {simulator.token}", flush=True)
+        if args.modbus_port is not None:
+            print(f"Modbus TCP on {simulator.modbus_host} (unit id: any)", flush=True)
         print(
             f"Try: PEBLAR_HOST={simulator.host} PEBLAR_TOKEN={simulator.token} pypeblar status",
             flush=True,

@@ -8,6 +8,7 @@ it was applied is the hardest case for a client, and the one that matters most.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,6 +26,11 @@ FAULT_KINDS: Final = {
     "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values;
     # with apply=False a write is ignored and answered with the state as it was
     "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
+    "echo": False,  # answer ``status`` (default 400) repeating the request's Authorization and
+    # Cookie headers and its body, as a careless charger or proxy does: in the reason phrase, an
+    # ``X-Echo`` header and the body, which is ``{"statusmsg": ...}``, or the text itself with
+    # ``content_type="text/plain"``, or an HTML page with ``content_type="text/html"``
+    "ignore": False,  # a write accepted but not carried out: answered as a success, nothing changes
 }
 
 
@@ -45,12 +51,15 @@ class Fault:
         """Stop this fault from affecting further requests."""
         self.cancelled = True
 
-    def matches(self, method: str, path: str, rest_path: str | None) -> bool:
+    def matches(
+        self, method: str, path: str, rest_path: str | None, *, exact: bool = False
+    ) -> bool:
+        """Whether this fault is for that request (``exact``: only a fault naming ``path``)."""
         if self.cancelled or (self.times is not None and self.hits >= self.times):
             return False
         if self.method is not None and self.method.upper() != method:
             return False
-        return self.path is None or self.path in (path, rest_path)
+        return (self.path is None and not exact) or self.path in (path, rest_path)
 
 
 class FaultList:
@@ -69,11 +78,11 @@ class FaultList:
         times: int | None,
         apply: bool | None,
         options: dict[str, Any],
+        kinds: Mapping[str, bool] = FAULT_KINDS,
     ) -> Fault:
-        if kind not in FAULT_KINDS:
-            raise ValueError(
-                f"unknown fault kind {kind!r}; choose one of: {', '.join(FAULT_KINDS)}"
-            )
+        """A fault of one of ``kinds`` (the REST API's; the Modbus server has its own)."""
+        if kind not in kinds:
+            raise ValueError(f"unknown fault kind {kind!r}; choose one of: {', '.join(kinds)}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for every request")
         fault = Fault(
@@ -81,18 +90,24 @@ class FaultList:
             path=path,
             method=method,
             times=times,
-            apply=FAULT_KINDS[kind] if apply is None else apply,
+            apply=kinds[kind] if apply is None else apply,
             options=dict(options),
         )
         with self._lock:
             self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str, rest_path: str | None) -> Fault | None:
-        """The fault for this request, counted as hit; None if no fault applies."""
+    def take(
+        self, method: str, path: str, rest_path: str | None, *, exact: bool = False
+    ) -> Fault | None:
+        """The fault for this request, counted as hit; None if no fault applies.
+
+        ``exact``: only a fault injected for ``path`` (the Modbus server takes only its own,
+        never a REST fault injected for every path).
+        """
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path, rest_path):
+                if fault.matches(method, path, rest_path, exact=exact):
                     fault.hits += 1
                     return fault
         return None

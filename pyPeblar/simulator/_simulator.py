@@ -7,9 +7,10 @@ import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyPeblar.simulator._charger import Charger
+from pyPeblar.simulator._events import RFID_TOPIC, VEHICLE_TOPIC
 from pyPeblar.simulator._faults import Fault
 from pyPeblar.simulator._profiles import Profile, profile_named
 from pyPeblar.simulator._server import (
@@ -20,6 +21,9 @@ from pyPeblar.simulator._server import (
     drop_connections,
     hold_port,
 )
+
+if TYPE_CHECKING:
+    from pyPeblar.simulator._modbus import ModbusServer
 
 __all__ = ["Simulator"]
 
@@ -34,6 +38,10 @@ class Simulator:
     how long a switch between one and three phases takes while charging; with
     ``require_authorization`` a plugged-in car waits for an RFID (``rfid_tokens``: UID -> name);
     ``password`` is the web interface's; ``connection_timeout`` drops idle or slow connections.
+
+    ``modbus_port`` (0: a free one; None, the default: none) serves the Modbus TCP API too, from
+    the same charger (``sim.modbus_port``; needs the ``modbus`` extra), with the web interface's
+    Modbus switch on and ``modbus_access_mode`` (default ``"ReadWrite"``).
     """
 
     def __init__(
@@ -52,6 +60,8 @@ class Simulator:
         local_api_allowed: bool = True,
         retry_after: int | None = None,
         connection_timeout: float = 10.0,
+        modbus_port: int | None = None,
+        modbus_access_mode: str = "ReadWrite",
     ) -> None:
         charger = Charger(
             profile_named(profile),
@@ -81,6 +91,21 @@ class Simulator:
         #: Seconds a reboot or an update asked for through the web interface keeps it down.
         self.reboot_duration = 2.0
         self._state.web.restart = self._web_restart
+        self._modbus: ModbusServer | None = None
+        if modbus_port is not None:
+            if modbus_access_mode not in ("ReadOnly", "ReadWrite"):
+                raise ValueError(
+                    f"modbus_access_mode must be 'ReadOnly' or 'ReadWrite', not "
+                    f"{modbus_access_mode!r}"
+                )
+            from pyPeblar.simulator._modbus import ModbusServer  # pymodbus only when asked for
+
+            charger.apply_settings(
+                {"ModbusServerEnable": True, "ModbusServerAccessMode": modbus_access_mode}
+            )
+            self._modbus = ModbusServer(
+                charger, self._state.faults, self._state.counters, host, modbus_port
+            )
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -89,6 +114,8 @@ class Simulator:
         with self._lock:
             if self._server is None:
                 self._serve(self._bind[1])
+            if self._modbus is not None and not self._modbus.running:
+                self._modbus.start()
         return self
 
     def _serve(self, port: int, held: socket.socket | None = None) -> None:
@@ -110,6 +137,8 @@ class Simulator:
             if self._held is not None:
                 self._held.close()
                 self._held = None
+            if self._modbus is not None:
+                self._modbus.stop()
 
     def _shutdown(self) -> None:
         server, thread = self._server, self._thread
@@ -140,6 +169,8 @@ class Simulator:
             held = self._held = self._held or hold_port(self._bind[0], port)
             self._reboots += 1
             reboot = self._reboots
+            if self._modbus is not None:
+                self._modbus.down = True
             self._state.sessions.forget_all()
             self._charger.reboot()
             if new_token:
@@ -152,6 +183,8 @@ class Simulator:
                 if self._reboots == reboot and self._held is held:
                     self._held = None
                     self._serve(port, held)
+                    if self._modbus is not None:
+                        self._modbus.down = False
 
         timer = threading.Timer(downtime, come_back)
         timer.daemon = True
@@ -191,6 +224,23 @@ class Simulator:
     def host(self) -> str:
         """``127.0.0.1:PORT``, what ``Peblar()`` takes."""
         return f"{self._bind[0]}:{self._port}"
+
+    @property
+    def modbus_port(self) -> int:
+        """The Modbus TCP port (``Simulator(modbus_port=0)`` picks a free one)."""
+        if self._modbus is None:
+            raise ValueError("this simulator serves no Modbus: give Simulator(modbus_port=...)")
+        return self._modbus.port
+
+    @property
+    def modbus_host(self) -> str:
+        """``127.0.0.1:PORT`` of the Modbus server, what ``PeblarModbus()`` takes."""
+        return f"{self._bind[0]}:{self.modbus_port}"
+
+    @property
+    def modbus_limit(self) -> int:
+        """The limit set over Modbus (holding registers 40000-40001), in mA."""
+        return self._charger.modbus_limit
 
     @property
     def url(self) -> str:
@@ -313,6 +363,26 @@ class Simulator:
         """
         self._charger.toggle_session(uid)
 
+    def present_card(self, uid: str) -> bool:
+        """Hold the RFID card ``uid`` to the charger's reader; whether it was reported.
+
+        While a card is being added (a websocket follows ``/rfid/tokenfound``, as the web
+        interface's "add a card" dialog does), the charger reports the card there and does nothing
+        else: True. Otherwise it is a badge-in: a card on the local list starts a waiting session
+        or stops a running one (as ``authorize(uid)``), another is refused; False.
+        """
+        if self._state.events.token_found(RFID_TOPIC, uid):
+            return True
+        if uid in self.rfid_tokens:
+            self._charger.toggle_session(uid)
+        return False
+
+    def present_vehicle(self, evcc_id: str) -> bool:
+        """A car identifies itself (ISO 15118) with ``evcc_id``: reported, as ``present_card``,
+        while a vehicle is being added (a websocket follows ``/vehicle/tokenfound``); whether it
+        was. Charging by vehicle identity is not simulated."""
+        return self._state.events.token_found(VEHICLE_TOPIC, evcc_id)
+
     def set_limiter(self, source: str, milliamps: int | None) -> None:
         """Let another limiter (``"Solar charging"``, ``"Installation limit"``) cap the current."""
         with self._charger.lock:
@@ -392,6 +462,51 @@ class Simulator:
             "evinterface": charger.ev_interface(),
         }
 
+    # -- the websocket ---------------------------------------------------------------------------
+
+    @property
+    def event_interval(self) -> float:
+        """Seconds between session status events on the websocket while a car charges."""
+        return self._state.events.interval
+
+    @event_interval.setter
+    def event_interval(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ValueError(f"event_interval must be seconds above 0, not {seconds!r}")
+        self._state.events.interval = float(seconds)
+
+    @property
+    def websockets(self) -> int:
+        """How many websockets are open."""
+        return len(self._state.events.connections())
+
+    def subscribers(self, topic: str) -> int:
+        """How many open websockets follow ``topic``."""
+        return self._state.events.subscribers(topic)
+
+    @property
+    def answer_subscriptions(self) -> bool:
+        """False: the websocket takes subscription requests and never answers them (a fault
+        for tests: a client waiting for the acknowledgement must give up in time)."""
+        return self._state.events.answering
+
+    @answer_subscriptions.setter
+    def answer_subscriptions(self, value: bool) -> None:
+        self._state.events.answering = bool(value)
+
+    def drop_websockets(self) -> int:
+        """Cut every open websocket at once, without a closing handshake, as a network failure
+        would (a fault for tests); how many there were."""
+        return self._state.events.drop_all()
+
+    def send_websocket_frame(self, frame: str | bytes) -> int:
+        """Send ``frame`` as it is to every open websocket: a text frame for ``str``, a binary
+        one for ``bytes`` (a fault for tests: ``"not JSON"``, ``'{"type": "event"}'``...); how
+        many websockets there were."""
+        if not isinstance(frame, (str, bytes)):
+            raise ValueError(f"frame must be str (text) or bytes (binary), not {frame!r}")
+        return self._state.events.send_raw(frame)
+
     # -- faults and counters --------------------------------------------------------------------
 
     def inject(
@@ -407,6 +522,35 @@ class Simulator:
         """Make the next ``times`` matching requests fail as ``kind`` says (see ``FAULT_KINDS``)."""
         return self._state.faults.add(
             kind, path=path, method=method, times=times, apply=apply, options=options
+        )
+
+    def inject_modbus(
+        self,
+        kind: str,
+        *,
+        writes: bool | None = None,
+        times: int | None = 1,
+        apply: bool | None = None,
+        **options: Any,
+    ) -> Fault:
+        """Make the next ``times`` Modbus requests (``writes``: only writes, or only reads) fail.
+
+        ``kind`` is ``"hang"`` (no answer for ``seconds``, default 30), ``"drop"`` (the
+        connection closed without an answer), ``"exception"`` (the exception ``code``, default
+        4: server device failure) or ``"ignore"`` (a write answered as done, not carried out).
+        ``apply`` says whether a write acts first (default: no).
+        """
+        from pyPeblar.simulator._modbus import MODBUS_FAULT_KINDS, MODBUS_PATH
+
+        method = None if writes is None else "WRITE" if writes else "READ"
+        return self._state.faults.add(
+            kind,
+            path=MODBUS_PATH,
+            method=method,
+            times=times,
+            apply=apply,
+            options=options,
+            kinds=MODBUS_FAULT_KINDS,
         )
 
     def add_route(self, method: str, path: str, handler: Callable[[Any], tuple[int, Any]]) -> None:

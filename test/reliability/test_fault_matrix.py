@@ -2,8 +2,9 @@
 
 Each row asserts what the caller gets (a result or an exact exception class), whether the request
 may have reached the charger, how many attempts the charger saw, and an upper bound on the time.
-Client: connect timeout 1 s, read timeout 0.5 s, 2 retries, 20 ms backoff. Every row runs on both
-roads: ``Peblar``, and a generated API class on a plain ``ApiClient``.
+Client: connect timeout 1 s, read timeout 0.5 s, 2 retries, 20 ms backoff. Every row runs on every
+road: ``Peblar``, ``AsyncPeblar``, and a generated API class on a plain ``ApiClient``; the rows a
+Modbus charger can show run on the Modbus road too (``PeblarModbus``, ``AsyncPeblarModbus``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pyPeblar import (
     PeblarConnectionTimeoutError,
     PeblarError,
     PeblarInvalidResponseError,
+    PeblarModbusError,
     PeblarRateLimitError,
     PeblarResponseError,
     PeblarServerError,
@@ -28,6 +30,7 @@ from pyPeblar import (
 from pyPeblar.exceptions import ApiException, UnauthorizedException
 from pyPeblar.models import MeterResponse
 from pyPeblar.simulator import Simulator
+from test.clients import MODBUS_CLIENTS
 from test.conftest import Road, open_road
 from test.reliability.conftest import QUICK, outcome
 
@@ -203,3 +206,111 @@ def test_token_rejected_after_a_reboot(road_name: str, sim: Simulator) -> None:
     assert type(error) is PeblarAuthenticationError
     assert isinstance(error, UnauthorizedException)  # caught the openapi-generator way too
     assert attempts(sim) == 2  # one before the reboot, one after: a 401 is not retried
+
+
+# -- the Modbus road -------------------------------------------------------------------------------
+
+#: The same failures where a Modbus charger can fail that way (Simulator.inject_modbus):
+#: (fault, options, expected class, request_sent, attempts, seconds bound).
+MODBUS_ROWS: list[tuple[str, str, dict[str, Any], type[PeblarError], bool, int, float]] = [
+    ("connection closed before the answer", "drop", {}, PeblarConnectionError, True, 3, 1.0),
+    (
+        "no answer until the read timeout",
+        "hang",
+        {"seconds": 5},
+        PeblarConnectionTimeoutError,
+        True,
+        3,
+        2.5,
+    ),
+    ("server device failure (4)", "exception", {"code": 4}, PeblarModbusError, True, 3, 1.0),
+    ("server busy (6)", "exception", {"code": 6}, PeblarModbusError, True, 3, 1.0),
+    ("illegal data value (3)", "exception", {"code": 3}, PeblarModbusError, True, 1, 0.5),
+]
+
+
+@pytest.fixture
+def modbus_sim() -> Iterator[Simulator]:
+    with Simulator(rate_limit=False, modbus_port=0) as simulator:
+        yield simulator
+
+
+def modbus_attempts(sim: Simulator) -> int:
+    return sim.stats().by_route.get("MODBUS READ", 0)
+
+
+@pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
+@pytest.mark.parametrize(
+    ("kind", "options", "expected", "sent", "tries", "bound"),
+    [row[1:] for row in MODBUS_ROWS],
+    ids=[row[0] for row in MODBUS_ROWS],
+)
+def test_modbus_fault_for_ever(  # noqa: PLR0917 - one parameter per column of the matrix
+    road_name: str,
+    modbus_sim: Simulator,
+    kind: str,
+    options: dict[str, Any],
+    expected: type[PeblarError],
+    sent: bool,
+    tries: int,
+    bound: float,
+) -> None:
+    modbus_sim.inject_modbus(kind, times=None, **options)
+    with open_road(road_name, modbus_sim, **QUICK) as road:
+        error, _ = outcome(road.meter, bound=bound)
+    assert type(error) is expected, error
+    assert error.request_sent is sent
+    if isinstance(error, PeblarModbusError):
+        assert error.exception_code == options["code"]
+        assert f"Modbus exception {options['code']}" in str(error)
+    assert modbus_attempts(modbus_sim) == tries
+
+
+@pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("drop", {}),
+        ("hang", {"seconds": 5}),
+        ("exception", {"code": 4}),
+        ("exception", {"code": 6}),
+    ],
+)
+def test_modbus_fault_once_then_success(
+    road_name: str, modbus_sim: Simulator, kind: str, options: dict[str, Any]
+) -> None:
+    modbus_sim.inject_modbus(kind, times=1, **options)
+    with open_road(road_name, modbus_sim, **QUICK) as road:
+        result, _ = outcome(road.meter, bound=2.0)
+    assert isinstance(result, MeterResponse)
+    assert modbus_attempts(modbus_sim) == 2
+
+
+@pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
+def test_modbus_connection_refused(road_name: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Road(road_name, f"127.0.0.1:{port}", "", **QUICK) as road:
+        error, _ = outcome(road.meter, bound=1.0)
+    assert type(error) is PeblarConnectionError
+    assert error.request_sent is False
+
+
+@pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
+def test_modbus_charger_rebooting_mid_run(road_name: str, modbus_sim: Simulator) -> None:
+    """A polling loop loses a few calls while the charger is away, then carries on."""
+    failures: list[Exception] = []
+    with open_road(road_name, modbus_sim, **QUICK) as road:
+        road.meter()
+        modbus_sim.reboot(downtime=1.0)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            result, _ = outcome(road.meter, bound=1.5)
+            if isinstance(result, MeterResponse):
+                break
+            failures.append(result)
+            time.sleep(0.2)
+    assert failures, "the reboot went unnoticed: the test proved nothing"
+    assert all(isinstance(failure, PeblarConnectionError) for failure in failures)
+    assert isinstance(result, MeterResponse)

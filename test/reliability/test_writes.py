@@ -16,6 +16,7 @@ from pyPeblar import (
     PeblarStateTimeoutError,
 )
 from pyPeblar.simulator import Simulator
+from test.clients import MODBUS_CLIENTS
 from test.conftest import Road, client_for, open_road
 from test.reliability.conftest import QUICK, outcome
 
@@ -23,7 +24,7 @@ from test.reliability.conftest import QUICK, outcome
 pytestmark = pytest.mark.usefixtures("each_client")
 
 # Faults on the write itself; "apply" says whether the charger processed it before failing.
-FAULTS: list[tuple[str, dict[str, Any]]] = [
+REST_FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("drop, not applied", {"kind": "drop", "apply": False}),
     ("drop, applied", {"kind": "drop", "apply": True}),
     ("reset, not applied", {"kind": "reset", "apply": False}),
@@ -35,70 +36,96 @@ FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("429, not applied", {"kind": "status", "status": 429, "headers": {"Retry-After": "0"}}),
     ("200 garbage, applied", {"kind": "body", "body": b"{not json"}),
 ]
+# The same on the Modbus road (Simulator.inject_modbus): what a Modbus charger can do instead.
+MODBUS_FAULTS: list[tuple[str, dict[str, Any]]] = [
+    ("drop, not applied", {"kind": "drop", "apply": False}),
+    ("drop, applied", {"kind": "drop", "apply": True}),
+    ("no answer, applied", {"kind": "hang", "apply": True, "seconds": 3}),
+    ("device failure, not applied", {"kind": "exception", "code": 4}),
+    ("device failure, applied", {"kind": "exception", "code": 4, "apply": True}),
+    ("busy, not applied", {"kind": "exception", "code": 6}),
+]
 
+
+def limit(sim: Simulator, road_name: str) -> int:
+    """The limit the road's API sets: the REST API's, or the Modbus one (its own register)."""
+    return sim.modbus_limit if road_name in MODBUS_CLIENTS else sim.charge_current_limit
+
+
+Applied = Callable[[Simulator, str], bool]
 # (name, the call on a road, what the simulator must show when it applied, the roads it runs on).
-# Only the limit can be set the plain generated way in one call; the rest is Peblar's own logic.
-WRITES: list[tuple[str, Callable[[Road], Any], Callable[[Simulator], bool], tuple[str, ...]]] = [
+# Only the limit can be set the plain generated way in one call; the rest is Peblar's own logic,
+# which the Modbus clients run too (no PUT over Modbus).
+WRITES: list[tuple[str, Callable[[Road], Any], Applied, tuple[str, ...]]] = [
     (
         "set 9 A",
         lambda r: r.set_charge_current_limit(amps=9),
-        lambda s: s.charge_current_limit == 9000,
-        ("Peblar", "generated"),
+        lambda s, road: limit(s, road) == 9000,
+        ("Peblar", "generated", *MODBUS_CLIENTS),
     ),
-    ("pause", lambda r: r.peblar.pause(), lambda s: s.charge_current_limit == 0, ("Peblar",)),
+    (
+        "pause",
+        lambda r: r.peblar.pause(),
+        lambda s, road: limit(s, road) == 0,
+        ("Peblar", *MODBUS_CLIENTS),
+    ),
     (
         "one phase",
         lambda r: r.peblar.force_single_phase(True),
-        lambda s: s.force_1phase,
-        ("Peblar",),
+        lambda s, road: s.force_1phase,
+        ("Peblar", *MODBUS_CLIENTS),
     ),
     (
         "PUT 7 A, one phase",
         lambda r: r.peblar.replace_ev_interface(amps=7, force_single_phase=True),
-        lambda s: s.charge_current_limit == 7000 and s.force_1phase,
+        lambda s, road: s.charge_current_limit == 7000 and s.force_1phase,
         ("Peblar",),
     ),
 ]
 WRITE_CASES = [
-    pytest.param(road, name, call, applied, id=f"{road}-{name}")
+    pytest.param(road, name, call, applied, fault, id=f"{road}-{name}-{fault_name}")
     for name, call, applied, roads in WRITES
     for road in roads
+    for fault_name, fault in (MODBUS_FAULTS if road in MODBUS_CLIENTS else REST_FAULTS)
 ]
 
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    with Simulator(rate_limit=False, phase_switch_delay=0.2) as simulator:
+    with Simulator(rate_limit=False, phase_switch_delay=0.2, modbus_port=0) as simulator:
         simulator.plug_in()
         yield simulator
 
 
 @pytest.mark.parametrize("times", [1, None], ids=["once", "for ever"])
-@pytest.mark.parametrize("fault", [f[1] for f in FAULTS], ids=[f[0] for f in FAULTS])
-@pytest.mark.parametrize(("road_name", "name", "call", "applied"), WRITE_CASES)
+@pytest.mark.parametrize(("road_name", "name", "call", "applied", "fault"), WRITE_CASES)
 def test_a_write_under_a_fault(  # noqa: PLR0917 - the matrix's columns
     sim: Simulator,
     road_name: str,
     name: str,
     call: Callable[[Road], Any],
-    applied: Callable[[Simulator], bool],
+    applied: Applied,
     fault: dict[str, Any],
     times: int | None,
 ) -> None:
     options = dict(fault)
     kind = options.pop("kind")
-    method = "PUT" if name.startswith("PUT") else "PATCH"
-    sim.inject(kind, path="/evinterface", method=method, times=times, **options)
+    if road_name in MODBUS_CLIENTS:
+        sim.inject_modbus(kind, writes=True, times=times, **options)
+    else:
+        method = "PUT" if name.startswith("PUT") else "PATCH"
+        sim.inject(kind, path="/evinterface", method=method, times=times, **options)
     with open_road(road_name, sim, **QUICK, **PEBLAR_ONLY.get(road_name, {})) as road:
         result, _ = outcome(lambda: call(road), bound=12.0)
     sim.clear_faults()
+    shown = applied(sim, road_name)
     if isinstance(result, PeblarError):
         # The error says what happened, and the charger agrees.
         assert result.applied in (False, None), result
         if result.applied is False or result.request_sent is False:
-            assert not applied(sim), f"{result} says not applied, but the charger shows it"
+            assert not shown, f"{result} says not applied, but the charger shows it"
     else:
-        assert applied(sim), "the write returned, but the charger is not in the requested state"
+        assert shown, "the write returned, but the charger is not in the requested state"
     if kind == "body" and road_name == "generated":
         # An answer that is not JSON was an answer: not retried, and only Peblar reads back.
         assert isinstance(result, PeblarInvalidResponseError)
@@ -106,8 +133,10 @@ def test_a_write_under_a_fault(  # noqa: PLR0917 - the matrix's columns
         assert not isinstance(result, PeblarError), f"one fault should be retried away: {result}"
 
 
-#: Options only Peblar has.
-PEBLAR_ONLY: dict[str, dict[str, Any]] = {"Peblar": {"phase_switch_timeout": 2.0}}
+#: Options only Peblar's and the Modbus clients have.
+PEBLAR_ONLY: dict[str, dict[str, Any]] = {
+    name: {"phase_switch_timeout": 2.0} for name in ("Peblar", *MODBUS_CLIENTS)
+}
 
 
 def test_a_retried_pause_counts_once_for_the_relays(sim: Simulator) -> None:
@@ -117,7 +146,8 @@ def test_a_retried_pause_counts_once_for_the_relays(sim: Simulator) -> None:
         charger.pause()
     assert sim.charge_current_limit == 0
     assert sim.stats().by_route["PATCH /evinterface"] == 2  # applied twice: the same absolute value
-    assert len(memory.switches_since(sim.host, 0)) == 1  # one pause as far as the relays go
+    charger_host = sim.host.rpartition(":")[0]  # the relay history is the charger's, any port
+    assert len(memory.switches_since(charger_host, 0)) == 1  # one pause as far as the relays go
 
 
 def test_a_lost_answer_is_not_sent_again_when_the_read_back_shows_it(sim: Simulator) -> None:

@@ -70,11 +70,11 @@ def test_the_peblar_package_drives_the_simulator(sim: Simulator) -> None:
 
             tokens = await client.rfid_tokens()
             assert [token.rfid_token_uid for token in tokens] == list(sim.rfid_tokens)
-            await client.add_rfid_token(rfid_token_uid="GUEST-01", rfid_token_description="Guest")
-            assert sim.rfid_tokens["GUEST-01"] == "Guest"
-            assert (await client.rfid_token(uid="GUEST-01")).rfid_token_description == "Guest"
-            await client.delete_rfid_token(uid="GUEST-01")
-            assert "GUEST-01" not in sim.rfid_tokens
+            await client.add_rfid_token(rfid_token_uid="0A0B0C0D", rfid_token_description="Guest")
+            assert sim.rfid_tokens["0A0B0C0D"] == "Guest"
+            assert (await client.rfid_token(uid="0A0B0C0D")).rfid_token_description == "Guest"
+            await client.delete_rfid_token(uid="0A0B0C0D")
+            assert "0A0B0C0D" not in sim.rfid_tokens
 
             history = await client.meter_history()
             (session_entry,) = history.session
@@ -91,3 +91,49 @@ def test_the_peblar_package_drives_the_simulator(sim: Simulator) -> None:
             await client.logout()
 
     asyncio.run(scenario())
+
+
+def test_the_peblar_package_follows_the_simulators_websocket(sim: Simulator) -> None:
+    """Its ``PeblarWebsocket``: the current state at once, a car plugging in, a card read while
+    one is being added, an unsubscription, and an unknown topic refused."""
+    from peblar.const import SessionState, WebsocketTopic
+    from peblar.websocket import session_status_topic
+    from yarl import URL
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            client = peblar.Peblar(host="127.0.0.1", session=session)
+            client.url = URL.build(scheme="http", host="127.0.0.1", port=sim.port, path="/api/v1/")
+            await client.login(password="secret")
+            websocket = client.websocket()
+            # As its URL (ws://host/api/v1/ws): pointed at the simulator's port.
+            websocket.url = URL.build(
+                scheme="ws", host="127.0.0.1", port=sim.port, path="/api/v1/ws"
+            )
+            statuses: asyncio.Queue[Any] = asyncio.Queue()
+            tokens: asyncio.Queue[Any] = asyncio.Queue()
+            async with websocket:
+                await websocket.subscribe_session_status(statuses.put_nowait)
+                first = await asyncio.wait_for(statuses.get(), 10)
+                assert (first.state, first.meter_data) == (SessionState.AVAILABLE, None)
+
+                sim.plug_in()
+                plugged = await asyncio.wait_for(statuses.get(), 10)
+                assert plugged.state == SessionState.CHARGING
+                assert plugged.meter_data is not None
+                assert plugged.meter_data.instantaneous_power_total > 10_000
+
+                await websocket.subscribe_token_found(tokens.put_nowait)
+                assert sim.present_card("NEW-CARD") is True
+                assert (await asyncio.wait_for(tokens.get(), 10)).token_id == "NEW-CARD"
+                await websocket.unsubscribe(WebsocketTopic.RFID_TOKEN_FOUND)
+
+                await websocket.unsubscribe(session_status_topic())
+                assert sim.subscribers(session_status_topic()) == 0
+                with pytest.raises(peblar.PeblarError, match="rejected topic /no/such/topic"):
+                    await websocket.subscribe("/no/such/topic", lambda data: None)
+                assert websocket.connected
+            await client.logout()
+
+    asyncio.run(scenario())
+    assert sim.stats().by_route["GET /api/v1/ws"] == 1

@@ -13,9 +13,12 @@ __all__ = [
     "AuthStatus",
     "BuzzerVolume",
     "ChargingSchedules",
+    "ChargingSchedulesRequest",
     "EnergyHistory",
     "EnergyHistoryMonth",
     "EnergyHistoryYear",
+    "EventTopic",
+    "FirmwareUpdateStatus",
     "LedIntensityMode",
     "LoginRequest",
     "MeterHistory",
@@ -30,11 +33,21 @@ __all__ = [
     "RestApiAccessMode",
     "RfidToken",
     "RfidTokenList",
+    "RfidTokenRequest",
     "ScheduleSlot",
+    "ScheduleSlotRequest",
     "SessionGraph",
     "SessionGraphPoint",
+    "SessionMeterData",
+    "SessionState",
+    "SessionStatus",
     "SolarChargingMode",
+    "SubscriptionAction",
+    "SubscriptionRequest",
+    "SubscriptionResult",
+    "SubscriptionStatus",
     "SystemInformation",
+    "TokenFound",
     "UpdateRequest",
     "UserConfiguration",
     "UserConfigurationUpdate",
@@ -44,6 +57,8 @@ __all__ = [
     "Versions",
     "WebError",
     "WebInterfaceMode",
+    "WebSocketMessage",
+    "WebSocketMessageType",
 ]
 
 import typing as _typing
@@ -54,9 +69,12 @@ if _typing.TYPE_CHECKING:
     from pyPeblar.webui.models.auth_status import AuthStatus
     from pyPeblar.webui.models.buzzer_volume import BuzzerVolume
     from pyPeblar.webui.models.charging_schedules import ChargingSchedules
+    from pyPeblar.webui.models.charging_schedules_request import ChargingSchedulesRequest
     from pyPeblar.webui.models.energy_history import EnergyHistory
     from pyPeblar.webui.models.energy_history_month import EnergyHistoryMonth
     from pyPeblar.webui.models.energy_history_year import EnergyHistoryYear
+    from pyPeblar.webui.models.event_topic import EventTopic
+    from pyPeblar.webui.models.firmware_update_status import FirmwareUpdateStatus
     from pyPeblar.webui.models.led_intensity_mode import LedIntensityMode
     from pyPeblar.webui.models.login_request import LoginRequest
     from pyPeblar.webui.models.meter_history import MeterHistory
@@ -71,11 +89,21 @@ if _typing.TYPE_CHECKING:
     from pyPeblar.webui.models.rest_api_access_mode import RestApiAccessMode
     from pyPeblar.webui.models.rfid_token import RfidToken
     from pyPeblar.webui.models.rfid_token_list import RfidTokenList
+    from pyPeblar.webui.models.rfid_token_request import RfidTokenRequest
     from pyPeblar.webui.models.schedule_slot import ScheduleSlot
+    from pyPeblar.webui.models.schedule_slot_request import ScheduleSlotRequest
     from pyPeblar.webui.models.session_graph import SessionGraph
     from pyPeblar.webui.models.session_graph_point import SessionGraphPoint
+    from pyPeblar.webui.models.session_meter_data import SessionMeterData
+    from pyPeblar.webui.models.session_state import SessionState
+    from pyPeblar.webui.models.session_status import SessionStatus
     from pyPeblar.webui.models.solar_charging_mode import SolarChargingMode
+    from pyPeblar.webui.models.subscription_action import SubscriptionAction
+    from pyPeblar.webui.models.subscription_request import SubscriptionRequest
+    from pyPeblar.webui.models.subscription_result import SubscriptionResult
+    from pyPeblar.webui.models.subscription_status import SubscriptionStatus
     from pyPeblar.webui.models.system_information import SystemInformation
+    from pyPeblar.webui.models.token_found import TokenFound
     from pyPeblar.webui.models.update_request import UpdateRequest
     from pyPeblar.webui.models.user_configuration import UserConfiguration
     from pyPeblar.webui.models.user_configuration_update import UserConfigurationUpdate
@@ -85,6 +113,8 @@ if _typing.TYPE_CHECKING:
     from pyPeblar.webui.models.versions import Versions
     from pyPeblar.webui.models.web_error import WebError
     from pyPeblar.webui.models.web_interface_mode import WebInterfaceMode
+    from pyPeblar.webui.models.web_socket_message import WebSocketMessage
+    from pyPeblar.webui.models.web_socket_message_type import WebSocketMessageType
     
 else:
     from importlib import import_module
@@ -94,9 +124,12 @@ else:
         "AuthStatus": ".auth_status",
         "BuzzerVolume": ".buzzer_volume",
         "ChargingSchedules": ".charging_schedules",
+        "ChargingSchedulesRequest": ".charging_schedules_request",
         "EnergyHistory": ".energy_history",
         "EnergyHistoryMonth": ".energy_history_month",
         "EnergyHistoryYear": ".energy_history_year",
+        "EventTopic": ".event_topic",
+        "FirmwareUpdateStatus": ".firmware_update_status",
         "LedIntensityMode": ".led_intensity_mode",
         "LoginRequest": ".login_request",
         "MeterHistory": ".meter_history",
@@ -111,11 +144,21 @@ else:
         "RestApiAccessMode": ".rest_api_access_mode",
         "RfidToken": ".rfid_token",
         "RfidTokenList": ".rfid_token_list",
+        "RfidTokenRequest": ".rfid_token_request",
         "ScheduleSlot": ".schedule_slot",
+        "ScheduleSlotRequest": ".schedule_slot_request",
         "SessionGraph": ".session_graph",
         "SessionGraphPoint": ".session_graph_point",
+        "SessionMeterData": ".session_meter_data",
+        "SessionState": ".session_state",
+        "SessionStatus": ".session_status",
         "SolarChargingMode": ".solar_charging_mode",
+        "SubscriptionAction": ".subscription_action",
+        "SubscriptionRequest": ".subscription_request",
+        "SubscriptionResult": ".subscription_result",
+        "SubscriptionStatus": ".subscription_status",
         "SystemInformation": ".system_information",
+        "TokenFound": ".token_found",
         "UpdateRequest": ".update_request",
         "UserConfiguration": ".user_configuration",
         "UserConfigurationUpdate": ".user_configuration_update",
@@ -125,6 +168,8 @@ else:
         "Versions": ".versions",
         "WebError": ".web_error",
         "WebInterfaceMode": ".web_interface_mode",
+        "WebSocketMessage": ".web_socket_message",
+        "WebSocketMessageType": ".web_socket_message_type",
     }
 
     def __getattr__(name: str) -> object:
