@@ -110,10 +110,11 @@ class Rounds:
         return ratio_of(self.cpus[key], self.cpus[base], self.rounds_per_block)
 
 
-#: glibc's malloc thresholds, fixed (``run.py --fixed-malloc``): by default glibc raises them when
-#: a large block is freed, so whether a process's 256 KiB socket buffers (asyncio's receives) are
-#: mapped and unmapped on every call depends on what it happened to free while importing: luck
-#: worth 20 % and more of an asyncio call's CPU (docs/performance.md). Fixed, no process has it.
+#: glibc's malloc thresholds, fixed for every contender (unless ``run.py --default-malloc``). glibc
+#: raises them itself when a large block is freed, so whether a process's 256 KiB socket buffers
+#: (asyncio's receives) are mapped and unmapped on every call depends on what it happened to free
+#: while importing: worth 50 % of an asyncio floor's CPU per call, and decided by each contender's
+#: imports, not by chance alone (docs/performance.md). Fixed, no process pays it.
 FIXED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 20), "MALLOC_TRIM_THRESHOLD_": str(4 << 20)}
 
 

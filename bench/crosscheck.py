@@ -1,6 +1,6 @@
 """An independent check of bench/run.py's per-call verdicts, written apart from it.
 
-    python bench/crosscheck.py [--rounds N] [--calls N] [--quick] [--json]
+    python bench/crosscheck.py [--rounds N] [--calls N] [--quick] [--json] [--default-malloc]
 
 It shares no code with the benchmark: it uses only urllib3, aiohttp, the `peblar` package and
 pyPeblar's public interface (``Peblar``, ``AsyncPeblar``, the models, ``python -m
@@ -8,8 +8,10 @@ pyPeblar.simulator``), and measures differently: every round starts a fresh proc
 contender, in a shuffled order, and each process imports its engine before anything else, makes
 50 calls to warm up, then CALLS sequential ``GET /meter`` calls on one keep-alive connection, and
 reports its own CPU time (``getrusage``, user and system) per call. A ratio is the median, over
-the rounds, of the two contenders' figures in the same round. bench/run.py runs it in its full
-mode and prints both; they should agree within 5 %.
+the rounds, of the two contenders' figures in the same round. As the benchmark does by default,
+the contenders' processes run with glibc's malloc thresholds fixed (``--default-malloc``: glibc's
+own, which decide per process whether every asyncio receive maps a fresh 256 KiB buffer).
+bench/run.py runs it in its full mode and prints both; they should agree within 5 %.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--one"]:
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -135,7 +138,11 @@ async def awaited_call(
     return floor
 
 
-def measure(rounds: int, calls: int) -> dict[str, list[float]]:
+#: glibc's thresholds, fixed: no process maps and unmaps its receive buffers on every call.
+FIXED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "1048576", "MALLOC_TRIM_THRESHOLD_": "4194304"}
+
+
+def measure(rounds: int, calls: int, *, fixed_malloc: bool) -> dict[str, list[float]]:
     """Every contender once per round, each in a fresh process: CPU seconds per call."""
     simulator = subprocess.Popen(
         [sys.executable, "-m", "pyPeblar.simulator", "--port", "0", "--no-rate-limit"],
@@ -155,7 +162,10 @@ def measure(rounds: int, calls: int) -> dict[str, list[float]]:
             random.shuffle(order)
             for name in order:
                 command = [sys.executable, __file__, "--one", name, host, token, str(calls)]
-                answer = subprocess.run(command, capture_output=True, text=True, check=True)
+                environment = {**os.environ, **FIXED_MALLOC} if fixed_malloc else None
+                answer = subprocess.run(
+                    command, capture_output=True, text=True, check=True, env=environment
+                )
                 figures[name].append(float(answer.stdout))
     finally:
         simulator.terminate()
@@ -173,9 +183,10 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="2 rounds of 50 calls")
     parser.add_argument("--json", action="store_true", help="the ratios' medians, as JSON")
+    parser.add_argument("--default-malloc", action="store_true", help="glibc's own thresholds")
     arguments = parser.parse_args()
     rounds, calls = (2, 50) if arguments.quick else (arguments.rounds, arguments.calls)
-    figures = measure(rounds, calls)
+    figures = measure(rounds, calls, fixed_malloc=not arguments.default_malloc)
     ratios = {
         title: [a / b for a, b in zip(figures[mine], figures[base], strict=True)]
         for title, (mine, base) in RATIOS.items()

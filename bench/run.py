@@ -3,7 +3,7 @@
     python bench/run.py            # the full run (several minutes), with the cross-check
     python bench/run.py --quick    # a few iterations: CI checks that it runs and prints everything
     python bench/run.py --others PYTHON   # also pyPeblar 0.3.2, installed for PYTHON
-    python bench/run.py --fixed-malloc    # per call without the allocator's luck (see _rounds)
+    python bench/run.py --default-malloc  # per call with glibc's own malloc thresholds (_rounds)
     python bench/crosscheck.py     # the independent cross-check alone
     python bench/events.py [--quick]        # section 11 alone (live events)
     python bench/engines.py --httpx PYTHON  # aiohttp against httpx (not run in CI)
@@ -75,9 +75,9 @@ class Settings:
 
 
 FULL = Settings(
-    blocks=8,
-    rounds=3,
-    calls=500,
+    blocks=20,
+    rounds=1,
+    calls=1000,
     decode_loops=20000,
     cold_runs=15,
     memory_calls=20000,
@@ -621,8 +621,8 @@ CROSS_CHECKED = {
 AGREEMENT = 0.05
 
 
-def cross_check(settings: Settings) -> dict[str, float] | str:
-    """``crosscheck.py``'s ratios (its JSON), or why there are none."""
+def cross_check(settings: Settings, *, default_malloc: bool) -> dict[str, float] | str:
+    """``crosscheck.py``'s ratios (its JSON), with the same malloc thresholds, or why none."""
     if not settings.cross_rounds:
         return "not run in quick mode (python bench/crosscheck.py --quick runs it alone)"
     result = subprocess.run(
@@ -680,19 +680,22 @@ def report(args: argparse.Namespace) -> None:
     print(f"pyPeblar benchmark{' (quick mode: figures are rough)' if args.quick else ''}")
     print(machine())
     print("Simulator in its own process on loopback, rate limit off.")
-    if args.fixed_malloc:
-        print("glibc's malloc thresholds fixed in every contender's process (--fixed-malloc).")
+    if args.default_malloc:
+        print("Per call with glibc's own malloc thresholds (--default-malloc).")
+    else:
+        print("Per call with glibc's malloc thresholds fixed in every contender's process.")
     print()
-    amount = {
-        "blocks": settings.blocks,
-        "rounds": settings.rounds,
-        "calls": settings.calls,
-        "fixed_malloc": args.fixed_malloc,
-    }
+    measure = partial(
+        per_call,
+        blocks=settings.blocks,
+        rounds=settings.rounds,
+        calls=settings.calls,
+        fixed_malloc=not args.default_malloc,
+    )
     with SimulatorProcess() as simulator:
         host, token = simulator.host, simulator.token
         contenders, skipped = rest_contenders(args.others)
-        rounds = per_call(contenders, host, token, **amount)
+        rounds = measure(contenders, host, token)
         print_per_call(settings, rounds)
         print_decoding(decoding(settings, host, token))
         print_cold_start(
@@ -700,7 +703,7 @@ def report(args: argparse.Namespace) -> None:
         )
         thread_rows = threads(settings, host, token)
         contenders, web_skipped = web_contenders(args.others)
-        web_rounds = per_call(contenders, host, WEB_PASSWORD, **amount)
+        web_rounds = measure(contenders, host, WEB_PASSWORD)
     starts_async = async_import(settings)
     starts_web = web_import(settings)
     print_connections_and_memory(connections_and_memory(settings))
@@ -722,8 +725,8 @@ def report(args: argparse.Namespace) -> None:
     )
     event_settings = live_events.QUICK if args.quick else live_events.FULL
     live_events.print_events(event_settings, *live_events.section(event_settings, args.others))
-    print_modbus(settings, *modbus_per_call(settings, args.fixed_malloc))
-    print_cross_check(rounds, cross_check(settings))
+    print_modbus(settings, *modbus_per_call(settings, not args.default_malloc))
+    print_cross_check(rounds, cross_check(settings, default_malloc=args.default_malloc))
 
 
 def main() -> int:
@@ -736,9 +739,9 @@ def main() -> int:
         help="an interpreter with the `pypeblar` 0.3.2 package (and `peblar`, if not in this one)",
     )
     parser.add_argument(
-        "--fixed-malloc",
+        "--default-malloc",
         action="store_true",
-        help="fix glibc's malloc thresholds in the contenders' processes (sections 1, 6, 7, 9, 12)",
+        help="per call (sections 1, 6, 7, 9, 12) with glibc's own malloc thresholds",
     )
     report(parser.parse_args())
     return 0
