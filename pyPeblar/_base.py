@@ -51,6 +51,7 @@ __all__ = [
     "drive",
     "generated_apis",
     "is_paused",
+    "relays_may_be_closed",
 ]
 
 R = TypeVar("R")
@@ -280,11 +281,14 @@ class BaseClient(ChargerOptions):
         current = yield from self._read_ev_interface()
         if is_paused(current):
             return current
-        self._guard.check("pause charging")
+        switches = relays_may_be_closed(current)
+        if switches:
+            self._guard.check("pause charging")
         if current.charge_current_limit is not None:
             self._memory.set_paused_limit(self.host, current.charge_current_limit)
         result = yield from self._write("PATCH", {"charge_current_limit": 0}, is_paused)
-        self._guard.record()
+        if switches:
+            self._guard.record()
         return result
 
     def _resume(self, amps: float | None, milliamps: int | None) -> Flow[EVInterfaceResponse]:
@@ -308,7 +312,9 @@ class BaseClient(ChargerOptions):
         current = yield from self._read_ev_interface()
         if current.force1_phase is enabled:
             return current
-        return (yield from self._switch_phases({"force1_phase": enabled}, enabled, "PATCH"))
+        return (
+            yield from self._switch_phases({"force1_phase": enabled}, enabled, "PATCH", current)
+        )
 
     def _replace_ev_interface(
         self, force_single_phase: bool, amps: float | None, milliamps: int | None
@@ -326,7 +332,7 @@ class BaseClient(ChargerOptions):
             )
         else:
             yield from self._check_phase_switching()
-            result = yield from self._switch_phases(body, force_single_phase, "PUT")
+            result = yield from self._switch_phases(body, force_single_phase, "PUT", current)
         self._memory.set_paused_limit(self.host, None)
         return result
 
@@ -460,10 +466,16 @@ class BaseClient(ChargerOptions):
             yield Sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
     def _switch_phases(
-        self, fields: dict[str, Any], enabled: bool, method: str
+        self, fields: dict[str, Any], enabled: bool, method: str, current: EVInterfaceResponse
     ) -> Flow[EVInterfaceResponse]:
-        """Write a phase change, then wait (bounded) until the charger reports it."""
-        self._guard.check(f"switch to {'one phase' if enabled else 'all phases'}")
+        """Write a phase change, then wait (bounded) until the charger reports it.
+
+        ``current`` is the state before: the relay guard counts the switch only if the relays
+        may be closed in it (``relays_may_be_closed``)."""
+        phases = "one phase" if enabled else "all phases"
+        switches = relays_may_be_closed(current)
+        if switches:
+            self._guard.check(f"switch to {phases}")
 
         def done(state: EVInterfaceResponse) -> bool:
             return state.force1_phase is enabled
@@ -477,7 +489,8 @@ class BaseClient(ChargerOptions):
         result = yield from self._write(
             method, fields, done, settle=self._phase_switch_timeout, confirmed=others_shown
         )
-        self._guard.record()
+        if switches:
+            self._guard.record()
         deadline = time.monotonic() + self._phase_switch_timeout
         while not done(result):
             remaining = deadline - time.monotonic()
@@ -538,6 +551,21 @@ class BaseClient(ChargerOptions):
         except PeblarError:
             part = None
         return MAX_BY_PART_NUMBER.get(part or "", SAFE_DEFAULT_MAX)
+
+
+#: Control-pilot states in which the charger's relays are open (IEC 61851-1): no vehicle (A); a
+#: vehicle connected that does not ask for energy (B: the EVSE closes its relays only once the
+#: vehicle signals C or D); an error or fault (E, F), on which the charger opens them. A pause or a
+#: phase switch in these states moves no relay, so the relay guard neither counts nor refuses
+#: it. Every other state counts: C and D (charging), and any state that does not say the relays
+#: are open (``State Invalid``, ``unknown state``, a value newer firmware sends, none at all).
+RELAYS_OPEN: Final = frozenset({"State A", "State B", "State E", "State F"})
+
+
+def relays_may_be_closed(state: EVInterfaceResponse) -> bool:
+    """Whether a pause or a phase switch in ``state`` may move the charger's relays."""
+    cp_state = state.cp_state
+    return cp_state is None or str(cp_state) not in RELAYS_OPEN
 
 
 def is_paused(state: EVInterfaceResponse) -> bool:
