@@ -51,6 +51,7 @@ from pyPeblar._exchange import (
     policy_for,
 )
 from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, timeout_pair
+from pyPeblar._waits import ANSWERED, ATTRIBUTE
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as time_limit
@@ -238,7 +239,13 @@ class RESTClientObject:
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
             logger.debug(
-                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
+                "%s %s -> %d (%d bytes) in %.1f ms",
+                method,
+                path,
+                status,
+                len(data),
+                elapsed,
+                extra={ATTRIBUTE: ANSWERED},
             )
         answer_headers = response.headers  # aiohttp's CIMultiDictProxy, case-insensitive
         if 200 <= status < 300:

@@ -34,6 +34,7 @@ from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
 from pyPeblar._options import ChargerOptions, from_environment
 from pyPeblar._policy import current_deadline
 from pyPeblar._version import __version__
+from pyPeblar._waits import CHANGE, CHANGED, report
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -491,7 +492,16 @@ class BaseClient(ChargerOptions):
         )
         if switches:
             self._guard.record()
-        deadline = time.monotonic() + self._phase_switch_timeout
+        if done(result):
+            return result
+        started = time.monotonic()
+        deadline = started + self._phase_switch_timeout
+        report(
+            CHANGE,
+            "waiting up to %g s for the charger to switch to %s",
+            self._phase_switch_timeout,
+            phases,
+        )
         while not done(result):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -501,6 +511,7 @@ class BaseClient(ChargerOptions):
                 )
             yield Sleep(min(0.5, remaining))
             result = yield from self._read_ev_interface()
+        report(CHANGED, "the charger switched to %s in %.1f s", phases, time.monotonic() - started)
         return result
 
     def _check_phase_switching(self) -> Flow[None]:

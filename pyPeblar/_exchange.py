@@ -163,7 +163,9 @@ def describe(reason: object) -> str:
     """A short, token-free description of a low-level failure."""
     text = str(reason)
     if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
-        return "connection refused (is the local REST API enabled, and the address right?)"
+        # Which API was refused decides what to check (the local REST API may be switched off;
+        # the web interface never is): the error's hint says it, not this text.
+        return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host name"
     if "reset by peer" in text:

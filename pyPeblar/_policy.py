@@ -10,7 +10,6 @@ decisions here, apart from the HTTP engine, is what lets one policy serve every 
 from __future__ import annotations
 
 import json
-import logging
 import math
 import random
 import threading
@@ -34,6 +33,7 @@ from pyPeblar._errors import (
     PeblarServerError,
 )
 from pyPeblar._ratelimit import TokenBucket
+from pyPeblar._waits import REQUEST, RETRY, report
 
 __all__ = [
     "CLIENT_BURST",
@@ -49,8 +49,6 @@ __all__ = [
     "status_error",
     "timeout_pair",
 ]
-
-logger = logging.getLogger("pyPeblar")
 
 #: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
 #: jitter between client and charger never turns into a 429.
@@ -415,10 +413,10 @@ class Attempts:
         self.reached = False
 
     def admit(self) -> float:
-        """Seconds to wait for the rate limiter before the next attempt (0 without a wait)."""
-        if not self.policy.rate_limit:
-            return 0.0
-        wait = self.limiter.reserve()
+        """Seconds to wait for the rate limiter before the next attempt (0 without a wait).
+
+        Reports the wait that begins: for the rate limiter, then for the answer (``_waits``)."""
+        wait = self.limiter.reserve() if self.policy.rate_limit else 0.0
         if wait > 0 and time.monotonic() + wait >= self.deadline:
             self.give_up(
                 PeblarConnectionTimeoutError(
@@ -427,6 +425,20 @@ class Attempts:
                     request_sent=False,
                 )
             )
+        kind, which = REQUEST, ""
+        if self.attempt:
+            kind, which = RETRY, f" (attempt {self.attempt + 1} of {self.policy.retries + 1})"
+        if wait > 0:
+            report(
+                kind,
+                "%s %s: waiting %.1f s for the rate limit, then for the answer%s",
+                self.method,
+                self.path,
+                wait,
+                which,
+            )
+        else:
+            report(kind, "%s %s: waiting for the answer%s", self.method, self.path, which)
         return wait
 
     def remaining(self) -> float:
@@ -448,7 +460,7 @@ class Attempts:
             self.give_up(error)
         if isinstance(error, PeblarRateLimitError) and self.policy.rate_limit:
             self.limiter.drain(wait)  # every client sharing the charger backs off
-        logger.debug("%s %s: %s; retrying in %.2f s", self.method, self.path, error.message, wait)
+        report(RETRY, "%s %s: %s; retrying in %.2f s", self.method, self.path, error.message, wait)
         self.attempt += 1
         return wait
 

@@ -49,6 +49,7 @@ from pyPeblar._policy import (
     status_error,
     timeout_pair,
 )
+from pyPeblar._waits import ANSWERED, ATTRIBUTE
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
@@ -209,7 +210,13 @@ class RESTClientObject:
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
             logger.debug(
-                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
+                "%s %s -> %d (%d bytes) in %.1f ms",
+                method,
+                path,
+                status,
+                len(data),
+                elapsed,
+                extra={ATTRIBUTE: ANSWERED},
             )
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", response.headers, data, method, path)

@@ -79,7 +79,7 @@ def first_line(stream: IO[str]) -> str:
 
 
 def start(command: Sequence[str], sim: Simulator, home: Path) -> subprocess.Popen[str]:
-    """Start ``command``; return once its first sample is out."""
+    """Start ``command``; return once its first sample is out (after the header line)."""
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -90,8 +90,8 @@ def start(command: Sequence[str], sim: Simulator, home: Path) -> subprocess.Pope
         start_new_session=True,  # a group of its own, so a clean-up can end every process in it
     )
     assert process.stdout is not None
-    line = first_line(process.stdout)
-    if "State C" not in line:
+    header, line = first_line(process.stdout), first_line(process.stdout)
+    if not header.startswith("time ") or "State C" not in line:
         kill_group(process)
         _, err = process.communicate()
         pytest.fail(f"no first sample: {line!r}, {err!r}")

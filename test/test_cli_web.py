@@ -20,7 +20,7 @@ import pytest
 from pyPeblar import Peblar, PeblarError
 from pyPeblar.cli import main
 from pyPeblar.simulator import Simulator
-from test.test_cli import run
+from test.test_cli import own_arguments, run
 
 #: A password no output may ever contain.
 SECRET = "Zq9-Pebl4r-s3cret-Xk7"
@@ -184,8 +184,16 @@ class TestConfig:
             ("SolarChargingAllowed=false", ("not a setting", "SolarChargingAllowed")),
             ("UserKeepSocketLocked", ("is not KEY=VALUE",)),
             ("=true", ("is not KEY=VALUE",)),
-            ("HmiBuzzerVolume=loud", ("refused before sending",)),
-            ("UserKeepSocketLocked=[true]", ("refused before sending",)),  # not a scalar: text
+            ("HmiBuzzerVolume=loud", ("HmiBuzzerVolume", "expects an integer")),
+            ("HmiBuzzerVolume=9", ("HmiBuzzerVolume", "9 is not in BuzzerVolume")),
+            ('HmiBuzzerVolume="1"', ("HmiBuzzerVolume", '"1" where', "expects an integer")),
+            ("HmiBuzzerVolume=true", ("HmiBuzzerVolume", "true where", "expects an integer")),
+            ("hmi_buzzer_volume=1.5", ("HmiBuzzerVolume", "expects an integer")),
+            ("UserKeepSocketLocked=1", ("UserKeepSocketLocked", "expects true or false")),
+            ("UserKeepSocketLocked=[true]", ("UserKeepSocketLocked", "expects true or false")),
+            ("HmiLedIntensityMode=fixed", ("HmiLedIntensityMode", "not in LedIntensityMode")),
+            ("HmiBuzzerVolume=" + "[" * 100_000, ("deeper than 32 levels",)),
+            ("HmiBuzzerVolume=" + '"' + "[" * 100_000 + '"', ("expects an integer",)),
         ],
     )
     def test_set_usage_errors(
@@ -550,10 +558,17 @@ class TestThePassword:
             "would both read standard input",
         )
 
-    def test_none_given(self, cli: Cli) -> None:
-        err = usage_error(cli("config", password=None), "no charger given", "PEBLAR_PASSWORD")
-        assert "--password-file PATH" in err
-        usage_error(cli("config", host=""), "--host HOST")
+    def test_none_given(self, cli: Cli, sim: Simulator) -> None:
+        """With the host given, what is missing is the password, not the charger."""
+        err = usage_error(
+            cli("config", password=None),
+            f"no web interface password given for {sim.host}",
+            "PEBLAR_PASSWORD",
+            "--password-file PATH",
+        )
+        assert "no charger given" not in err
+        err = usage_error(cli("config", host=""), "no charger given: give --host HOST")
+        assert "password" not in err.partition(";")[0]  # the password is there
 
     def test_password_and_file_together(self, cli: Cli, tmp_path: Path) -> None:
         usage_error(
@@ -702,10 +717,8 @@ def nested(parser: Any) -> dict[str, list[str]]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                options = [
-                    "/".join(a.option_strings) or a.dest for a in sub._actions if a.dest != "help"
-                ]
-                found[name] = options
+                options, not_after = own_arguments(sub)
+                found[name] = options + [f"not after it: {option}" for option in not_after]
                 found |= {f"{name} {k}": v for k, v in nested(sub).items()}
     return found
 
@@ -716,7 +729,7 @@ def test_the_nested_commands_are_as_recorded() -> None:
 
     commands = nested(build_parser(ALL))
     assert {k: v for k, v in commands.items() if " " in k} == {
-        "config set": ["settings", "--json"],
+        "config set": ["settings"],
         "rfid list": [],
         "rfid add": ["uid", "description"],
         "rfid remove": ["uid"],

@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TextIO
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,14 +38,19 @@ __all__ = [
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "LOCAL_API",
     "PASSWORD",
     "TOKEN",
+    "WEB_INTERFACE",
     "Context",
+    "RefusedError",
     "Secret",
     "UsageError",
+    "WaitShower",
     "no_arguments",
     "password_option",
     "read_secret",
+    "shown",
     "state_file",
 ]
 
@@ -73,8 +78,21 @@ EXIT_CODES: Final = {
 }
 
 
+#: The two APIs a command talks to (``Context.api``): errors get hints that fit the one in use.
+LOCAL_API: Final = "local REST API"
+WEB_INTERFACE: Final = "web interface"
+
+
 class UsageError(Exception):
     """A mistake in how pypeblar was called (exit status 2)."""
+
+
+class RefusedError(Exception):
+    """What pypeblar refuses to send, having asked the charger (exit status 5), with a hint."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def state_file() -> Path:
@@ -188,6 +206,14 @@ def read_secret_line(prompt: str) -> str:
     return sys.stdin.readline(MAX_SECRET_BYTES)
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """``text`` as a message shows what was given: quoted, control characters escaped, and cut
+    to about ``limit`` characters (with the length) when longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 8]!r}... ({len(text)} characters)"
+
+
 def no_arguments(parser: argparse.ArgumentParser) -> None:
     """How a command that takes no arguments declares them."""
 
@@ -205,16 +231,28 @@ def password_option(text: str) -> str:
     return text
 
 
+class WaitShower(Protocol):
+    """What shows a command's waits (``_waiting.WaitLine``), as a ``Context`` uses it."""
+
+    def clear(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Context:
     """What a command needs: its arguments, the charger (connected on first use), and output."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
         self.args = args
         self.out = out or sys.stdout
+        #: The API the command last reached for (``charger()``: the local REST API, ``web()``:
+        #: the web interface), so that an error's hint fits what failed.
+        self.api: str = LOCAL_API
         self._charger: Peblar | None = None
         self._web: PeblarWeb | None = None
         self._token: str | None = None  # "" once looked for and not found
         self._password: str | None = None  # the same
+        self._waits: WaitShower | None = None
 
     @property
     def json(self) -> bool:
@@ -223,10 +261,11 @@ class Context:
     def host(self) -> str | None:
         return self.args.host or os.environ.get("PEBLAR_HOST") or None
 
-    def timeouts(self) -> tuple[float, float]:
-        """(connect, read) seconds: --timeout, connecting at most 5 s."""
+    def timeouts(self) -> dict[str, Any]:
+        """The clients' ``timeout`` (connect, read: --timeout, connecting at most 5 s) and
+        ``deadline`` (--deadline)."""
         timeout = float(self.args.timeout)
-        return min(timeout, 5.0), timeout
+        return {"timeout": (min(timeout, 5.0), timeout), "deadline": float(self.args.deadline)}
 
     def token(self) -> str | None:
         """The API token from --token-file, --token (``-``: standard input) or $PEBLAR_TOKEN.
@@ -237,6 +276,7 @@ class Context:
         """
         if self._token is None:
             self.one_reader_of_standard_input()
+            self.one_source(TOKEN, self.args.token, self.args.token_file)
             self._token = read_secret(TOKEN, self.args.token_file, self.args.token)
         return self._token or None
 
@@ -250,12 +290,21 @@ class Context:
         """
         if self._password is None:
             self.one_reader_of_standard_input()
+            self.one_source(PASSWORD, self.args.password, self.args.password_file)
+            self.quiet()
             prompt = f"Web interface password for {self.host() or 'the charger'}: "
             password = read_secret(PASSWORD, self.args.password_file, self.args.password, prompt)
             if not password and ask and sys.stdin.isatty():
                 password = read_secret(PASSWORD, None, "-", prompt)
             self._password = password
         return self._password or None
+
+    @staticmethod
+    def one_source(secret: Secret, option: str | None, path: str | None) -> None:
+        """One of --token and --token-file (or the password's two), not both: each is taken
+        before or after the command, where no parser sees the two together."""
+        if option is not None and path is not None:
+            raise UsageError(f"give {secret.option} or {secret.file_option}, not both")
 
     def one_reader_of_standard_input(self) -> None:
         if self.args.token == "-" and self.args.password == "-":
@@ -265,13 +314,15 @@ class Context:
             )
 
     def charger(self) -> Peblar:
-        """The client for --host and the token (see ``token``), made once."""
+        """The client of the local REST API for --host and the token (see ``token``), made
+        once."""
+        self.api = LOCAL_API
         if self._charger is None:
             host = self.host()
             token = self.token()
             self.require(
                 host,
-                ("a token (PEBLAR_TOKEN or --token-file PATH)", token),
+                ("token", "a token (PEBLAR_TOKEN or --token-file PATH)", token),
                 "`pypeblar token --host HOST` fetches a token, and `pypeblar demo` runs on the "
                 "built-in simulator",
             )
@@ -280,18 +331,20 @@ class Context:
             from pyPeblar._memory import ChargerMemory
 
             self._charger = Peblar(
-                host, token, timeout=self.timeouts(), memory=ChargerMemory(state_file())
+                host, token, memory=ChargerMemory(state_file()), **self.timeouts()
             )
         return self._charger
 
     def host_and_password(self) -> tuple[str, str]:
         """--host and the web interface password (see ``password``); a ``UsageError`` naming
         what is missing."""
+        self.api = WEB_INTERFACE
         host = self.host()
-        password = self.password() if host else None
+        password = self.password(ask=bool(host))  # never asked for a charger not named
         self.require(
             host,
             (
+                "web interface password",
                 "the web interface password (PEBLAR_PASSWORD, --password-file PATH or "
                 "--password - for standard input)",
                 password,
@@ -303,21 +356,24 @@ class Context:
 
     def web(self) -> PeblarWeb:
         """The web-interface client for --host and the password, made once."""
+        self.api = WEB_INTERFACE
         if self._web is None:
             host, password = self.host_and_password()
             from pyPeblar._web import PeblarWeb
 
-            self._web = PeblarWeb(host, password, timeout=self.timeouts())
+            self._web = PeblarWeb(host, password, **self.timeouts())
         return self._web
 
     @staticmethod
-    def require(host: str | None, secret: tuple[str, str | None], hint: str) -> None:
-        """A ``UsageError`` naming what is missing of the host and ``secret`` (name, value)."""
-        missing = [
-            name for name, value in (("--host HOST (or PEBLAR_HOST)", host), secret) if not value
-        ]
-        if missing:
-            raise UsageError(f"no charger given: give {' and '.join(missing)}; {hint}")
+    def require(host: str | None, secret: tuple[str, str, str | None], hint: str) -> None:
+        """A ``UsageError`` naming what is missing of the host and ``secret`` (what it is, where
+        it comes from, its value): "no charger given" only when the host is missing."""
+        what, sources, value = secret
+        if not host:
+            missing = "--host HOST (or PEBLAR_HOST)" + ("" if value else f" and {sources}")
+            raise UsageError(f"no charger given: give {missing}; {hint}")
+        if not value:
+            raise UsageError(f"no {what} given for {host}: give {sources}; {hint}")
 
     def confirmable(self, doing: str) -> None:
         """Refuse (a ``UsageError``) a command that asks first when nobody can answer: without
@@ -333,6 +389,7 @@ class Context:
         self.confirmable(doing)
         if getattr(self.args, "yes", False):
             return True
+        self.quiet()
         sys.stderr.write(f"{question} [y/N] ")
         sys.stderr.flush()
         answer = sys.stdin.readline()
@@ -340,6 +397,7 @@ class Context:
 
     def emit(self, document: Any, human: str) -> None:
         """Print the result: ``document`` as JSON with --json, else ``human``."""
+        self.quiet()
         if self.json:
             self.out.write(json.dumps(document, indent=2, default=str) + "\n")
         else:
@@ -348,11 +406,30 @@ class Context:
 
     def say(self, text: str) -> None:
         """Progress for people: on stdout in human mode, on stderr with --json (stdout is data)."""
+        self.quiet()
         stream = sys.stderr if self.json else self.out
         stream.write(text + "\n")
         stream.flush()
 
+    def warn(self, text: str) -> None:
+        """A line for people on stderr: an error, a warning."""
+        self.quiet()
+        print(text, file=sys.stderr, flush=True)
+
+    def show_waits(self, waits: WaitShower) -> None:
+        """From now on, ``waits`` says what the command waits for (``_waiting.WaitLine``, which
+        ``main`` gives on a terminal); ``quiet`` erases it before anything else is written."""
+        self._waits = waits
+
+    def quiet(self) -> None:
+        """Take the wait line away before anything else is written (and forget the wait)."""
+        if self._waits is not None:
+            self._waits.clear()
+
     def close(self) -> None:
+        if self._waits is not None:
+            self._waits.stop()
+            self._waits = None
         if self._charger is not None:
             self._charger.close()
         if self._web is not None:

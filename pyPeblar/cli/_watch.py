@@ -1,8 +1,8 @@
 """``pypeblar watch``: a live view of the charger.
 
-On a terminal the screen refreshes in place; piped (to a file, ``grep``, a logger) it prints one
-line per sample, or one JSON document per line with ``--json``. Each sample costs two requests,
-and the client's rate limiter keeps any interval within the charger's limit.
+On a terminal the screen refreshes in place; piped (to a file, ``grep``, a logger) it prints a
+header line, then one line per sample, or one JSON document per line with ``--json``. Each sample
+costs two requests, and the client's rate limiter keeps any interval within the charger's limit.
 
 Stopping it is its normal end: SIGINT (Ctrl-C, ``kill -INT``, ``timeout -s INT``) and SIGTERM
 (``kill``, ``timeout``, a service manager) end it with status 0 and no traceback, however often
@@ -69,14 +69,17 @@ def watch(
     stop: Stop,
 ) -> None:
     """Print a sample every ``interval`` seconds, ``count`` times or until ``stop`` is set."""
-    from pyPeblar.cli._render import render_ev, render_meter, sample_line
+    from pyPeblar.cli._render import SAMPLE_HEADER, render_ev, render_meter, sample_line
 
     charger = context.charger()
+    if not live and not context.json:
+        context.out.write(SAMPLE_HEADER + "\n")  # a log or a pipe says once what its columns are
     taken = 0
     while (count is None or taken < count) and not stop.is_set():
         started = time.monotonic()
         when = datetime.now().astimezone()
         ev, meter = charger.ev_interface(), charger.meter()
+        context.quiet()  # the wait line, if a slow sample showed one
         if context.json:
             document = {
                 "time": when.isoformat(timespec="seconds"),
