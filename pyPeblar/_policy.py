@@ -427,7 +427,7 @@ class Attempts:
             )
         kind, which = REQUEST, ""
         if self.attempt:
-            kind, which = RETRY, f" (attempt {self.attempt + 1} of {self.policy.retries + 1})"
+            kind, which = RETRY, f", attempt {self.attempt + 1} of {self.policy.retries + 1}"
         if wait > 0:
             report(
                 kind,
@@ -460,7 +460,9 @@ class Attempts:
             self.give_up(error)
         if isinstance(error, PeblarRateLimitError) and self.policy.rate_limit:
             self.limiter.drain(wait)  # every client sharing the charger backs off
-        report(RETRY, "%s %s: %s; retrying in %.2f s", self.method, self.path, error.message, wait)
+        where = f"{self.method} {self.path}"
+        said = error.message if error.message.startswith(where) else f"{where}: {error.message}"
+        report(RETRY, "%s; retrying in %.2f s", said, wait)
         self.attempt += 1
         return wait
 

@@ -15,6 +15,7 @@ import pytest
 
 from pyPeblar import ChargerMemory, Peblar
 from pyPeblar.simulator import Simulator
+from test.cli import cli  # noqa: F401 - the in-process command line, a fixture for every module
 from test.clients import CLIENTS, BlockingAsyncPeblar, run
 
 ROOT = Path(__file__).resolve().parent.parent

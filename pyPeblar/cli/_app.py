@@ -197,8 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose and sys.stderr.isatty():  # -v logs every wait; a pipe or a file gets none
         from pyPeblar.cli._waiting import WaitLine
 
-        host = context.host()
-        waits = WaitLine(sys.stderr, f"pypeblar: {host}: " if host else "pypeblar: ")
+        waits = WaitLine(sys.stderr)
         context.show_waits(waits)
         waits.start()
     try:

@@ -105,6 +105,9 @@ def state_file() -> Path:
     return Path(base) / "memory.json"
 
 
+#: The longest error line shown (a message can repeat what it was given).
+MAX_LINE: Final = 2000
+
 #: More than any token or password needs: a file naming a large file (or /dev/zero) is a mistake.
 MAX_SECRET_BYTES: Final = 4096
 
@@ -412,8 +415,11 @@ class Context:
         stream.flush()
 
     def warn(self, text: str) -> None:
-        """A line for people on stderr: an error, a warning."""
+        """A line for people on stderr: an error, a warning; cut when a value it repeats (a
+        100,000-character host) makes it longer than anyone reads."""
         self.quiet()
+        if len(text) > MAX_LINE:
+            text = f"{text[: MAX_LINE - 40]}... ({len(text):,} characters in all)"
         print(text, file=sys.stderr, flush=True)
 
     def show_waits(self, waits: WaitShower) -> None:

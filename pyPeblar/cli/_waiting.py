@@ -7,7 +7,7 @@ limiter, a phase switch); ``WaitLine`` is a logging handler that keeps the wait 
 ticker thread shows it on stderr once it has lasted ``AFTER`` seconds, redrawn in place with the
 seconds waited, the way pip, cargo or apt show progress::
 
-    pypeblar: 192.168.1.50: GET /api/wlac/v1/meter: waiting for the answer (attempt 2 of 3) (14 s)
+    pypeblar: GET /api/wlac/v1/meter: waiting for the answer, attempt 2 of 3 (14 s)
 
 The line is erased before anything else is written (``clear``), and when the command ends. Only
 for a terminal: ``main`` installs it when stderr is one and -v is off (-v logs every wait as a
@@ -28,6 +28,11 @@ from pyPeblar._waits import ANSWERED, ATTRIBUTE, CHANGE, CHANGED, REQUEST, RETRY
 __all__ = ["WaitLine"]
 
 
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, ending in ``...`` if it had to be cut."""
+    return text if len(text) <= width else text[: max(0, width - 3)] + "..."
+
+
 class Wait:
     """A wait in progress: since when, and what it is (the latest record's words)."""
 
@@ -46,10 +51,9 @@ class WaitLine(logging.Handler):
     #: How often the line is brought up to date.
     TICK: Final = 0.2
 
-    def __init__(self, stream: TextIO, prefix: str) -> None:
+    def __init__(self, stream: TextIO) -> None:
         super().__init__(level=logging.DEBUG)
         self.stream = stream
-        self.prefix = prefix
         self._lock = threading.Lock()
         self._request: Wait | None = None  # a request: its answer, a retry, the rate limiter
         self._change: Wait | None = None  # the charger carrying out a change, across requests
@@ -111,7 +115,7 @@ class WaitLine(logging.Handler):
         for wait in (self._request, self._change):
             if wait is not None and now - wait.since >= self.AFTER:
                 waited = f" ({now - wait.since:.0f} s)"
-                return f"{self.prefix}{wait.text}"[: self._width() - 1 - len(waited)] + waited
+                return cut(f"pypeblar: {wait.text}", self._width() - 1 - len(waited)) + waited
         return ""
 
     def _draw(self, line: str) -> None:

@@ -31,6 +31,9 @@ MIN_INTERVAL = 0.5
 #: Above this, ``time.sleep`` overflows (and a day between samples is already a long view).
 MAX_INTERVAL = 86400.0
 
+#: More samples than this is "until stopped": leave --count out (10**400 is not a count).
+MAX_COUNT = 1_000_000
+
 CLEAR = "\x1b[H\x1b[2J"
 
 
@@ -41,7 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help=f"seconds between samples (default 5, {MIN_INTERVAL:g} to {MAX_INTERVAL:g})",
     )
-    parser.add_argument("--count", type=int, help="stop after this many samples")
+    parser.add_argument(
+        "--count", type=int, help=f"stop after this many samples (1 to {MAX_COUNT:,})"
+    )
 
 
 def run(context: Context) -> int:
@@ -50,8 +55,8 @@ def run(context: Context) -> int:
     interval, count = context.args.interval, context.args.count
     if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
         raise UsageError(f"--interval must be from {MIN_INTERVAL:g} to {MAX_INTERVAL:g} s")
-    if count is not None and count < 1:
-        raise UsageError("--count must be at least 1")
+    if count is not None and not 1 <= count <= MAX_COUNT:
+        raise UsageError(f"--count must be from 1 to {MAX_COUNT:,} (without it: until stopped)")
     live = context.out.isatty() and not context.json
     with stopped_by_signals() as stop:
         watch(context, interval, count, live=live, stop=stop)
