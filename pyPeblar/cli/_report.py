@@ -52,6 +52,7 @@ def both(hint: str) -> dict[str, str]:
 #: Each error class's hint (by class name), for each API: ``LOCAL_API`` is the local REST API
 #: (the token), ``WEB_INTERFACE`` the web interface (the password).
 HINTS: Final[dict[str, dict[str, str]]] = {
+    "PeblarError": both("Run the command again with -v to see more."),
     "PeblarConnectionError": {
         LOCAL_API: "Check the address (--host or PEBLAR_HOST), that the charger is on the "
         "network, and that its local REST API is enabled (web interface, advanced settings).",
@@ -109,7 +110,7 @@ def hint_for(error: PeblarError, api: str) -> str:
         hints = HINTS.get(cls.__name__)
         if hints is not None:
             return hints[api]
-    return error.hint
+    return error.hint  # not a PeblarError class of pyPeblar's
 
 
 def message_for(error: PeblarError) -> str:
