@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 
 from pyPeblar import Peblar
-from pyPeblar.cli._context import LOCAL_API, WEB_INTERFACE
-from pyPeblar.cli._report import HINTS
 from pyPeblar.simulator import Simulator
 from test.cli import SECRET, Cli, Result, ok, usage_error
 
@@ -109,6 +107,8 @@ class TestHintsFitTheApiUsed:
     def test_every_error_has_a_hint_for_each_api(self) -> None:
         """A new error class gets its command-line hints, for both APIs."""
         import pyPeblar._errors as errors
+        from pyPeblar.cli._context import LOCAL_API, WEB_INTERFACE
+        from pyPeblar.cli._report import HINTS
 
         for name in errors.__all__:
             assert name in HINTS, f"{name}: no command-line hint in pyPeblar/cli/_report.py"
