@@ -275,10 +275,3 @@ def test_hostile_surroundings(
         sim.plug_in()
         driver.at(sim.host, sim.token, "/dev/null/state")
         driver.run(argv)
-
-
-def test_the_documented_statuses_are_what_the_table_holds() -> None:
-    """The statuses asserted above are the documented ones (docs/cli.md)."""
-    docs = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
-    for status in EXIT_CODES:
-        assert f"| {status} |" in docs

@@ -8,6 +8,7 @@ commands and (lazily) imports the modules that implement the larger ones (``_che
 below all of them::
 
     _app -> _commands -> _check, _demo, _scan, _watch, _web_commands -> _context, _render
+    _app -> _report (a failed command) -> _context;  _app -> _waiting (the wait line)
 
 so this module imports nothing from ``pyPeblar.cli`` (test/test_cli_layout.py holds the layout),
 and, like the rest of the start-up path, only the standard library until a command runs.
@@ -67,8 +68,10 @@ EXIT_INTERRUPTED: Final = 130
 EXIT_CODES: Final = {
     EXIT_OK: "success",
     EXIT_DRIFT: "`check` found the charger differs from the spec",
-    EXIT_USAGE: "usage error: bad arguments, or no charger given; also `update` or `reboot` "
-    "without --yes when standard input is not a terminal",
+    EXIT_USAGE: "usage error: bad arguments, or no charger (or no token or password) given; a "
+    "file or folder that cannot be read or written (--token-file, dump --output, the state "
+    "folder); an address `simulate` cannot listen on (a port in use); also `update` or "
+    "`reboot` without --yes when standard input is not a terminal",
     EXIT_CONNECTION: "the charger could not be reached, or did not answer in time",
     EXIT_AUTHENTICATION: "the token (or web interface password) was rejected",
     EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
