@@ -391,6 +391,8 @@ class TestDemoAndSetup:
                 "a" * 64,
                 "--profile",
                 "single-phase",
+                "--password",
+                "sim-web-pass",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -400,10 +402,13 @@ class TestDemoAndSetup:
             assert process.stdout is not None
             deadline = time.monotonic() + 10
             text = ""
-            while "http://" not in text and time.monotonic() < deadline:
+            while "Try:" not in text and time.monotonic() < deadline:
                 text += process.stdout.readline()
             url = re.search(r"http://127\.0\.0\.1:\d+", text)
             assert url, text
+            # The banner gives what both APIs take: the token and the web interface password.
+            assert f"API token: {'a' * 64}\n" in text
+            assert "Web interface password: sim-web-pass\n" in text
             host = url.group(0).removeprefix("http://")
             document = one_json_document(
                 run("--host", host, "--token", "a" * 64, "--json", "system")
