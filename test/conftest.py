@@ -6,6 +6,7 @@ Every client test talks HTTP to a real simulator on loopback; nothing of pyPebla
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +128,24 @@ def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         if getattr(request.module, "Peblar", None) is not None:
             monkeypatch.setattr(request.module, "Peblar", BlockingAsyncPeblar)
     return name
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on loopback that nobody listens on (bound and let go: not given out again at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on loopback that is in use (listening, never accepting)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        yield listener.getsockname()[1]
 
 
 @pytest.fixture

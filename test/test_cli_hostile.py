@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import io
 import signal
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,24 +187,6 @@ def with_value(action: argparse.Action, value: str) -> list[str]:
     if action.option_strings:
         return [f"{action.option_strings[-1]}={value}"]
     return ["--", value]
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    """A port in use on loopback (listening, never accepting)."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        yield listener.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port nobody listens on (bound and released: the kernel does not reuse it at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @pytest.fixture

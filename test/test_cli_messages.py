@@ -5,7 +5,6 @@ simulator; the simulator's own command line as `pypeblar simulate` and `python -
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -24,24 +23,6 @@ def sim() -> Iterator[Simulator]:
     with Simulator(password=SECRET, phase_switch_delay=0.05) as simulator:
         simulator.plug_in()
         yield simulator
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    """A port in use on loopback."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        yield listener.getsockname()[1]
 
 
 def failed(result: Result, status: int) -> tuple[str, str]:
