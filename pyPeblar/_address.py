@@ -4,15 +4,22 @@ Chargers serve their local API over plain http on port 80; a user may write ``19
 ``peblar.local:8080``, ``[fe80::1]`` or ``http://192.168.1.50/``. An internationalised name
 (``例え.jp``) is IDNA-encoded here (``xn--r8jz45g.jp``): the Host header and DNS carry ASCII
 only. Anything else (another scheme, a path, credentials, a port out of range, a name IDNA cannot
-encode) is refused here with a message naming the value, before any request is made.
+encode, a name longer than DNS allows) is refused here with a message naming the value, before
+any request is made.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
+from pyPeblar._shown import shown
+
 __all__ = ["Address", "parse_address"]
+
+#: DNS's limits (RFC 1035): a label (the part between dots) and a whole name, in characters.
+MAX_LABEL: Final = 63
+MAX_NAME: Final = 253
 
 
 class Address(NamedTuple):
@@ -30,26 +37,53 @@ class Address(NamedTuple):
 def parse_address(value: str) -> Address:
     """Read ``"192.168.1.50"``, ``"peblar.local:8080"`` or ``"http://192.168.1.50/"``."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"the charger's host must be a non-empty string, not {value!r}")
+        raise ValueError(f"the charger's host must be a non-empty string, not {shown(value)}")
     text = value.strip()
     if "://" in text and not text.lower().startswith("http://"):
         raise ValueError(
-            f"chargers serve their local API over plain http, so {value!r} cannot be used"
+            f"the charger's host {shown(value)} names another scheme: chargers serve their "
+            "local API over plain http"
         )
     try:
         url = urlsplit(text if "://" in text else f"http://{text}")
         host, port = url.hostname, url.port
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a host name, IP address or host:port") from exc
+        raise ValueError(
+            f"the charger's host {shown(value)} is not a host name, IP address or host:port"
+        ) from exc
     if not host or url.path not in ("", "/") or url.query or url.fragment or "@" in url.netloc:
-        raise ValueError(f"give only the charger's host (and port), not {value!r}")
+        raise ValueError(f"give only the charger's host (and port), not {shown(value)}")
     if not host.isascii():
         host = _idna(host, value)
     if not (host.replace(".", "").replace("-", "").replace(":", "").replace("_", "").isalnum()):
-        raise ValueError(f"{value!r} is not a host name, IP address or host:port")
+        raise ValueError(
+            f"the charger's host {shown(value)} is not a host name, IP address or host:port"
+        )
+    if ":" not in host:  # a name or an IPv4 address: DNS's limits (RFC 1035), which IDNA enforces
+        _check_labels(host, value)
     if port == 0:
-        raise ValueError(f"{value!r} names port 0, which no charger listens on")
+        raise ValueError(
+            f"the charger's host {shown(value)} names port 0, where no charger listens"
+        )
     return Address(host=host, port=port or 80)
+
+
+def _check_labels(host: str, value: str) -> None:
+    """Refuse a name DNS cannot carry: a label over 63 characters, an empty label, or over 253
+    characters in all. Checked here for every client: aiohttp (IDNA-encoding the host) would
+    otherwise raise a raw ``UnicodeError`` on the asyncio roads, while urllib3 sends it on."""
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > MAX_NAME:
+        raise ValueError(
+            f"the charger's host {shown(value)} is {len(name)} characters long; a host name has at "
+            f"most {MAX_NAME}"
+        )
+    for label in name.split("."):
+        if not 1 <= len(label) <= MAX_LABEL:
+            raise ValueError(
+                f"the charger's host {shown(value)} has a part of {len(label)} characters between "
+                f"dots; each part of a host name has 1 to {MAX_LABEL}"
+            )
 
 
 def _idna(host: str, value: str) -> str:
@@ -58,6 +92,6 @@ def _idna(host: str, value: str) -> str:
         return host.encode("idna").decode("ascii")
     except UnicodeError as exc:
         raise ValueError(
-            f"{value!r} is not a host name IDNA can write in ASCII ({exc}), so no charger can be "
-            "reached by it"
+            f"the charger's host {shown(value)} is not a name IDNA can write in ASCII ({exc}), so "
+            "no charger can be reached by it"
         ) from exc

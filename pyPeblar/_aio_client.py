@@ -94,9 +94,9 @@ class AsyncPeblar(BaseClient):
         from pyPeblar._aio_web import AsyncPeblarWeb
         from pyPeblar._options import web_options
 
+        client = cls._awaiting_token(host, options)  # every option checked before logging in
         async with AsyncPeblarWeb(host, password, **web_options(options)) as web:
-            token = await web.local_api_token(access_mode)
-        return cls(host, token, **options)
+            return client._given_token(await web.local_api_token(access_mode))
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from pyPeblar._exchange import (
     policy_for,
 )
 from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, timeout_pair
+from pyPeblar._secrets import Secrets
 from pyPeblar._waits import ANSWERED, ATTRIBUTE
 
 if sys.version_info >= (3, 11):
@@ -125,6 +126,8 @@ class RESTClientObject:
 
     def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
         self.policy = policy if policy is not None else policy_for(configuration)
+        #: Secrets its requests have sent (the web password): redacted from every error.
+        self.secrets = Secrets()
         self._endpoint = Endpoint.of(configuration)
         self.netloc = self._endpoint.netloc
         self.closed = False
@@ -186,7 +189,8 @@ class RESTClientObject:
             connect, read = self.policy.connect_timeout, self.policy.read_timeout
         else:
             connect, read = timeout_pair("_request_timeout", _request_timeout)
-        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry)
+        secrets = self.secrets.of_request(headers)
+        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry, secrets=secrets)
         while True:
             wait = attempts.admit()
             if wait > 0:

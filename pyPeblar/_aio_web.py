@@ -188,7 +188,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def set_socket_locked(self, locked: bool) -> UserConfiguration:
         """``PeblarWeb.set_socket_locked``, awaited."""
-        return await self._run(self._update_user_configuration({"user_keep_socket_locked": locked}))
+        return await self._run(self._set_socket_locked(locked))
 
     async def set_local_rest_api(
         self, enabled: bool, access_mode: str = "ReadWrite"
@@ -229,10 +229,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def available_versions(self, *, use_cache: bool = True) -> Versions:
         """``PeblarWeb.available_versions``, awaited."""
-        result: Versions = await self._run(
-            self._call("device", "get_available_versions", use_cache)
-        )
-        return result
+        return await self._run(self._available_versions(use_cache))
 
     async def start_update(self, package: str = "Firmware") -> None:
         """``PeblarWeb.start_update``, awaited."""
@@ -240,7 +237,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def identify(self) -> None:
         """``PeblarWeb.identify``, awaited."""
-        await self._run(self._call("device", "identify"))
+        await self._run(self._identify())
 
     async def reboot(self) -> None:
         """``PeblarWeb.reboot``, awaited."""
@@ -264,7 +261,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def unlock_socket(self) -> None:
         """``PeblarWeb.unlock_socket``, awaited."""
-        await self._run(self._connector_operation("unlock_socket"))
+        await self._run(self._unlock_socket())
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -314,10 +311,7 @@ class AsyncPeblarWeb(WebBase):
 
     async def charging_schedules(self) -> ChargingSchedules:
         """``PeblarWeb.charging_schedules``, awaited."""
-        result: ChargingSchedules = await self._run(
-            self._call("schedules", "get_charging_schedules")
-        )
-        return result
+        return await self._run(self._charging_schedules())
 
     async def set_charging_schedules(
         self, schedules: ChargingSchedules | dict[str, Any]

@@ -12,7 +12,6 @@ as h11: the protocol decides, the caller does the I/O.)
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 import time
@@ -26,15 +25,16 @@ from pyPeblar._errors import (
     PeblarForbiddenError,
     PeblarNotFoundError,
     PeblarReadOnlyError,
-    PeblarResponseError,
     PeblarStateTimeoutError,
     PeblarUnsupportedError,
 )
 from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
 from pyPeblar._options import ChargerOptions, from_environment
 from pyPeblar._policy import current_deadline
+from pyPeblar._shown import shown
 from pyPeblar._version import __version__
 from pyPeblar._waits import CHANGE, CHANGED, report
+from pyPeblar._writes import may_have_applied, not_shown, settle_failure
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -57,8 +57,6 @@ __all__ = [
 
 R = TypeVar("R")
 
-logger = logging.getLogger("pyPeblar")
-
 API: Final = "/api/wlac/v1"
 EV_INTERFACE: Final = f"{API}/evinterface"
 
@@ -74,9 +72,6 @@ MAX_BY_PART_NUMBER: Final = {
     "6004-2504-6400": 32000,
 }
 SAFE_DEFAULT_MAX: Final = 16000
-#: Statuses that refuse a write for good: the same request gets the same answer every time, so
-#: none of the attempts applied it. (A 429 or 5xx after a retry proves nothing of the sort.)
-REFUSALS: Final = frozenset({400, 401, 403, 404, 405, 409, 413, 422})
 
 
 def check_token(token: object) -> str:
@@ -184,12 +179,13 @@ class BaseClient(ChargerOptions):
             or not 0 <= phase_switch_timeout <= 3600  # also refuses NaN
         ):
             raise ValueError(
-                f"phase_switch_timeout must be seconds from 0 to 3600, not {phase_switch_timeout!r}"
+                "phase_switch_timeout must be seconds from 0 to 3600, not "
+                f"{shown(phase_switch_timeout)}"
             )
         if not isinstance(protect_relays, bool):
-            raise ValueError(f"protect_relays must be True or False, not {protect_relays!r}")
+            raise ValueError(f"protect_relays must be True or False, not {shown(protect_relays)}")
         if memory is not None and not isinstance(memory, ChargerMemory):
-            raise ValueError(f"memory must be a ChargerMemory or None, not {memory!r}")
+            raise ValueError(f"memory must be a ChargerMemory or None, not {shown(memory)}")
         self._phase_switch_timeout = float(phase_switch_timeout)
         self._memory = memory or process_memory()
         self._guard = RelayGuard(self._memory, self._address.netloc, enabled=protect_relays)
@@ -203,6 +199,17 @@ class BaseClient(ChargerOptions):
         >>> charger = Peblar.from_env(timeout=3)   # doctest: +SKIP
         """
         return from_environment(cls, "PEBLAR_TOKEN", "API token", options)
+
+    @classmethod
+    def _awaiting_token(cls, host: str, options: dict[str, Any]) -> Self:
+        """A client of ``host`` with ``options`` checked, whose token is still to be fetched
+        (``from_password``): a bad option is refused before the web interface is asked."""
+        return cls(host, "0" * 64, **options)
+
+    def _given_token(self, token: str) -> Self:
+        """This client, with the token fetched for it (before any call has used one)."""
+        self._token = check_token(token)
+        return self
 
     @property
     def token(self) -> str:
@@ -237,16 +244,16 @@ class BaseClient(ChargerOptions):
     ) -> tuple[str, str, dict[str, str]]:
         """``raw()``'s arguments checked: the method, the URL and the headers to send."""
         if not isinstance(method, str) or not METHOD.fullmatch(method):
-            raise ValueError(f"method must be an HTTP method such as 'GET', not {method!r}")
+            raise ValueError(f"method must be an HTTP method such as 'GET', not {shown(method)}")
         if not isinstance(path, str) or not PATH.fullmatch(path):
             raise ValueError(
                 f"path must start with '/' and hold only URL characters, relative to {API}, "
-                f"not {path!r}"
+                f"not {shown(path)}"
             )
         if body is not None and not isinstance(body, bytes):
             raise ValueError(f"body must be bytes or None, not {type(body).__name__}")
         if retry is not None and not isinstance(retry, bool):
-            raise ValueError(f"retry must be True, False or None, not {retry!r}")
+            raise ValueError(f"retry must be True, False or None, not {shown(retry)}")
         # The spec's ApiToken scheme, written out: raw() must not need the generated layers.
         headers = {"Accept": "application/json", "User-Agent": f"pyPeblar/{__version__}"}
         if path != "/health":
@@ -308,7 +315,7 @@ class BaseClient(ChargerOptions):
 
     def _force_single_phase(self, enabled: bool) -> Flow[EVInterfaceResponse]:
         if not isinstance(enabled, bool):
-            raise ValueError(f"force_single_phase takes True or False, not {enabled!r}")
+            raise ValueError(f"enabled must be True or False, not {shown(enabled)}")
         yield from self._check_phase_switching()
         current = yield from self._read_ev_interface()
         if current.force1_phase is enabled:
@@ -321,7 +328,9 @@ class BaseClient(ChargerOptions):
         self, force_single_phase: bool, amps: float | None, milliamps: int | None
     ) -> Flow[EVInterfaceResponse]:
         if not isinstance(force_single_phase, bool):
-            raise ValueError(f"force_single_phase takes True or False, not {force_single_phase!r}")
+            raise ValueError(
+                f"force_single_phase takes True or False, not {shown(force_single_phase)}"
+            )
         limit = milliamps_from(amps, milliamps)
         body = {"charge_current_limit": limit, "force1_phase": force_single_phase}
         current = yield from self._read_ev_interface()
@@ -376,7 +385,8 @@ class BaseClient(ChargerOptions):
         values). A refusal (400, 403...) did not apply. Otherwise, if any attempt may have reached
         the charger, the state is read back: if it shows the change (within ``settle`` seconds),
         the write counts as done and that state is returned; if not, the error is raised with
-        ``applied`` False (None when the state could not be read).
+        ``applied`` False (None when the state could not be read). ``_writes`` decides, as it
+        does for the web interface's writes.
 
         A success answer must show the change too (``confirmed``, by default ``applied``; a phase
         switch shows later, so its caller confirms only the rest and waits for the switch). If
@@ -395,8 +405,7 @@ class BaseClient(ChargerOptions):
         try:
             state = yield Call("ev_interface", f"{method.lower()}_ev_interface", (request,))
         except PeblarError as error:
-            if isinstance(error, PeblarResponseError) and error.status in REFUSALS:
-                error.applied = False
+            if not may_have_applied(error):  # refused, or never reached the charger
                 if isinstance(error, PeblarForbiddenError):
                     yield from self._raise_read_only_or(error)
                 if isinstance(error, PeblarNotFoundError) and method == "PUT":
@@ -404,24 +413,9 @@ class BaseClient(ChargerOptions):
                         "; this firmware has no PUT: set the limit and phases separately"
                     )
                 raise
-            if error.request_sent is False:  # no attempt reached the charger
-                error.applied = False
-                raise
             # A 429, a 5xx, a lost or unusable answer: any attempt may have applied it.
             read_back = yield from self._read_back(applied, settle)
-            if read_back is None:
-                error.applied = None
-                raise
-            if applied(read_back):
-                logger.warning(
-                    "%s %s failed (%s) but the charger shows it applied",
-                    method,
-                    EV_INTERFACE,
-                    error,
-                )
-                return read_back
-            error.applied = False
-            raise
+            return settle_failure(error, read_back, applied, f"{method} {EV_INTERFACE}")
         return (yield from self._confirm(method, fields, state, confirmed or applied))
 
     def _confirm(
@@ -437,14 +431,10 @@ class BaseClient(ChargerOptions):
         later = yield from self._read_back(confirmed, 0.0)
         if later is not None and confirmed(later):
             return later
-        shown = later or state
+        seen = later or state
         wanted = ", ".join(f"{wire_name(name)}={value!r}" for name, value in fields.items())
-        reported = ", ".join(f"{wire_name(name)}={getattr(shown, name, None)!r}" for name in fields)
-        raise PeblarStateTimeoutError(
-            f"{method} {EV_INTERFACE}: the charger answered the write of {wanted} but reports "
-            f"{reported}",
-            applied=False,
-        )
+        reported = ", ".join(f"{wire_name(name)}={getattr(seen, name, None)!r}" for name in fields)
+        not_shown(f"{method} {EV_INTERFACE}", wanted, reported)
 
     def _read_back(
         self, applied: Callable[[EVInterfaceResponse], bool], settle: float

@@ -92,9 +92,9 @@ class Peblar(BaseClient):
         from pyPeblar._options import web_options
         from pyPeblar._web import PeblarWeb
 
+        client = cls._awaiting_token(host, options)  # every option checked before logging in
         with PeblarWeb(host, password, **web_options(options)) as web:
-            token = web.local_api_token(access_mode)
-        return cls(host, token, **options)
+            return client._given_token(web.local_api_token(access_mode))
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ import math
 import re
 from typing import Final
 
+from pyPeblar._shown import shown
+
 __all__ = [
     "MAX_MILLIAMPS",
     "MIN_CHARGING_MILLIAMPS",
@@ -27,31 +29,41 @@ MAX_MILLIAMPS: Final = 32000
 _CURRENT = re.compile(r"^\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?P<unit>ma|a)?\s*$", re.I)
 
 
-def _number(name: str, value: object) -> float:
+def _number(name: str, value: object, far: float, allowed: str) -> float:
+    """``value`` as a float, if it is a number within ``far`` of zero; else a ValueError naming
+    ``name``. The bound is checked before ``float()``: an int such as ``10**400`` has no float,
+    and Python compares ints of any size with floats exactly (NaN fails every comparison)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, not {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, not {value!r}")
+        raise ValueError(f"{name} must be a number, not {shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {shown(value)}")
+    if not -far <= value <= far:
+        raise ValueError(f"{name}={shown(value)} is far outside {allowed}")
     return float(value)
 
 
 def milliamps_from(amps: object = None, milliamps: object = None) -> int:
-    """The limit in mA from exactly one of ``amps`` or ``milliamps``, checked to be 6 to 32 A."""
+    """The limit in mA from exactly one of ``amps`` or ``milliamps``, checked to be 6 to 32 A;
+    every ``ValueError`` names the parameter."""
+    value = _milliamps(amps, milliamps)
+    try:
+        return check_charging_limit(value)
+    except ValueError as error:
+        name, given = ("amps", amps) if amps is not None else ("milliamps", milliamps)
+        raise ValueError(f"{name}={shown(given)}: {error}") from None
+
+
+def _milliamps(amps: object, milliamps: object) -> int:
+    """Exactly one of ``amps`` or ``milliamps``, a number near enough to a limit, in mA."""
     if (amps is None) == (milliamps is None):
         raise ValueError("give exactly one of amps= or milliamps=")
     if amps is not None:
-        number = _number("amps", amps)
-        if abs(number) > 1e6:  # checked before scaling: 1e306 A would overflow to infinity
-            raise ValueError(f"amps={amps!r} is far outside 6 to 32 A")
-        value = round(number * 1000)
-    else:
-        number = _number("milliamps", milliamps)
-        if not number.is_integer():
-            raise ValueError(f"milliamps must be a whole number, not {milliamps!r}")
-        if abs(number) > 1e9:
-            raise ValueError(f"milliamps={milliamps!r} is far outside 6000 to 32000 mA")
-        value = int(number)
-    return check_charging_limit(value)
+        # Bounded before scaling: 1e306 A would overflow to infinity.
+        return round(_number("amps", amps, 1e6, "6 to 32 A") * 1000)
+    number = _number("milliamps", milliamps, 1e9, "6000 to 32000 mA")
+    if not number.is_integer():
+        raise ValueError(f"milliamps must be a whole number, not {shown(milliamps)}")
+    return int(number)
 
 
 class BelowChargingError(ValueError):
@@ -85,9 +97,10 @@ def parse_current(text: str) -> int:
     match = _CURRENT.match(text)
     if not match:
         raise ValueError(
-            f"{text!r} is not a current: write amps (10, 10.5, 10A) or milliamps (16000mA)"
+            f"{shown(text)} is not a current: write amps (10, 10.5, 10A) or milliamps (16000mA)"
         )
     number = float(match["number"])
-    if (match["unit"] or "a").lower() == "ma":
-        return milliamps_from(milliamps=number)
-    return milliamps_from(amps=number)
+    unit = (match["unit"] or "a").lower()
+    return check_charging_limit(
+        _milliamps(None, number) if unit == "ma" else _milliamps(number, None)
+    )

@@ -78,6 +78,8 @@ class PeblarError(Exception):
     """
 
     hint = ""
+    #: How many attempts the call made before it ended in this error (set by the policy layer).
+    attempts = 1
 
     def __init__(
         self, message: str, *, applied: bool | None = None, request_sent: bool | None = None

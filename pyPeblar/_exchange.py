@@ -3,18 +3,21 @@
 The synchronous REST client (``_rest``, over urllib3) and the asyncio one (``_aio_rest``, over
 aiohttp) send the same requests to the same charger and hand the generated ``ApiClient`` the same
 kind of answer. What they share lives here: where a request goes (``Endpoint``), how its body is
-encoded, the 2xx answer (``Answer``), and how a low-level failure is described. It imports
-neither engine, so each road loads only its own: urllib3 costs the asyncio client's import about
-30 ms, a tenth of it (docs/performance.md).
+encoded, the 2xx answer (``Answer``) and the type its body is read as (``answer_type``), and how
+a low-level failure is described. It imports neither engine, so each road loads only its own:
+urllib3 costs the asyncio client's import about 30 ms, a tenth of it (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
+from pyPeblar._address import parse_address
 from pyPeblar._policy import Policy
+from pyPeblar._shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "Answer",
     "Endpoint",
     "Target",
+    "answer_type",
     "check_proxy",
     "describe",
     "encode_body",
@@ -62,9 +66,10 @@ class Endpoint(NamedTuple):
         url = urlsplit(str(configuration.host))
         if url.scheme != "http" or not url.hostname:
             raise ValueError(
-                f"the charger's URL must be http://HOST[:PORT]/..., not {configuration.host!r} "
-                "(chargers serve their local API over plain http)"
+                f"the charger's URL must be http://HOST[:PORT]/..., not "
+                f"{shown(configuration.host)} (chargers serve their local API over plain http)"
             )
+        parse_address(url.netloc)  # the host checked as every client checks it
         return cls(url.netloc, f"http://{url.netloc}", _proxy_for(configuration))
 
     def path_of(self, url: str) -> str:
@@ -103,6 +108,25 @@ class Answer:
     def getheader(self, name: str, default: str | None = None) -> str | None:
         value: str | None = self.headers.get(name, default)
         return value
+
+
+def answer_type(types: Mapping[str, str | None], status: int) -> str | None:
+    """The type an answer's body is read as, from an operation's ``_response_types_map``.
+
+    A 2xx takes its own status's type, else its class's (``2XX``), else the first success the
+    operation declares (a 200 where the spec says 202 is the same success). Never ``default``:
+    in pyPeblar's specs that is the error response, so a 2xx read as it came back as an
+    ``ApiError`` model as if that were the result. Other statuses (which the REST client has
+    raised for already) keep openapi-generator's order: the status, its class, ``default``.
+    """
+    if str(status) in types:
+        return types[str(status)]
+    family = f"{str(status)[:1]}XX"
+    if family in types:
+        return types[family]
+    if 200 <= status <= 299:
+        return next((kind for code, kind in types.items() if code.startswith("2")), None)
+    return types.get("default")
 
 
 def encode_body(body: Any, post_params: Any, headers: dict[str, str]) -> bytes | None:
@@ -155,7 +179,7 @@ def check_proxy(proxy: object) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
-        raise ValueError(f"proxy must be an http://host[:port] URL, not {proxy!r}")
+        raise ValueError(f"proxy must be an http://host[:port] URL, not {shown(proxy)}")
     return str(proxy)
 
 

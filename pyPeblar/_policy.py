@@ -10,6 +10,7 @@ decisions here, apart from the HTTP engine, is what lets one policy serve every 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import threading
@@ -33,6 +34,8 @@ from pyPeblar._errors import (
     PeblarServerError,
 )
 from pyPeblar._ratelimit import TokenBucket
+from pyPeblar._secrets import redact_error
+from pyPeblar._shown import shown
 from pyPeblar._waits import REQUEST, RETRY, report
 
 __all__ = [
@@ -50,6 +53,8 @@ __all__ = [
     "timeout_pair",
 ]
 
+logger = logging.getLogger("pyPeblar")
+
 #: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
 #: jitter between client and charger never turns into a 429.
 CLIENT_RATE: Final = 4.5
@@ -66,15 +71,16 @@ MAX_RETRY_AFTER: Final = 30.0
 
 
 def _seconds(name: str, value: object, *, low: float = 0.0, high: float = 3600.0) -> float:
-    """``value`` as seconds in (low, high]; a ``ValueError`` naming ``name`` otherwise."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not low < value <= high
-    ):
+    """``value`` as seconds in (low, high]; a ``ValueError`` naming ``name`` otherwise.
+
+    Compared before it becomes a float: Python compares an int of any size with a float exactly
+    (``10**400`` is simply too large), where ``float()`` or ``math.isfinite`` would overflow; NaN
+    and the infinities fail the comparison too.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
         raise ValueError(
-            f"{name} must be a number of seconds above {low:g} and at most {high:g}, not {value!r}"
+            f"{name} must be a number of seconds above {low:g} and at most {high:g}, "
+            f"not {shown(value)}"
         )
     return float(value)
 
@@ -83,7 +89,7 @@ def timeout_pair(name: str, value: object) -> tuple[float, float]:
     """``10`` (connect and answer) or ``(connect, answer)`` seconds, checked; errors name it."""
     pair = value if isinstance(value, tuple) else (value, value)
     if len(pair) != 2:
-        raise ValueError(f"{name} must be seconds or (connect, read) seconds, not {value!r}")
+        raise ValueError(f"{name} must be seconds or (connect, read) seconds, not {shown(value)}")
     return _seconds(name, pair[0]), _seconds(name, pair[1])
 
 
@@ -135,12 +141,14 @@ class Policy:
         max_response_bytes: int = 1 << 20,
     ) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-            raise ValueError(f"retries must be a whole number from 0 to 10, not {retries!r}")
+            raise ValueError(f"retries must be a whole number from 0 to 10, not {shown(retries)}")
         if not isinstance(rate_limit, bool):
-            raise ValueError(f"rate_limit must be True or False, not {rate_limit!r}")
+            raise ValueError(f"rate_limit must be True or False, not {shown(rate_limit)}")
         size = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1024:
-            raise ValueError(f"max_response_bytes must be a whole number >= 1024, not {size!r}")
+            raise ValueError(
+                f"max_response_bytes must be a whole number >= 1024, not {shown(size)}"
+            )
         values = {
             "connect_timeout": _seconds("connect timeout", connect_timeout),
             "read_timeout": _seconds("read timeout", read_timeout),
@@ -273,6 +281,7 @@ def status_error(
     statusmsg = error_text(data, reason)
     message = f"{method} {path}: {status} {statusmsg}".rstrip()
     cls: type[PeblarResponseError] = PeblarResponseError
+    local_api = "/api/wlac/" in path or not path.startswith("/api/")
     if 300 <= status < 400:
         where = headers.get("Location", "elsewhere")[:100]
         cls, message = (
@@ -282,13 +291,17 @@ def status_error(
     elif status == 400:
         cls = PeblarBadRequestError
     elif status == 401:
-        cls, message = PeblarAuthenticationError, f"{message} (the charger rejected the token)"
+        cls = PeblarAuthenticationError
+        message += (
+            " (the charger rejected the token)"
+            if local_api
+            else " (the web interface wants a session: log in with its password)"
+        )
     elif status == 403:
         lowered = statusmsg.lower().replace("-", "").replace(" ", "")
         cls = PeblarReadOnlyError if "readonly" in lowered else PeblarForbiddenError
     elif status in (404, 405):
         cls = PeblarNotFoundError
-        local_api = "/api/wlac/" in path or not path.startswith("/api/")
         message += (
             " (this firmware lacks it, or the local REST API is disabled)"
             if local_api
@@ -339,10 +352,15 @@ def retry_wait(error: PeblarError, policy: Policy, attempt: int) -> float | None
 
 def invalid_answer(
     response: object, expected: object, error: BaseException
-) -> PeblarInvalidResponseError:
-    """The error for a 2xx answer that is not what the spec says (``expected``: the type's name).
+) -> PeblarInvalidResponseError | None:
+    """The error for a 2xx answer that is not what the spec says (``expected``: the type's name);
+    None when the request was one that is never repeated (a POST).
 
-    Names what was wrong (the first three fields pydantic complains about), never the input.
+    A POST's 2xx is its success, whatever its body (none, ``null``, an object the spec does not
+    describe): the charger has acted (toggled the charge session, added the card, started the
+    reboot), and an error would invite the retry that undoes it. Its body is then read as None
+    and the mismatch logged at DEBUG. Names what was wrong (the first three fields pydantic
+    complains about), never the input.
     """
     from pydantic import ValidationError
 
@@ -358,10 +376,12 @@ def invalid_answer(
     else:
         problems = type(error).__name__
     where = f"{method} {path}: " if method else ""
+    message = f"{where}the charger's answer is not a valid {expected}: {problems}"
+    if method and method not in REPEATABLE_METHODS:
+        logger.debug("%s (a success all the same: the charger has acted)", message)
+        return None
     return PeblarInvalidResponseError(
-        f"{where}the charger's answer is not a valid {expected}: {problems}",
-        status=int(getattr(response, "status", 0) or 0),
-        statusmsg="",
+        message, status=int(getattr(response, "status", 0) or 0), statusmsg=""
     )
 
 
@@ -374,7 +394,7 @@ class Attempts:
     An engine (``_rest`` over urllib3, ``_aio_rest`` over aiohttp) runs the same loop, only its
     waiting and its I/O differ::
 
-        attempts = Attempts(policy, limiter, method, path, retry=None)
+        attempts = Attempts(policy, limiter, method, path, retry=None, secrets=...)
         while True:
             wait for attempts.admit()            # the rate limiter; raises past the deadline
             outcome = one attempt within attempts.remaining()
@@ -393,13 +413,23 @@ class Attempts:
         "policy",
         "reached",
         "repeat",
+        "secrets",
         "started",
     )
 
     def __init__(
-        self, policy: Policy, limiter: TokenBucket, method: str, path: str, *, retry: bool | None
+        self,
+        policy: Policy,
+        limiter: TokenBucket,
+        method: str,
+        path: str,
+        *,
+        retry: bool | None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.policy = policy
+        #: What the call's errors must not show (the token, the password: ``_secrets``).
+        self.secrets = secrets
         self.limiter = limiter
         self.method = method
         self.path = path
@@ -454,6 +484,8 @@ class Attempts:
 
     def failed(self, error: PeblarError, *, closed: bool = False) -> float:
         """Seconds to wait before trying again after ``error``; raises it when that is all."""
+        if self.secrets:  # before it is logged: the charger's words may repeat the request
+            redact_error(error, self.secrets)
         self.reached = self.reached or error.request_sent is not False
         wait = None if not self.repeat or closed else retry_wait(error, self.policy, self.attempt)
         if wait is None or time.monotonic() + wait >= self.deadline:
@@ -470,7 +502,11 @@ class Attempts:
         """Raise ``error`` as the call's outcome, saying how many attempts it took."""
         # The last attempt may have failed to connect after an earlier one got through.
         error.request_sent = self.reached or error.request_sent is not False
+        error.attempts = self.attempt + 1
         if self.attempt:
             spent = time.monotonic() - self.started
             error.message += f" ({self.attempt + 1} attempts in {spent:.1f} s)"
+            error.args = (error.message,)
+        if self.secrets:
+            redact_error(error, self.secrets)
         raise error

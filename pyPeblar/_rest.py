@@ -11,7 +11,9 @@ the shared rate limiter, then attempts over one keep-alive ``urllib3.HTTPConnect
 charger with urllib3's own retries and redirects off; a failure that is safe to repeat is retried
 with back-off (``Retry-After`` honoured); a 2xx answer is read whole, up to the size cap; anything
 else leaves as a ``PeblarError`` (urllib3 and socket errors chained, never raised raw). It logs
-method, path, status and time at DEBUG, never a header.
+method, path, status and time at DEBUG, never a header, and every error is redacted with the
+request's secrets (its ``Authorization`` and ``Cookie``, the passwords it has sent: ``_secrets``)
+before it is logged or raised, whatever the charger repeated of the request.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from pyPeblar._policy import (
     status_error,
     timeout_pair,
 )
+from pyPeblar._secrets import Secrets
 from pyPeblar._waits import ANSWERED, ATTRIBUTE
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
@@ -94,6 +97,8 @@ class RESTClientObject:
 
     def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
         self.policy = policy if policy is not None else policy_for(configuration)
+        #: Secrets its requests have sent (the web password): redacted from every error.
+        self.secrets = Secrets()
         self._endpoint = target = Endpoint.of(configuration)
         self.netloc = target.netloc
         self._timeouts_made: dict[tuple[float, float], urllib3.Timeout] = {}
@@ -146,7 +151,8 @@ class RESTClientObject:
         headers = dict(headers) if headers else {}
         payload = encode_body(body, post_params, headers)
         connect, read = self._timeouts(_request_timeout)
-        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry)
+        secrets = self.secrets.of_request(headers)
+        attempts = Attempts(self.policy, self._limiter, method, path, retry=retry, secrets=secrets)
         while True:
             wait = attempts.admit()
             if wait > 0:

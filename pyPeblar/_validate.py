@@ -7,8 +7,8 @@ in a polling loop. Such a call has every parameter at its default, which is vali
 so it skips validation; a call with any argument is validated by pydantic exactly as before.
 The API template (``openapi/templates/api.mustache``) imports this decorator.
 
-``listed_value`` is the strict request models' one check on enum fields (imported by
-``openapi/templates/model_object.mustache``).
+``listed_value`` and ``request_value`` are the strict request models' checks that pydantic's own
+types do not make (imported by ``openapi/templates/model_object.mustache``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-__all__ = ["listed_value", "validate_call"]
+__all__ = ["listed_value", "request_value", "validate_call"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,3 +70,20 @@ def listed_value(value: Any) -> Any:
         return value
     listed = ", ".join(repr(member.value) for member in type(value))
     raise ValueError(f"{value.value!r} is not one of {listed}")
+
+
+def request_value(
+    value: Any, field: str | None, nullable: frozenset[str], boolean: frozenset[str]
+) -> Any:
+    """``value`` for the request field ``field``, unless the spec does not allow it there.
+
+    A field the spec does not mark nullable is still ``Optional`` in the generated model (it may be
+    left out), so pydantic would take an explicit ``None`` and send JSON ``null``; and Python's
+    ``True`` is the int 1 to an integer enum such as the buzzer volume. Both are refused here,
+    before anything is sent.
+    """
+    if value is None and field not in nullable:
+        raise ValueError("must not be None (leave the key out instead)")
+    if isinstance(value, bool) and field not in boolean:
+        raise ValueError(f"must not be {value} (a bool is not a number or a text here)")
+    return value

@@ -73,10 +73,12 @@ class PeblarWeb(WebBase):
     ...     web.set_smart_charging_mode("pure_solar")
 
     Logs in on the first call and again, once, when the charger has forgotten the session (it
-    does on every reboot). Options: ``timeout``, ``deadline``, ``retries``, ``backoff``,
-    ``rate_limit`` (shared with every client of the charger in this process, the local REST
-    API's included) and ``proxy``, as for ``Peblar``. Thread-safe for reads; a client's calls are
-    best made from one thread.
+    does on every reboot). Every write returns only once the charger shows it (read back): one
+    that does not raises ``PeblarStateTimeoutError`` with ``applied`` False, and every failed
+    write says whether it applied, as ``Peblar``'s do (docs/webui.md). Options: ``timeout``,
+    ``deadline``, ``retries``, ``backoff``, ``rate_limit`` (shared with every client of the
+    charger in this process, the local REST API's included) and ``proxy``, as for ``Peblar``.
+    Thread-safe for reads; a client's calls are best made from one thread.
     """
 
     _api_client: ApiClient | None = None
@@ -169,9 +171,10 @@ class PeblarWeb(WebBase):
         return self._run(self._user_configuration())
 
     def update_user_configuration(self, **changes: Any) -> UserConfiguration:
-        """Change the settings named (snake_case, or the charger's own names); return them all.
+        """Change the settings named (snake_case, or the charger's own names); return them all,
+        as read back once they show every change.
 
-        Only writable settings are accepted, checked before anything is sent.
+        Only writable settings are accepted, each named once, checked before anything is sent.
 
         >>> web.update_user_configuration(user_keep_socket_locked=True)   # doctest: +SKIP
         """
@@ -211,7 +214,7 @@ class PeblarWeb(WebBase):
 
     def set_socket_locked(self, locked: bool) -> UserConfiguration:
         """Keep the cable locked in the socket (``True``) or not."""
-        return self._run(self._update_user_configuration({"user_keep_socket_locked": locked}))
+        return self._run(self._set_socket_locked(locked))
 
     def set_local_rest_api(
         self, enabled: bool, access_mode: str = "ReadWrite"
@@ -232,7 +235,8 @@ class PeblarWeb(WebBase):
         return self._run(self._api_token())
 
     def renew_api_token(self) -> str:
-        """A new local REST API token (the old one stops working); returns it."""
+        """A new local REST API token (the old one stops working); returns it, once the charger
+        shows a token that differs from the old one."""
         return self._run(self._renew_api_token())
 
     def local_api_token(self, access_mode: str = "ReadWrite") -> str:
@@ -256,8 +260,7 @@ class PeblarWeb(WebBase):
 
     def available_versions(self, *, use_cache: bool = True) -> Versions:
         """The newest firmware and customisation Peblar offers (``use_cache=False`` asks again)."""
-        result: Versions = self._run(self._available_versions(use_cache))
-        return result
+        return self._run(self._available_versions(use_cache))
 
     def start_update(self, package: str = "Firmware") -> None:
         """Install the available ``"Firmware"`` or ``"Customization"``; the charger reboots.
@@ -268,7 +271,7 @@ class PeblarWeb(WebBase):
 
     def identify(self) -> None:
         """Make the charger show itself (its LED blinks)."""
-        self._run(self._call("device", "identify"))
+        self._run(self._identify())
 
     def reboot(self) -> None:
         """Reboot the charger (sent once, never repeated); the session ends with it."""
@@ -292,7 +295,7 @@ class PeblarWeb(WebBase):
 
     def unlock_socket(self) -> None:
         """Release the cable from the socket now (the firmware's path)."""
-        self._run(self._connector_operation("unlock_socket"))
+        self._run(self._unlock_socket())
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -301,7 +304,8 @@ class PeblarWeb(WebBase):
         return self._run(self._rfid_tokens())
 
     def add_rfid_token(self, uid: str, description: str = "") -> None:
-        """Allow the card ``uid`` to charge (sent once, never repeated)."""
+        """Allow the card ``uid`` (hex, 4 to 10 bytes) to charge, ``description`` (one line, at
+        most 64 characters) naming it; sent once, confirmed by the list read back."""
         self._run(self._add_rfid_token(uid, description))
 
     def remove_rfid_token(self, uid: str) -> None:
@@ -345,11 +349,11 @@ class PeblarWeb(WebBase):
 
     def charging_schedules(self) -> ChargingSchedules:
         """The charging schedules of each day of the week."""
-        result: ChargingSchedules = self._run(self._call("schedules", "get_charging_schedules"))
-        return result
+        return self._run(self._charging_schedules())
 
     def set_charging_schedules(
         self, schedules: ChargingSchedules | dict[str, Any]
     ) -> ChargingSchedules:
-        """Replace the schedules; all seven days are needed. Returns them as stored."""
+        """Replace the schedules; all seven days are needed. Returns them as stored, once they
+        show every slot."""
         return self._run(self._set_charging_schedules(schedules))

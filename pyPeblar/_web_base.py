@@ -15,13 +15,31 @@ repeated. The password is never shown in a repr, a log or an error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from pyPeblar._base import Call, Flow
-from pyPeblar._errors import PeblarAuthenticationError, PeblarSetupError, PeblarUnsupportedError
+from pyPeblar._errors import (
+    PeblarAuthenticationError,
+    PeblarError,
+    PeblarSetupError,
+    PeblarUnsupportedError,
+)
 from pyPeblar._options import ChargerOptions, from_environment
+from pyPeblar._shown import shown
+from pyPeblar._web_checks import (
+    DAYS,
+    check_access_mode,
+    check_bool,
+    check_password,
+    configuration_update,
+    rfid_request,
+    schedules_request,
+    vehicle_request,
+)
+from pyPeblar._writes import before_write, may_have_applied, not_shown, read_quietly, settle_failure
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -33,11 +51,14 @@ if TYPE_CHECKING:
         PlugState,
         RfidToken,
         UserConfiguration,
+        UserConfigurationUpdate,
         VehicleToken,
         Versions,
     )
 
-__all__ = ["WEB", "WEB_API_CLASSES", "SmartChargingMode", "WebBase"]
+__all__ = ["WEB", "WEB_API_CLASSES", "Confirmation", "SmartChargingMode", "WebBase"]
+
+S = TypeVar("S")
 
 WEB: Final = "/api/v1"
 
@@ -52,9 +73,22 @@ WEB_API_CLASSES: Final = {
     "schedules": ("schedules_api", "SchedulesApi"),
 }
 
-#: Firmware from which the plug state and the socket unlock have their new paths.
+#: The web interface's card and vehicle lists (a card's or vehicle's own path adds its key).
+CARDS: Final = "/config/auth/standalonelist"
+VEHICLES: Final = "/config/auth/vehicle-standalonelist"
+#: Firmware from which the plug state and the socket unlock have their new paths, and custom
+#: solar charging its mode and settings.
 NEW_CONNECTOR_PATHS: Final = (1, 10)
-ACCESS_MODES: Final = ("ReadOnly", "ReadWrite")
+NEW_IN_1_10: Final = (
+    "solar_charging_custom_always_charge",
+    "solar_charging_custom_power_target",
+    "solar_charging_custom_power_threshold",
+)
+#: The hint of an error that the web interface password can mend (the command line shows it).
+PASSWORD_HINT: Final = (
+    "Check the web interface password (PEBLAR_PASSWORD, or --password-file PATH on the command "
+    "line)."
+)
 
 
 class SmartChargingMode(str, Enum):
@@ -121,30 +155,13 @@ def firmware_tuple(firmware: str | None) -> tuple[int, ...] | None:
         return None
 
 
-def check_password(password: object) -> str:
-    if not isinstance(password, str) or not password:
-        raise ValueError("the web interface password must be a non-empty string")
-    return password
-
-
-def check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, not {value!r}")
-    return value
-
-
-def check_text(name: str, value: object, *, empty: bool = False) -> str:
-    if not isinstance(value, str) or (not empty and not value.strip()):
-        raise ValueError(f"{name} must be a non-empty string, not {value!r}")
-    return value
-
-
 def check_allowed(configuration: UserConfiguration, prefix: str, label: str) -> None:
     """Refuse, before sending anything, a switch the installer has not allowed."""
     if getattr(configuration, f"{prefix}_allowed") is False:
         raise PeblarSetupError(
             f"this charger does not allow {label} ({prefix.title().replace('_', '')}Allowed "
-            "is off); the installer has to allow it"
+            "is off); the installer has to allow it",
+            applied=False,
         )
 
 
@@ -215,11 +232,13 @@ class WebBase(ChargerOptions):
             # The raw answer: its Set-Cookie headers are the session (there is no body).
             answer = yield Call("session", "login_without_preload_content", (request,))
         except PeblarAuthenticationError as error:
-            raise PeblarAuthenticationError(
+            refused = PeblarAuthenticationError(
                 "the charger's web interface refused the password",
                 status=error.status,
                 statusmsg=error.statusmsg,
-            ) from None
+            )
+            refused.hint = PASSWORD_HINT
+            raise refused from None
         cookies = _all_values(answer.headers, "Set-Cookie")
         cookie = "; ".join(c.split(";", 1)[0].strip() for c in cookies if "=" in c)
         if not cookie:
@@ -227,16 +246,27 @@ class WebBase(ChargerOptions):
         self._cookie = cookie
         self._use_cookie(cookie)
 
-    def _call(self, api: str, operation: str, *args: Any) -> Flow[Any]:
+    def _call(self, api: str, operation: str, *args: Any, write: bool = False) -> Flow[Any]:
         """A call in the session: logs in first if needed, and once more on a 401 (the charger
-        forgets sessions when it reboots)."""
+        forgets sessions when it reboots). A write refused with 401 is sent once more after the
+        log-in, a POST too: the charger refused the first, so nothing is done twice. For a
+        ``write``, a failed log-in says the change was not applied: it was never sent."""
+
+        def login() -> Flow[None]:
+            return before_write(self._login()) if write else self._login()
+
         if not self._cookie:
-            yield from self._login()
+            yield from login()
         try:
             return (yield Call(api, operation, args))
         except PeblarAuthenticationError:
-            yield from self._login()
+            yield from login()
+        try:
             return (yield Call(api, operation, args))
+        except PeblarAuthenticationError as error:
+            error.message += " (again, right after logging in with the password)"
+            error.hint = PASSWORD_HINT
+            raise
 
     def _logout(self) -> Flow[None]:
         if self._cookie:
@@ -245,6 +275,43 @@ class WebBase(ChargerOptions):
             finally:
                 self._cookie = ""
                 self._use_cookie("")
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _write(self, what: str, request: Call, confirm: Confirmation[S]) -> Flow[S]:
+        """Send the write ``request``; return the state read back once it shows the write.
+
+        The web interface answers its writes with nothing to check, so the read-back confirms:
+        if it does not show the write, ``PeblarStateTimeoutError`` says what the charger reports,
+        with ``applied`` False. A failed write is decided as the local REST API's are
+        (``_writes``): a refusal or a request that never reached the charger did not apply;
+        otherwise the state read back decides, and ``applied`` is None if it cannot be read.
+        """
+        try:
+            yield from self._call(request.api, request.operation, *request.args, write=True)
+        except PeblarError as error:
+            if not may_have_applied(error):
+                raise
+            state = yield from read_quietly(confirm.read())
+            return settle_failure(error, state, confirm.shows, what)
+        try:
+            state = yield from confirm.read()
+        except PeblarError as error:  # applied stays None: the write may or may not show
+            error.message = f"{what}: answered, but reading it back failed: {error.message}"
+            raise
+        if not confirm.shows(state):
+            not_shown(what, confirm.wanted, confirm.reported(state))
+        return state
+
+    def _send(self, api: str, operation: str, *args: Any) -> Flow[None]:
+        """A write with no state to read back (identify, reboot, update, unlock): its 2xx answer
+        is the confirmation. A failure says ``applied`` False where it is known (a refusal,
+        nothing sent), None otherwise; a POST is never sent twice."""
+        try:
+            yield from self._call(api, operation, *args, write=True)
+        except PeblarError as error:
+            may_have_applied(error)
+            raise
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -255,32 +322,45 @@ class WebBase(ChargerOptions):
         return configuration
 
     def _update_user_configuration(self, changes: dict[str, Any]) -> Flow[UserConfiguration]:
-        """PATCH the settings named by ``changes`` (snake_case or wire names); read them back."""
-        from pydantic import ValidationError
+        """PATCH the settings named by ``changes`` (snake_case or wire names); confirm them."""
+        return (yield from self._patch_configuration(configuration_update(changes)))
 
-        from pyPeblar.webui.models.user_configuration_update import UserConfigurationUpdate
+    def _patch_configuration(self, update: UserConfigurationUpdate) -> Flow[UserConfiguration]:
+        """PATCH ``update``; return the configuration read back once it shows every value."""
+        yield from self._check_firmware_for(update)
+        wanted = update.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
-        if not changes:
-            raise ValueError("name at least one setting to change")
-        fields = UserConfigurationUpdate.model_fields
-        wire = {info.alias: name for name, info in fields.items() if info.alias}
-        unknown = [key for key in changes if key not in fields and key not in wire]
-        if unknown:
-            raise ValueError(
-                f"not a setting the web interface can change: {', '.join(map(repr, unknown))} "
-                f"(writable: {', '.join(sorted(fields))})"
+        def reported(configuration: UserConfiguration) -> dict[str, Any]:
+            shown = configuration.model_dump(mode="json", by_alias=True)
+            return {key: shown.get(key) for key in wanted}
+
+        return (
+            yield from self._write(
+                "PATCH /config/user",
+                Call("settings", "update_user_configuration", (update,)),
+                Confirmation(
+                    self._user_configuration,
+                    lambda configuration: reported(configuration) == wanted,
+                    _settings_text(wanted),
+                    lambda configuration: _settings_text(reported(configuration)),
+                ),
             )
-        named = {wire.get(key, key): value for key, value in changes.items()}
-        try:
-            update = UserConfigurationUpdate(**named)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
-                for item in error.errors(include_url=False)[:3]
+        )
+
+    def _check_firmware_for(self, update: UserConfigurationUpdate) -> Flow[None]:
+        """Refuse, before sending it, a setting older firmware does not have (custom solar)."""
+        newer: list[str] = [field for field in NEW_IN_1_10 if field in update.model_fields_set]
+        if update.solar_charging_mode == "CustomSolar":
+            newer.insert(0, "custom_solar")
+        if not newer:
+            return
+        firmware = yield from before_write(self._firmware_version())
+        if firmware is not None and firmware < NEW_CONNECTOR_PATHS:
+            raise PeblarUnsupportedError(
+                f"{', '.join(newer)} need firmware 1.10 or later; this charger runs "
+                f"{self._firmware}",
+                applied=False,
             )
-            raise ValueError(f"settings refused before sending: {problems}") from None
-        yield from self._call("settings", "update_user_configuration", update)
-        return (yield from self._user_configuration())
 
     def _set_smart_charging_mode(
         self,
@@ -293,35 +373,35 @@ class WebBase(ChargerOptions):
             chosen = SmartChargingMode(mode)
         except ValueError:
             names = ", ".join(m.value for m in SmartChargingMode)
-            raise ValueError(f"mode must be one of {names}, not {mode!r}") from None
+            raise ValueError(f"mode must be one of {names}, not {shown(mode)}") from None
         custom = {
-            "solar_charging_custom_always_charge": always_charge,
-            "solar_charging_custom_power_target": power_target,
-            "solar_charging_custom_power_threshold": power_threshold,
+            "always_charge": ("solar_charging_custom_always_charge", always_charge),
+            "power_target": ("solar_charging_custom_power_target", power_target),
+            "power_threshold": ("solar_charging_custom_power_threshold", power_threshold),
         }
-        given = {name: value for name, value in custom.items() if value is not None}
+        given = {field: value for field, value in custom.values() if value is not None}
         if given and chosen is not SmartChargingMode.CUSTOM_SOLAR:
             raise ValueError("always_charge, power_target and power_threshold are custom_solar's")
-        current = yield from self._user_configuration()
         changes: dict[str, Any] = dict(MODE_SETTINGS[chosen])
         if "solar_charging_mode" in changes:
-            if current.solar_charging_allowed is False:
-                raise PeblarUnsupportedError(
-                    f"this charger does not allow solar charging (SolarChargingAllowed is off), "
-                    f"so it cannot use {chosen.value}"
-                )
             changes.update(scheduled_charging_enable=False, solar_charging_enable=True, **given)
+        # Every value checked before the charger is asked anything.
+        update = configuration_update(
+            changes, {field: parameter for parameter, (field, _) in custom.items()}
+        )
+        current = yield from before_write(self._user_configuration())
+        if "solar_charging_mode" in changes and current.solar_charging_allowed is False:
+            raise PeblarUnsupportedError(
+                f"this charger does not allow solar charging (SolarChargingAllowed is off), "
+                f"so it cannot use {chosen.value}",
+                applied=False,
+            )
         if chosen is SmartChargingMode.SCHEDULED and current.scheduled_charging_allowed is False:
             raise PeblarUnsupportedError(
-                "this charger does not allow scheduled charging (ScheduledChargingAllowed is off)"
+                "this charger does not allow scheduled charging (ScheduledChargingAllowed is off)",
+                applied=False,
             )
-        if chosen is SmartChargingMode.CUSTOM_SOLAR:
-            firmware = yield from self._firmware_version()
-            if firmware is not None and firmware < NEW_CONNECTOR_PATHS:
-                raise PeblarUnsupportedError(
-                    f"custom_solar needs firmware 1.10 or later; this charger runs {self._firmware}"
-                )
-        return (yield from self._update_user_configuration(changes))
+        return (yield from self._patch_configuration(update))
 
     def _set_led(self, automatic: bool, percent: int | None) -> Flow[UserConfiguration]:
         check_bool("automatic", automatic)
@@ -330,38 +410,40 @@ class WebBase(ChargerOptions):
         if automatic:
             return (yield from self._update_user_configuration({"hmi_led_intensity_mode": "Auto"}))
         if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-            raise ValueError(f"percent must be a whole number from 0 to 100, not {percent!r}")
+            raise ValueError(f"percent must be a whole number from 0 to 100, not {shown(percent)}")
         changes = {"hmi_led_intensity_mode": "Fixed", "hmi_led_intensity_manual": percent}
         return (yield from self._update_user_configuration(changes))
 
     def _set_buzzer_volume(self, volume: int) -> Flow[UserConfiguration]:
         if isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 4:
-            raise ValueError(f"volume must be 0 (off) to 4 (high), not {volume!r}")
-        return (yield from self._update_user_configuration({"hmi_buzzer_volume": int(volume)}))
+            raise ValueError(f"volume must be 0 (off) to 4 (high), not {shown(volume)}")
+        return (yield from self._update_user_configuration({"hmi_buzzer_volume": volume}))
+
+    def _set_socket_locked(self, locked: bool) -> Flow[UserConfiguration]:
+        check_bool("locked", locked)
+        return (yield from self._update_user_configuration({"user_keep_socket_locked": locked}))
 
     def _set_switch(
         self, prefix: str, label: str, enabled: bool, access_mode: str
     ) -> Flow[UserConfiguration]:
         """The local REST API's or Modbus's switch and access mode, where the charger allows it."""
         check_bool("enabled", enabled)
-        if access_mode not in ACCESS_MODES:
-            raise ValueError(f"access_mode must be 'ReadOnly' or 'ReadWrite', not {access_mode!r}")
-        current = yield from self._user_configuration()
-        check_allowed(current, prefix, label)
+        check_access_mode(access_mode)
         enable = "local_rest_api_enable" if prefix == "local_rest_api" else "modbus_server_enable"
         mode = (
             "local_rest_api_access_mode"
             if prefix == "local_rest_api"
             else "modbus_server_access_mode"
         )
-        changes = {enable: enabled, mode: access_mode}
-        return (yield from self._update_user_configuration(changes))
+        update = configuration_update({enable: enabled, mode: access_mode})
+        current = yield from before_write(self._user_configuration())
+        check_allowed(current, prefix, label)
+        return (yield from self._patch_configuration(update))
 
     def _local_api_token(self, access_mode: str) -> Flow[str]:
         """The token setup: the local REST API on in ``access_mode`` (if allowed), its token."""
-        if access_mode not in ACCESS_MODES:
-            raise ValueError(f"access_mode must be 'ReadOnly' or 'ReadWrite', not {access_mode!r}")
-        current = yield from self._user_configuration()
+        check_access_mode(access_mode)
+        current = yield from before_write(self._user_configuration())
         check_allowed(current, "local_rest_api", "the local REST API")
         wire_mode = getattr(current.local_rest_api_access_mode, "value", None) or str(
             current.local_rest_api_access_mode
@@ -378,8 +460,20 @@ class WebBase(ChargerOptions):
         return token.strip()
 
     def _renew_api_token(self) -> Flow[str]:
-        yield from self._call("settings", "renew_api_token")  # a POST: never sent twice
-        return (yield from self._api_token())
+        """A new token, confirmed by reading one that differs from the token before."""
+        old = yield from before_write(self._api_token())
+        return (
+            yield from self._write(
+                "POST /config/api-token",  # a POST: never sent twice
+                Call("settings", "renew_api_token"),
+                Confirmation(
+                    self._api_token,
+                    lambda token: token != old,
+                    "a new token",
+                    lambda token: "the same token as before",
+                ),
+            )
+        )
 
     # -- device -----------------------------------------------------------------------------
 
@@ -398,21 +492,30 @@ class WebBase(ChargerOptions):
             yield from self._versions()
         return firmware_tuple(self._firmware)
 
-    def _connector_operation(self, operation: str) -> Flow[Any]:
-        """The plug state or socket unlock on the firmware's path (the new one if unknown)."""
+    def _connector_path(self, operation: str) -> Flow[str]:
+        """The plug state's or socket unlock's operation on the firmware's path (the new one if
+        the firmware is unknown)."""
         firmware = yield from self._firmware_version()
         legacy = firmware is not None and firmware < NEW_CONNECTOR_PATHS
-        return (yield from self._call("connector", f"{operation}_legacy" if legacy else operation))
+        return f"{operation}_legacy" if legacy else operation
 
     def _plug_state(self) -> Flow[PlugState]:
-        state: PlugState = yield from self._connector_operation("get_plug_state")
+        operation = yield from self._connector_path("get_plug_state")
+        state: PlugState = yield from self._call("connector", operation)
         return state
+
+    def _unlock_socket(self) -> Flow[None]:
+        operation = yield from before_write(self._connector_path("unlock_socket"))
+        yield from self._send("connector", operation)
+
+    def _identify(self) -> Flow[None]:
+        yield from self._send("device", "identify")
 
     def _reboot(self) -> Flow[None]:
         from pyPeblar.webui.models.reboot_request import RebootRequest
         from pyPeblar.webui.models.reboot_type import RebootType
 
-        yield from self._call("device", "reboot", RebootRequest(reboot_type=RebootType.HARD_REBOOT))
+        yield from self._send("device", "reboot", RebootRequest(reboot_type=RebootType.HARD_REBOOT))
         self._cookie = ""  # the charger forgets every session
         self._firmware = None
 
@@ -420,10 +523,10 @@ class WebBase(ChargerOptions):
         from pyPeblar.webui.models.package_type import PackageType
         from pyPeblar.webui.models.update_request import UpdateRequest
 
-        if package not in ("Firmware", "Customization"):
-            raise ValueError(f"package must be 'Firmware' or 'Customization', not {package!r}")
+        if package not in ("Firmware", "Customization") or not isinstance(package, str):
+            raise ValueError(f"package must be 'Firmware' or 'Customization', not {shown(package)}")
         request = UpdateRequest(package_type=PackageType(package))
-        yield from self._call("device", "start_update", request)
+        yield from self._send("device", "start_update", request)
         self._cookie = ""  # the update reboots the charger
         self._firmware = None
 
@@ -433,41 +536,80 @@ class WebBase(ChargerOptions):
         answer = yield from self._call("tokens", "list_rfid_tokens")
         return list(answer.tokens or []) if answer is not None else []
 
-    def _add_rfid_token(self, uid: str, description: str) -> Flow[None]:
-        from pyPeblar.webui.models.rfid_token import RfidToken
+    def _card_names(self) -> Flow[dict[str, str | None]]:
+        cards = yield from self._rfid_tokens()
+        return {
+            _listed(c.rfid_token_uid): c.rfid_token_description for c in cards if c.rfid_token_uid
+        }
 
-        token = RfidToken(
-            rfid_token_uid=check_text("uid", uid),
-            rfid_token_description=check_text("description", description, empty=True),
+    def _add_rfid_token(self, uid: str, description: str) -> Flow[None]:
+        request = rfid_request(uid, description)
+        call = Call("tokens", "add_rfid_token", (request,))  # a POST: never sent twice
+        yield from self._change_list(
+            "card", CARDS, call, self._card_names, key=uid, name=description
         )
-        yield from self._call("tokens", "add_rfid_token", token)
 
     def _remove_rfid_token(self, uid: str) -> Flow[None]:
-        yield from self._call("tokens", "delete_rfid_token", check_text("uid", uid))
+        rfid_request(uid, "")  # checked as an added card's is: what no charger takes, none lists
+        call = Call("tokens", "delete_rfid_token", (uid,))
+        yield from self._change_list("card", CARDS, call, self._card_names, key=uid, name=None)
 
     def _vehicle_tokens(self) -> Flow[list[VehicleToken]]:
         answer = yield from self._call("tokens", "list_vehicle_tokens")
         return list(answer.vehicle_tokens or []) if answer is not None else []
 
-    def _add_vehicle_token(self, evcc_id: str, alias: str, authorize: bool) -> Flow[None]:
-        from pyPeblar.webui.models.vehicle_token_request import VehicleTokenRequest
+    def _vehicle_names(self) -> Flow[dict[str, str | None]]:
+        vehicles = yield from self._vehicle_tokens()
+        return {_listed(v.evcc_id): v.alias for v in vehicles if v.evcc_id}
 
-        request = VehicleTokenRequest(
-            evcc_id=check_text("evcc_id", evcc_id),
-            alias=check_text("alias", alias, empty=True),
-            authorize=check_bool("authorize", authorize),
+    def _add_vehicle_token(self, evcc_id: str, alias: str, authorize: bool) -> Flow[None]:
+        request = vehicle_request(evcc_id, alias, authorize)
+        call = Call("tokens", "add_vehicle_token", (request,))  # a POST: never sent twice
+        yield from self._change_list(
+            "vehicle", VEHICLES, call, self._vehicle_names, key=evcc_id, name=alias
         )
-        yield from self._call("tokens", "add_vehicle_token", request)
 
     def _remove_vehicle_token(self, evcc_id: str) -> Flow[None]:
-        yield from self._call("tokens", "delete_vehicle_token", check_text("evcc_id", evcc_id))
+        vehicle_request(evcc_id, "", True)
+        call = Call("tokens", "delete_vehicle_token", (evcc_id,))
+        yield from self._change_list(
+            "vehicle", VEHICLES, call, self._vehicle_names, key=evcc_id, name=None
+        )
+
+    def _change_list(
+        self,
+        noun: str,
+        path: str,
+        call: Call,
+        names: Callable[[], Flow[dict[str, str | None]]],
+        *,
+        key: str,
+        name: str | None,
+    ) -> Flow[None]:
+        """Add ``key`` to a list with its ``name`` (a card's description, a vehicle's alias), or
+        remove it (``name`` None); confirmed by the list read back (``names``: key to name)."""
+        entry = _listed(key)
+
+        def shows(listed: dict[str, str | None]) -> bool:
+            return entry not in listed if name is None else listed.get(entry, ...) == name
+
+        yield from self._write(
+            f"{'DELETE' if name is None else 'POST'} {path}",
+            call,
+            Confirmation(
+                names,
+                shows,
+                f"{noun} {key} removed" if name is None else f"{noun} {key} ({name!r})",
+                lambda listed: _on_list(f"the {noun}", listed.get(entry)),
+            ),
+        )
 
     # -- statistics and schedules -----------------------------------------------------------
 
     def _meter_history(self, start: datetime | None, stop: datetime | None) -> Flow[MeterHistory]:
         for name, value in (("start", start), ("stop", stop)):
             if value is not None and not isinstance(value, datetime):
-                raise ValueError(f"{name} must be a datetime or None, not {value!r}")
+                raise ValueError(f"{name} must be a datetime or None, not {shown(value)}")
         if (
             start is not None
             and stop is not None
@@ -480,31 +622,91 @@ class WebBase(ChargerOptions):
         )
         return history
 
-    def _set_charging_schedules(
-        self, schedules: ChargingSchedules | dict[str, Any]
-    ) -> Flow[ChargingSchedules]:
-        from pydantic import ValidationError
+    def _charging_schedules(self) -> Flow[ChargingSchedules]:
+        schedules: ChargingSchedules = yield from self._call("schedules", "get_charging_schedules")
+        return schedules
 
-        from pyPeblar.webui.models.charging_schedules import ChargingSchedules
+    def _set_charging_schedules(self, schedules: object) -> Flow[ChargingSchedules]:
+        request = schedules_request(schedules)
+        wanted = _week(request.to_dict())
+        return (
+            yield from self._write(
+                "POST /config/scheduledcharging/schedules",
+                Call("schedules", "set_charging_schedules", (request,)),
+                Confirmation(
+                    self._charging_schedules,
+                    lambda stored: _week(stored.to_dict()) == wanted,
+                    _week_text(wanted, [day for day in DAYS if wanted[day]]),
+                    lambda stored: _differing_days(_week(stored.to_dict()), wanted),
+                ),
+            )
+        )
 
-        if isinstance(schedules, dict):
-            try:
-                schedules = ChargingSchedules.model_validate(schedules)
-            except ValidationError as error:
-                first = error.errors(include_url=False)[0]
-                where = ".".join(str(part) for part in first["loc"])
-                raise ValueError(
-                    f"schedules refused before sending: {where}: {first['msg']}"
-                ) from None
-        if not isinstance(schedules, ChargingSchedules):
-            raise ValueError("schedules must be a ChargingSchedules or a dict of the 7 days")
-        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        missing = [day for day in days if getattr(schedules, day) is None]
-        if missing:
-            raise ValueError(f"the charger needs all 7 days; missing: {', '.join(missing)}")
-        yield from self._call("schedules", "set_charging_schedules", schedules)
-        answer: ChargingSchedules = yield from self._call("schedules", "get_charging_schedules")
-        return answer
+
+class Confirmation(Generic[S]):
+    """How a web write is confirmed: ``read`` the state; it ``shows`` the write or not; the write
+    as ``wanted`` (text), and what a state ``reported`` (text) when it does not show it."""
+
+    __slots__ = ("read", "reported", "shows", "wanted")
+
+    def __init__(
+        self,
+        read: Callable[[], Flow[S]],
+        shows: Callable[[S], bool],
+        wanted: str,
+        reported: Callable[[S], str],
+    ) -> None:
+        self.read = read
+        self.shows = shows
+        self.wanted = wanted
+        self.reported = reported
+
+
+def _settings_text(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in settings.items())
+
+
+def _listed(identifier: str) -> str:
+    """How a card's UID or a vehicle's EVCC ID is compared with a list: hex is hex in either
+    case, and a charger may show it in its own."""
+    return identifier.upper()
+
+
+def _on_list(what: str, name: str | None) -> str:
+    return f"{what} listed as {name!r}" if name is not None else f"{what} not on its list"
+
+
+#: A week's schedule as compared: each day's slots as (start, limit), in time order.
+Week = dict[str, list[tuple[Any, Any]]]
+
+
+def _week(schedules: dict[str, Any]) -> Week:
+    """The schedule as a charger stores it: each day's slots in time order (a slot missing its
+    start, from an odd charger, first)."""
+    return {
+        day: sorted(
+            (
+                (slot.get("StartTime"), slot.get("CurrentLimit"))
+                for slot in schedules.get(day) or []
+            ),
+            key=lambda slot: (slot[0] if isinstance(slot[0], int) else -1, repr(slot[1])),
+        )
+        for day in DAYS
+    }
+
+
+def _differing_days(week: Week, wanted: Week) -> str:
+    return _week_text(week, [day for day in DAYS if week[day] != wanted[day]])
+
+
+def _week_text(week: Week, days: list[str]) -> str:
+    """The slots of ``days`` of ``week``, in words."""
+    if not days:
+        return "no slot on any day"
+    return ", ".join(
+        f"{day} [{', '.join(f'{limit} A from minute {start}' for start, limit in week[day])}]"
+        for day in days
+    )
 
 
 def _all_values(headers: Any, name: str) -> list[str]:

@@ -25,6 +25,7 @@ __all__ = [
     "BlockingAsyncPeblarWeb",
     "generated",
     "run",
+    "web_client_class",
 ]
 
 T = TypeVar("T")
@@ -118,13 +119,18 @@ class BlockingAsyncPeblarWeb(BlockingClient):
     client_class = AsyncPeblarWeb
 
 
-def generated(client: Any, name: str) -> Any:
-    """The generated API class ``name`` on ``client``'s ``ApiClient``: for ``AsyncPeblar`` the
-    asyncio one (``pyPeblar.aio``), its methods awaited for the test."""
-    if isinstance(client, BlockingAsyncPeblar):
-        import pyPeblar.aio
+def web_client_class(name: str) -> Any:
+    """The web client class a test runs with, by its name in ``WEB_CLIENTS``."""
+    from pyPeblar import PeblarWeb
 
-        return Blocking(getattr(pyPeblar.aio, name)(client.api_client))
-    import pyPeblar
+    return PeblarWeb if name == "PeblarWeb" else BlockingAsyncPeblarWeb
 
-    return getattr(pyPeblar, name)(client.api_client)
+
+def generated(client: Any, name: str, *, package: str = "pyPeblar") -> Any:
+    """The generated API class ``name`` of ``package`` on ``client``'s ``ApiClient``: for an
+    asyncio client the asyncio one (``package.aio``), its methods awaited for the test."""
+    import importlib
+
+    if isinstance(client, BlockingClient):
+        return Blocking(getattr(importlib.import_module(f"{package}.aio"), name)(client.api_client))
+    return getattr(importlib.import_module(package), name)(client.api_client)

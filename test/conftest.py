@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from pyPeblar import ChargerMemory, Peblar
+from pyPeblar import ChargerMemory, Peblar, PeblarWeb
 from pyPeblar.simulator import Simulator
 from test.cli import cli  # noqa: F401 - the in-process command line, a fixture for every module
-from test.clients import CLIENTS, BlockingAsyncPeblar, run
+from test.clients import CLIENTS, WEB_CLIENTS, BlockingAsyncPeblar, BlockingAsyncPeblarWeb, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -58,16 +58,58 @@ def home_variables(home: Path) -> dict[str, str]:
     }
 
 
+def footprint(folder: Path) -> dict[str, int]:
+    """Every file and folder under ``folder`` (itself left out), with its modification time."""
+    if not folder.exists():
+        return {}
+    return {str(path): path.lstat().st_mtime_ns for path in folder.rglob("*")}
+
+
+def escaped_into(home: Path) -> str | None:
+    """What ``home`` (a run's own home, where nothing should be written) now holds, said."""
+    written = sorted(footprint(home))
+    if not written:
+        return None
+    more = len(written) - 10
+    shown = ", ".join(written[:10]) + (f" and {more} more" if more > 0 else "")
+    return f"the tests wrote outside their own temporary folders, into {home}: {shown}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The home of the whole run (of each xdist worker): the tests' own, never the user's.
+
+    What runs outside a test (session and module fixtures, and everything a test's own home does
+    not catch) sees this home, not the user's: HOME and the XDG folders point into it, and the
+    variables naming the user's state folder or charger are removed. Every test then gets an
+    empty home of its own (``isolated_home``), so nothing should ever be written here. At the end
+    of the run it must still be empty: a test that wrote outside its temporary folders fails the
+    run, whatever the rest of the machine (a user running ``pypeblar`` meanwhile) does to the
+    user's own home, which the tests never look at.
+    """
+    home = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in home_variables(home).items():
+            patch.setenv(name, value)
+        for name in USER_VARIABLES:
+            patch.delenv(name, raising=False)
+        yield home
+    escaped = escaped_into(home)
+    if escaped:
+        raise AssertionError(escaped)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    session_home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Every test gets an empty home of its own, and so does every process it starts.
 
     HOME and the XDG folders point into a fresh temporary folder (outside ``tmp_path``, so a test's
     own folder holds only what it made), and the variables that name the user's state folder or
     charger are removed. Set on ``os.environ``, so subprocesses inherit them: ``~/.local/state``
-    of the user running the tests is never read or written (test/test_isolation.py proves it).
+    of the user running the tests is never read or written, nor is the run's ``session_home``
+    (test/test_isolation.py proves it).
     """
     home = tmp_path_factory.mktemp("home")
     for name, value in home_variables(home).items():
@@ -128,6 +170,13 @@ def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         if getattr(request.module, "Peblar", None) is not None:
             monkeypatch.setattr(request.module, "Peblar", BlockingAsyncPeblar)
     return name
+
+
+@pytest.fixture(params=WEB_CLIENTS)
+def web_class(request: pytest.FixtureRequest) -> Any:
+    """The web client class under test: each test taking it runs with ``PeblarWeb`` and with
+    ``AsyncPeblarWeb`` awaited on a background loop (test/clients.py)."""
+    return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
 
 
 @pytest.fixture

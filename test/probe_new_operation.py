@@ -72,6 +72,14 @@ def main() -> None:
         seen["503 POST"] = [type(error).__name__, sim.stats().by_route, error.request_sent]
         sim.clear_faults()
 
+        answers = []
+        for status, body in ((204, b""), (200, b"null"), (200, b'{"statusmsg": "Forbidden"}')):
+            sim.inject("status", path="/sessions", method="POST", status=status, body=body)
+            answers.append(type(sessions_api.start_session()).__name__)
+        seen["2xx POST"] = answers
+        sim.inject("status", path="/sessions", method="GET", status=204, body=b"")
+        seen["204 GET"] = timed(sessions_api.get_sessions)[0]
+
         wrong = pyPeblar.ApiClient(
             pyPeblar.Configuration(
                 host=f"http://{sim.host}/api/wlac/v1", api_key={"ApiToken": "f" * 64}

@@ -6,11 +6,13 @@ example charger (``192.168.1.50``, ``peblar.local``) becomes the simulator's ``h
 ``"..."`` or ``--token ...`` token its token, and the example port 8080 a free one; PEBLAR_HOST and
 PEBLAR_TOKEN name the simulator, and its web interface password is the one the README uses.
 
-Python blocks run in order, one namespace per file, as a reader goes down the page (a later block
-uses the ``charger`` an earlier one made). They run with pytest-examples, as the generated pages'
-do: it finds each block with its line numbers, runs it as a module under pytest's assertion
-rewriting, carries a namespace from block to block (``module_globals``), and points a failure's
-traceback at the Markdown line, with no harness code around the examples. It knows Python only.
+Each Python block runs on its own, in a fresh namespace and against a fresh simulator: a reader
+copies one block, not the page, so a block imports what it uses and makes the client it needs.
+They run with pytest-examples, as the generated pages' do: it finds each block with its line
+numbers, runs it as a module under pytest's assertion rewriting, and points a failure's traceback
+at the Markdown line, with no harness code around the examples. It knows Python only. An error a
+block prints beside a comment (``print(error)   # the message``) must print that comment: a quoted
+message is the real one (``QuotedErrors``).
 
 Shell blocks (``bash``, ``sh``, ``console``, and untagged transcripts whose lines start with
 ``$ ``) run line by line through bash with the virtual environment's bin first on PATH, in a
@@ -23,6 +25,7 @@ printed something, and must then exit 0. The few commands not run are in NOT_RUN
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -35,11 +38,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
-from pyPeblar import Peblar
+from pyPeblar import AsyncPeblar, Peblar, PeblarWeb
 from pyPeblar.models import EVInterfaceResponse
 from pyPeblar.simulator import Simulator
 from test.conftest import ROOT, client_for
@@ -121,32 +125,131 @@ def test_the_guides_are_found() -> None:
     assert {page.name for page in PYTHON_PAGES} >= {"README.md", "simulator.md"}
 
 
-@pytest.mark.parametrize("page", PYTHON_PAGES, ids=lambda page: page.name)
-def test_python_examples_run_in_order(
-    page: Path, eval_example: EvalExample, monkeypatch: pytest.MonkeyPatch
+#: Every Python block of the guides, each run on its own.
+PYTHON_BLOCKS = [(page, example) for page in PYTHON_PAGES for example in python_examples(page)]
+
+
+class QuotedErrors:
+    """``print`` for the examples: an exception printed beside a comment must print the comment.
+
+    ``print(error)   # this AsyncPeblar client is closed`` quotes a message; a reader takes it for
+    what the error says, so it must be what the error says. Other prints (values that differ
+    from charger to charger, with units in their comments) are printed, not compared.
+    """
+
+    def __init__(self, example: CodeExample) -> None:
+        self.example = example
+        self.lines = example.source.splitlines()
+        self.wrong: list[str] = []
+
+    def __call__(self, *values: object, **options: Any) -> None:
+        print(*values, **options)
+        if len(values) != 1 or not isinstance(values[0], BaseException):
+            return
+        number = sys._getframe(1).f_lineno  # the example's code calls print: its line
+        quoted = re.search(r"\)\s*#\s*(.+?)\s*$", self.lines[number - 1])
+        if quoted and quoted.group(1) != str(values[0]):
+            where = f"{self.example.path.relative_to(ROOT)}:{self.example.start_line + number}"
+            self.wrong.append(
+                f"{where}: quotes {quoted.group(1)!r}, the error says {str(values[0])!r}"
+            )
+
+
+@pytest.mark.parametrize(
+    ("page", "example"),
+    PYTHON_BLOCKS,
+    ids=[f"{page.name}:{example.start_line}" for page, example in PYTHON_BLOCKS],
+)
+def test_python_example_runs_on_its_own(
+    page: Path, example: CodeExample, eval_example: EvalExample, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A reader copies one block, not the page: each runs in a fresh namespace, on a fresh
+    charger, with only what the docs say to set (PEBLAR_HOST, PEBLAR_TOKEN, PEBLAR_PASSWORD)."""
+    quoted = QuotedErrors(example)
     namespace: dict[str, object] = {}
     with Simulator(password=PASSWORD, phase_switch_delay=0.2) as sim, logging_restored():
         sim.plug_in()  # a car charging, as in the README's comments
         monkeypatch.setenv("PEBLAR_HOST", sim.host)
         monkeypatch.setenv("PEBLAR_TOKEN", sim.token)
         monkeypatch.setenv("PEBLAR_PASSWORD", PASSWORD)
+        source = for_the_simulator(example.source, sim)
+        failure = None
         try:
-            for example in python_examples(page):
-                source = for_the_simulator(example.source, sim)
-                failure = None
-                try:
-                    namespace = eval_example.run(
-                        dataclasses.replace(example, source=source), module_globals=namespace
-                    )
-                except Exception as error:
-                    failure = f"{where(error, example)}: {type(error).__name__}: {error}"
-                if failure:  # raised outside the except: no chained traceback to print
-                    pytest.fail(failure)
+            namespace = eval_example.run(
+                dataclasses.replace(example, source=source), module_globals={"print": quoted}
+            )
+        except Exception as error:
+            failure = f"{where(error, example)}: {type(error).__name__}: {error}"
         finally:  # clients an example left open (a reader's script would exit)
             for value in namespace.values():
-                if isinstance(value, Peblar):
+                if isinstance(value, (Peblar, PeblarWeb)):
                     value.close()
+        if failure:  # raised outside the except: no chained traceback to print
+            pytest.fail(failure)
+    assert not quoted.wrong, "\n".join(quoted.wrong)
+
+
+def test_quoted_error_messages_are_compared() -> None:
+    """The check above is not idle: the guides quote error messages it compares."""
+    quoting = [
+        (page, example)
+        for page, example in PYTHON_BLOCKS
+        if re.search(r"print\((error|exc)\)\s*#", example.source)
+    ]
+    assert quoting, "no guide quotes an error message any more: drop QuotedErrors"
+
+
+# -- what the guides name ------------------------------------------------------------------------
+
+#: The project's top-level folders: a backticked ``docs/...`` or ``pyPeblar/...`` names a file.
+PROJECT_FOLDERS = {path.name for path in ROOT.iterdir() if path.is_dir() and path.name[0] != "."}
+
+
+def named_paths(page: Path) -> Iterator[tuple[str, Path]]:
+    """(as written, where it points) for each link target and backticked project path of a page."""
+    text = page.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if not re.match(r"[a-z]+:|#", target):
+            yield target, page.parent / target.split("#")[0]
+    for token in re.findall(r"`([^`\s]+/[^`\s]*)`", text):
+        path = token.split("::")[0]
+        first = path.split("/")[0]
+        if re.search(r"[*{}<>$]", path) or (first != ".." and first not in PROJECT_FOLDERS):
+            continue
+        yield token, (page.parent if first == ".." else ROOT) / path
+
+
+@pytest.mark.parametrize("page", GUIDES, ids=lambda page: page.name)
+def test_every_path_a_guide_names_exists(page: Path) -> None:
+    """A link or a named file that is not in the repository sends a reader nowhere."""
+    missing = [written for written, path in named_paths(page) if not path.exists()]
+    assert not missing, f"{page.name} names what the repository lacks: {missing}"
+
+
+def layout_names(text: str) -> set[str]:
+    """The module paths a table names: ``pyPeblar/x.py``, ``_x.py`` (in pyPeblar/), and
+    ``pyPeblar/{a,b}.py`` expanded."""
+    names = set()
+    for token in re.findall(r"`([^`\s]+)`", text):
+        braces = re.fullmatch(r"(.*)\{([^}]*)\}(.*)", token)
+        for name in (
+            [braces.group(1) + part + braces.group(3) for part in braces.group(2).split(",")]
+            if braces
+            else [token]
+        ):
+            names.add(name if name.startswith("pyPeblar/") else f"pyPeblar/{name}")
+    return names
+
+
+@pytest.mark.parametrize(
+    ("page", "section"), [("README.md", "## Layout"), ("docs/architecture.md", "## Modules")]
+)
+def test_the_module_tables_name_every_module(page: str, section: str) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    table = text[text.index(section) :].split("\n## ", 1)[0]
+    modules = {path.relative_to(ROOT).as_posix() for path in (ROOT / "pyPeblar").glob("*.py")}
+    missing = sorted(modules - layout_names(table))
+    assert not missing, f"{page}, {section.strip('# ')}: no row names {missing}"
 
 
 def test_every_write_but_authorize_returns_the_resulting_ev_interface() -> None:
@@ -165,6 +268,25 @@ def test_every_write_but_authorize_returns_the_resulting_ev_interface() -> None:
         assert all(isinstance(result, EVInterfaceResponse) for result in results), results
         outcome: object = charger.authorize_charge_session(token="04A1B2C3")  # type: ignore[func-returns-value]
         assert outcome is None
+
+
+@pytest.mark.parametrize("client_class", [Peblar, AsyncPeblar], ids=lambda kind: kind.__name__)
+def test_raw_returns_bytes_as_the_guides_say(client_class: Any) -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "what GET /evinterface answered, as bytes" in readme
+    assert "str or bytes" not in readme
+    with Simulator() as sim:
+        if client_class is Peblar:
+            with Peblar(sim.host, sim.token) as charger:
+                answer: object = charger.raw("GET", "/evinterface")
+        else:
+
+            async def raw() -> bytes:
+                async with AsyncPeblar(sim.host, sim.token) as charger:
+                    return await charger.raw("GET", "/evinterface")
+
+            answer = asyncio.run(raw())
+    assert type(answer) is bytes
 
 
 # -- shell blocks -------------------------------------------------------------------------------

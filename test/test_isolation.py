@@ -1,10 +1,11 @@
 """Tests leave the machine as they found it, the package builds cleanly, and the scripts find the
 project's own environment.
 
-- Every test runs with an empty home of its own (``isolated_home`` in conftest.py): the command
-  line's state file lands there, also from subprocesses, and the state folder of the user running
-  the tests is neither created nor changed. That folder is looked at when this module is imported,
-  before any test has run, and again when the tests below run, after most of the suite.
+- Every test runs with an empty home of its own (``isolated_home`` in conftest.py), and the run
+  itself has one (``session_home``) for everything outside a test: the command line's state file
+  lands in the test's, also from subprocesses, and nothing lands in the run's, which is checked
+  empty when the run ends. The tests never look at the home of the user running them, so a user
+  running ``pypeblar`` meanwhile changes nothing here.
 - ``pip wheel`` builds the package without a deprecation warning (PEP 639 license metadata).
 - ``scripts/regenerate`` and ``scripts/check-generated`` run as docs/regenerating.md says, from a
   shell whose ``python3`` is not the project's virtual environment.
@@ -23,39 +24,17 @@ from pathlib import Path
 import pytest
 
 from pyPeblar.simulator import Simulator
-from test.conftest import ROOT, USER_VARIABLES
+from test.conftest import ROOT, USER_VARIABLES, escaped_into, footprint
 from test.test_cli import ok, run
 from test.test_generation import needs_generator, scratch_project, tree_digest
-
-
-def user_state_dir() -> Path:
-    """Where the command line would keep its state for the user running the tests."""
-    base = os.environ.get("PYPEBLAR_STATE_DIR") or os.path.join(
-        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "pypeblar"
-    )
-    return Path(base)
-
-
-def footprint(folder: Path) -> dict[str, int]:
-    """Every file and folder under ``folder`` (itself included), with its modification time."""
-    if not folder.exists():
-        return {}
-    paths = [folder, *folder.rglob("*")]
-    return {str(path): path.lstat().st_mtime_ns for path in paths}
-
-
-# Read at import, that is at collection, before any fixture has pointed HOME elsewhere.
-USER_STATE = user_state_dir()
-USER_STATE_BEFORE = footprint(USER_STATE)
-
 
 # -- tests touch nothing outside their temporary folders ---------------------------------------
 
 
-def test_every_test_has_its_own_home(isolated_home: Path) -> None:
+def test_every_test_has_its_own_home(isolated_home: Path, session_home: Path) -> None:
     assert Path.home() == isolated_home
     assert os.path.expanduser("~") == str(isolated_home)
-    assert not isolated_home.is_relative_to(USER_STATE)
+    assert not isolated_home.is_relative_to(session_home)
     for name in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         assert Path(os.environ[name]).is_relative_to(isolated_home), name
     for name in USER_VARIABLES:
@@ -78,7 +57,9 @@ def test_subprocesses_get_the_same_home(isolated_home: Path) -> None:
     assert Path(state).is_relative_to(isolated_home)
 
 
-def test_a_command_line_write_keeps_its_state_in_the_test_home(isolated_home: Path) -> None:
+def test_a_command_line_write_keeps_its_state_in_the_test_home(
+    isolated_home: Path, session_home: Path
+) -> None:
     """pause/resume remember the paused limit in the state file: it lands in the test's home.
 
     ``run`` is test/test_cli.py's helper, which builds its own environment from ``os.environ``:
@@ -93,12 +74,24 @@ def test_a_command_line_write_keeps_its_state_in_the_test_home(isolated_home: Pa
         assert memory.is_file()
         ok(run("resume", sim=sim))
         assert sim.charge_current_limit == 9000  # read back from the file in the test's home
-    assert footprint(USER_STATE) == USER_STATE_BEFORE
+    assert footprint(session_home) == {}
 
 
-def test_the_users_state_folder_is_untouched() -> None:
-    """Nothing the suite has run so far (most of it: this module comes late) touched it."""
-    assert footprint(USER_STATE) == USER_STATE_BEFORE, f"{USER_STATE} was created or changed"
+def test_the_runs_own_home_is_empty_so_far(session_home: Path) -> None:
+    """Nothing this worker has run so far wrote into the run's home (the rest is checked when
+    the run ends, by ``session_home`` itself)."""
+    assert escaped_into(session_home) is None
+
+
+def test_what_escapes_is_found_and_said(tmp_path: Path) -> None:
+    """The end-of-run check is not idle: a file written into a run's home is named."""
+    home = tmp_path / "home"
+    home.mkdir()
+    assert escaped_into(home) is None
+    (home / ".local" / "state" / "pypeblar").mkdir(parents=True)
+    (home / ".local" / "state" / "pypeblar" / "memory.json").write_text("{}")
+    said = escaped_into(home)
+    assert said is not None and "memory.json" in said and str(home) in said
 
 
 # -- the package builds without deprecation warnings -------------------------------------------

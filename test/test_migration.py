@@ -26,7 +26,7 @@ import pytest
 
 from pyPeblar import models
 from pyPeblar.simulator import Simulator
-from test.conftest import ROOT
+from test.conftest import ROOT, home_variables
 
 PAGE = ROOT / "docs" / "migrating.md"
 
@@ -120,14 +120,20 @@ def test_the_page_has_the_programs_where_the_docs_test_runs_the_new_ones_only() 
 def old_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An interpreter with pyPeblar 0.3.2 (and pydantic 1), in a virtual environment of its own.
 
-    Module-scoped, so it is made before the per-test isolated home: pip uses its usual cache.
+    Module-scoped, so made before any test's own home: pip (its cache, and the build tools it
+    runs, which write into the home) gets a home of its own beside the environment.
     """
-    venv = tmp_path_factory.mktemp("pypeblar-0.3.2") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    folder = tmp_path_factory.mktemp("pypeblar-0.3.2")
+    venv = folder / "venv"
+    environment = {**os.environ, **home_variables(folder / "home")}
+    subprocess.run(
+        [sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=environment
+    )
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     install = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
     result = subprocess.run(
         [*install, "--retries", "2", "--timeout", "20", "pypeblar==0.3.2"],
+        env=environment,
         check=False,
         capture_output=True,
         text=True,

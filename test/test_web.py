@@ -27,21 +27,13 @@ from pyPeblar import (
     PeblarError,
     PeblarSetupError,
     PeblarUnsupportedError,
-    PeblarWeb,
     SmartChargingMode,
 )
 from pyPeblar.simulator import Simulator
-from test.clients import WEB_CLIENTS, BlockingAsyncPeblarWeb
 from test.conftest import FAST
 
 PASSWORD = "correct horse battery"
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-@pytest.fixture(params=WEB_CLIENTS)
-def web_class(request: pytest.FixtureRequest) -> Any:
-    """The web client class under test: each test runs with both."""
-    return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
 
 
 @pytest.fixture

@@ -172,7 +172,8 @@ def add_dump_arguments(parser: argparse.ArgumentParser) -> None:
 @contextmanager
 def writing(folder: Path) -> Iterator[None]:
     """A file that cannot be written in ``folder`` is a usage error naming --output."""
-    from pyPeblar.cli._context import UsageError, shown
+    from pyPeblar._shown import shown
+    from pyPeblar.cli._context import UsageError
 
     try:
         yield

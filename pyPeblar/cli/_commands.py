@@ -14,7 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from pyPeblar.cli._context import Context, UsageError, no_arguments, shown
+from pyPeblar._shown import shown
+from pyPeblar.cli._context import Context, UsageError, no_arguments
 
 __all__ = ["COMMANDS", "Command"]
 

@@ -51,7 +51,6 @@ __all__ = [
     "no_arguments",
     "password_option",
     "read_secret",
-    "shown",
     "state_file",
 ]
 
@@ -210,14 +209,6 @@ def read_secret_line(prompt: str) -> str:
 
         return getpass.getpass(prompt)
     return sys.stdin.readline(MAX_SECRET_BYTES)
-
-
-def shown(text: str, limit: int = 40) -> str:
-    """``text`` as a message shows what was given: quoted, control characters escaped, and cut
-    to about ``limit`` characters (with the length) when longer."""
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[: limit - 8]!r}... ({len(text)} characters)"
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from pyPeblar.cli._context import Context, RefusedError, UsageError, no_arguments, shown
+from pyPeblar._shown import shown
+from pyPeblar.cli._context import Context, RefusedError, UsageError, no_arguments
 
 if TYPE_CHECKING:
     from pyPeblar.webui.models import UserConfiguration

@@ -19,7 +19,7 @@ from pyPeblar.models.authorization_method import AuthorizationMethod
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
-from pyPeblar._validate import listed_value
+from pyPeblar._validate import listed_value, request_value
 
 
 class ChargeSessionRequest(BaseModel):
@@ -40,6 +40,18 @@ class ChargeSessionRequest(BaseModel):
         protected_namespaces=(),
         extra="forbid",
     )
+
+    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._validate).
+    peblar_nullable_fields: ClassVar[frozenset] = frozenset(())
+    peblar_boolean_fields: ClassVar[frozenset] = frozenset(())
+
+    @field_validator('*', mode="before")
+    def _validate_plain_value(cls, value, info):
+        """Strict: None only where the spec says nullable, True or False only where it says
+        boolean (Python's bool is an int, which the wire would carry as 1)."""
+        return request_value(
+            value, info.field_name, cls.peblar_nullable_fields, cls.peblar_boolean_fields
+        )
 
     @field_validator('*')
     def _validate_listed_values(cls, value):

@@ -12,8 +12,8 @@ import errno
 import sys
 from typing import Final
 
+from pyPeblar._shown import shown
 from pyPeblar._signals import stopped_by_signals
-from pyPeblar.cli._context import shown
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 

@@ -25,6 +25,11 @@ FAULT_KINDS: Final = {
     "mutate": True,  # change the JSON answer: ``add`` keys, ``remove`` keys, ``set`` values;
     # with apply=False a write is ignored and answered with the state as it was
     "drip": True,  # send the normal answer one byte every ``interval`` seconds (default 0.2)
+    "echo": False,  # answer ``status`` (default 400) repeating the request's Authorization and
+    # Cookie headers and its body, as a careless charger or proxy does: in the reason phrase, an
+    # ``X-Echo`` header and the body, which is ``{"statusmsg": ...}``, or the text itself with
+    # ``content_type="text/plain"``, or an HTML page with ``content_type="text/html"``
+    "ignore": False,  # a write accepted but not carried out: answered as a success, nothing changes
 }
 
 

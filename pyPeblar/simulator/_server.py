@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar.simulator._charger import Charger
@@ -251,23 +251,34 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         path = urlsplit(self.path).path
         rest_path = path[len(BASE) :] if path.startswith(BASE + "/") else None
-        state.counters.request(f"{method} {rest_path if rest_path is not None else path}")
+        # Faults and counters see the path as the spec writes it: %3A is ':' (in an EVCC ID).
+        seen = unquote(path)
+        seen_rest = seen[len(BASE) :] if rest_path is not None else None
+        state.counters.request(f"{method} {seen_rest if seen_rest is not None else seen}")
         body = self.read_body()
         if body is None:
             return
-        fault = state.faults.take(method, path, rest_path)
-        if fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
-            self.perform(fault, None)
+        fault = state.faults.take(method, seen, seen_rest)
+        ignored = (
+            fault is not None
+            and method != "GET"
+            and (fault.kind == "ignore" or (fault.kind == "mutate" and not fault.apply))
+        )
+        if ignored:
+            # A charger that takes the write but keeps its old values: the local REST API answers
+            # with its state as it was, the web interface with its empty success.
+            reply = self.answer("GET", path, rest_path, b"") if rest_path else Reply(200, None)
+        elif fault is not None and fault.kind == "ignore":
+            reply = self.answer(method, path, rest_path, body)  # a read: nothing to ignore
+        elif fault is not None and not fault.apply and fault.kind not in ("delay", "mutate"):
+            self.perform(fault, None, body)
             return
-        if fault is not None and fault.kind == "mutate" and not fault.apply and method != "GET":
-            # A charger that ignores the write: it answers with its state as it was.
-            reply = self.answer("GET", path, rest_path, b"")
         else:
             reply = self.answer(method, path, rest_path, body)
         if fault is None:
             self.send(reply)
         else:
-            self.perform(fault, reply)
+            self.perform(fault, reply, body)
         if reply.after is not None:  # a reboot or an update: only once the answer is out
             threading.Thread(target=reply.after, name="peblar-simulator-after", daemon=True).start()
 
@@ -312,15 +323,20 @@ class Handler(BaseHTTPRequestHandler):
     # -- writing ------------------------------------------------------------------------------
 
     def encode(
-        self, reply: Reply, body: bytes | None = None, content_type: str | None = None
+        self,
+        reply: Reply,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        phrase: str | None = None,
     ) -> tuple[bytes, bytes]:
         """(head, body) of an answer, head with a Content-Length for the whole body."""
         if body is None:
             body = b"" if reply.payload is None else charger_json(reply.payload)
-        try:
-            phrase = HTTPStatus(reply.status).phrase
-        except ValueError:
-            phrase = "Unknown"
+        if phrase is None:
+            try:
+                phrase = HTTPStatus(reply.status).phrase
+            except ValueError:
+                phrase = "Unknown"
         lines = [f"HTTP/1.1 {reply.status} {phrase}", f"Content-Length: {len(body)}"]
         if body:
             lines.append(f"Content-Type: {content_type or 'application/json'}")
@@ -330,9 +346,14 @@ class Handler(BaseHTTPRequestHandler):
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), body
 
     def send(
-        self, reply: Reply, body: bytes | None = None, content_type: str | None = None
+        self,
+        reply: Reply,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        *,
+        phrase: str | None = None,
     ) -> None:
-        head, payload = self.encode(reply, body, content_type)
+        head, payload = self.encode(reply, body, content_type, phrase)
         self.server.state.counters.status(reply.status)
         if self.command == "HEAD":
             payload = b""  # HEAD answers carry the headers of the body, not the body
@@ -354,7 +375,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def perform(self, fault: Fault, reply: Reply | None) -> None:
+    def perform(self, fault: Fault, reply: Reply | None, request_body: bytes = b"") -> None:
         """Answer (or not) as the fault says; ``reply`` is the normal answer when it was applied."""
         options = fault.options
         kind = fault.kind
@@ -391,8 +412,32 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif kind == "mutate":
             self.send(mutated(reply or Reply(200, {}), options))
+        elif kind == "ignore":
+            self.send(reply or Reply(200, None))
         elif kind == "drip":
             self.drip(reply or Reply(200, {}), float(options.get("interval", 0.2)))
+        elif kind == "echo":
+            self.echo(int(options.get("status", 400)), options.get("content_type"), request_body)
+
+    def echo(self, status: int, content_type: str | None, request_body: bytes) -> None:
+        """An error answer that repeats the request's credentials and body everywhere it can."""
+        said = "; ".join(
+            f"{name}: {self.headers[name]}"
+            for name in ("Authorization", "Cookie")
+            if name in self.headers
+        )
+        text = f"refused {self.command} {self.path}: {said}; body: " + request_body.decode(
+            "utf-8", "replace"
+        )
+        # A header and a status line take latin-1, one line.
+        line = text.encode("latin-1", "replace").decode("latin-1").translate({13: 32, 10: 32})
+        if content_type == "text/html":
+            body = f"<html><body><h1>{status}</h1><p>{text}</p></body></html>".encode()
+        elif content_type == "text/plain":
+            body = text.encode()
+        else:
+            body = charger_json({"statusmsg": text})
+        self.send(Reply(status, None, {"X-Echo": line}), body, content_type, phrase=line)
 
     def drip(self, reply: Reply, interval: float) -> None:
         """The answer one byte at a time, ``interval`` s apart: each byte beats a read timeout."""

@@ -152,6 +152,9 @@ def _solar_mode(value: Any, charger: Charger) -> str | None:
     return _one_of(*modes)(value, charger)
 
 
+#: The most any power setting takes, in W (openapi/webui.yaml: pyPeblar's choice, 1 MW).
+MAX_WATTS: Final = 1_000_000
+
 #: key -> (the check of its value, the read-only key that must be true to write it, or None)
 WRITABLE_SETTINGS: Final[dict[str, tuple[Check, str | None]]] = {
     "HmiBuzzerVolume": (_one_of(0, 1, 2, 3, 4), None),
@@ -165,13 +168,13 @@ WRITABLE_SETTINGS: Final[dict[str, tuple[Check, str | None]]] = {
     "SolarChargingEnable": (_bool, "SolarChargingAllowed"),
     "SolarChargingMode": (_solar_mode, "SolarChargingAllowed"),
     "SolarChargingCustomAlwaysCharge": (_bool, "SolarChargingAllowed"),
-    "SolarChargingCustomPowerTarget": (_int(), "SolarChargingAllowed"),
-    "SolarChargingCustomPowerThreshold": (_int(0), "SolarChargingAllowed"),
+    "SolarChargingCustomPowerTarget": (_int(-MAX_WATTS, MAX_WATTS), "SolarChargingAllowed"),
+    "SolarChargingCustomPowerThreshold": (_int(0, MAX_WATTS), "SolarChargingAllowed"),
     "UserDefinedChargeLimitCurrent": (
         _int(6, lambda charger: charger.profile.max_current_ma // 1000),
         "UserDefinedChargeLimitCurrentAllowed",
     ),
-    "UserDefinedHouseholdPowerLimit": (_int(0), "UserDefinedHouseholdPowerLimitAllowed"),
+    "UserDefinedHouseholdPowerLimit": (_int(0, MAX_WATTS), "UserDefinedHouseholdPowerLimitAllowed"),
     "UserDefinedHouseholdPowerLimitEnable": (_bool, "UserDefinedHouseholdPowerLimitAllowed"),
     "UserKeepSocketLocked": (_bool, None),
 }

@@ -7,6 +7,7 @@ schedules) is a ``WebState``; everything the local REST API also sees lives on t
 
 from __future__ import annotations
 
+import re
 import threading
 import zlib
 from collections.abc import Callable
@@ -22,6 +23,14 @@ if TYPE_CHECKING:
 __all__ = ["DAYS", "ROUTES", "WebRequest", "WebState", "next_firmware"]
 
 DAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: What the lists and the schedule take, as openapi/webui.yaml says (pyPeblar's choices where
+#: Peblar has published nothing): a card's UID in hex, 4 to 10 bytes; an EVCC ID of letters,
+#: digits and ``:._-``; an owner's name of at most 64 characters, none a control character.
+RFID_UID: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){4,10}")
+EVCC_ID: Final = re.compile(r"[0-9A-Za-z:._-]{1,64}")
+OWNERS_NAME: Final = re.compile(r"[^\x00-\x1f\x7f]{0,64}")
+MAX_SLOTS: Final = 48
+MAX_SCHEDULE_AMPS: Final = 32
 #: Paths firmware 1.10 moved: (new, old). Each answers 404 on the other side of 1.10.
 MOVED: Final = {
     "/api/v1/connector/plug-state": "/api/v1/system/connector",
@@ -289,8 +298,12 @@ def get_rfid(request: WebRequest) -> Reply:
 def add_rfid(request: WebRequest) -> Reply:
     body, charger = json_object(request.body), request.state.charger
     uid, name = body.get("RfidTokenUid"), body.get("RfidTokenDescription", "")
-    if not isinstance(uid, str) or not uid.strip() or not isinstance(name, str):
-        raise RefusedError(400, "Bad request: RfidTokenUid and RfidTokenDescription are strings")
+    if not isinstance(uid, str) or not RFID_UID.fullmatch(uid):
+        raise RefusedError(400, "Bad request: RfidTokenUid must be a UID of 4 to 10 bytes in hex")
+    if not isinstance(name, str) or not OWNERS_NAME.fullmatch(name):
+        raise RefusedError(
+            400, "Bad request: RfidTokenDescription must be text of at most 64 characters"
+        )
     with charger.lock:
         if uid in charger.rfid_tokens:
             raise RefusedError(400, f"Bad request: RFID token {uid} is already in the list")
@@ -325,8 +338,10 @@ def add_vehicle(request: WebRequest) -> Reply:
         raise RefusedError(403, "Forbidden: ISO 15118 communication is off")
     body = json_object(body)
     evcc, alias = body.get("EvccId"), body.get("Alias", "")
-    if not isinstance(evcc, str) or not evcc.strip() or not isinstance(alias, str):
-        raise RefusedError(400, "Bad request: EvccId and Alias are strings")
+    if not isinstance(evcc, str) or not EVCC_ID.fullmatch(evcc):
+        raise RefusedError(400, "Bad request: EvccId must be 1 to 64 letters, digits or :._-")
+    if not isinstance(alias, str) or not OWNERS_NAME.fullmatch(alias):
+        raise RefusedError(400, "Bad request: Alias must be text of at most 64 characters")
     if not isinstance(body.get("Authorize", True), bool):
         raise RefusedError(400, "Bad request: Authorize must be true or false")
     with web.lock:
@@ -393,11 +408,15 @@ def write_schedules(request: WebRequest) -> Reply:
     schedules: dict[str, list[dict[str, int]]] = {}
     for day in DAYS:
         slots = body[day]
-        if not isinstance(slots, list) or not all(_slot_ok(slot) for slot in slots):
+        if (
+            not isinstance(slots, list)
+            or len(slots) > MAX_SLOTS
+            or not all(_slot_ok(slot) for slot in slots)
+        ):
             raise RefusedError(
                 400,
-                f"Bad request: {day} must be a list of {{CurrentLimit: A >= 0, "
-                "StartTime: minutes 0-1439}",
+                f"Bad request: {day} must be a list of at most {MAX_SLOTS} "
+                f"{{CurrentLimit: A 0-{MAX_SCHEDULE_AMPS}, StartTime: minutes 0-1439}}",
             )
         schedules[day] = [
             {"CurrentLimit": slot["CurrentLimit"], "StartTime": slot["StartTime"]}
@@ -414,7 +433,7 @@ def _slot_ok(slot: Any) -> bool:
         return False
     limit, start = slot["CurrentLimit"], slot["StartTime"]
     integers = all(isinstance(v, int) and not isinstance(v, bool) for v in (limit, start))
-    return integers and limit >= 0 and 0 <= start < 1440
+    return integers and 0 <= limit <= MAX_SCHEDULE_AMPS and 0 <= start < 1440
 
 
 WebHandler = Callable[[WebRequest], Reply]

@@ -24,7 +24,9 @@ from pyPeblar.webui.configuration import Configuration
 from pyPeblar.api_response import ApiResponse, T as ApiResponseT
 import pyPeblar.webui.models
 from pyPeblar.webui import rest
+from pyPeblar._exchange import answer_type
 from pyPeblar._policy import invalid_answer
+from pyPeblar._secrets import remember_secrets
 from pyPeblar.exceptions import (
     ApiValueError,
     ApiException,
@@ -236,7 +238,11 @@ class ApiClient:
 
         # body
         if body:
+            model = body
             body = self.sanitize_for_serialization(body)
+            # pyPeblar: the values of fields the spec marks `format: password` are redacted from
+            # every error and log line of this client from now on (pyPeblar._secrets).
+            remember_secrets(self.rest_client, model, body)
 
         # request url
         if _host is None or self.configuration.ignore_operation_servers:
@@ -322,16 +328,9 @@ class ApiClient:
         msg = "RESTResponse.read() must be called before passing it to response_deserialize()"
         assert response_data.data is not None, msg
 
-        response_type = response_types_map.get(str(response_data.status), None)
-        if not response_type and isinstance(response_data.status, int) and 100 <= response_data.status <= 599:
-            # if not found, look for '1XX', '2XX', etc.
-            response_type = response_types_map.get(str(response_data.status)[0] + "XX", None)
-
-        # If the response_type has not matched (eg. did not match the previous if statements) and the default response is available, use it.
-        if response_type is None and str(response_data.status) not in response_types_map \
-            and (not isinstance(response_data.status, int) or not 100 <= response_data.status <= 599 or str(response_data.status)[0] + "XX" not in response_types_map) \
-            and 'default' in response_types_map:
-            response_type = response_types_map['default']
+        # pyPeblar: a 2xx is never read as the spec's `default` (its error response), and a 2xx
+        # the operation does not declare is read as the success it does (pyPeblar._exchange).
+        response_type = answer_type(response_types_map, response_data.status)
 
         # deserialize response data. pyPeblar: the REST client (pyPeblar._rest) has already raised
         # a PeblarError for every answer that is not a 2xx; a model is parsed and validated in one
@@ -366,7 +365,11 @@ class ApiClient:
         except (ValueError, TypeError, LookupError, AttributeError, RecursionError, ApiException) as error:
             if not 200 <= response_data.status <= 299:
                 raise
-            raise invalid_answer(response_data, response_type, error) from error
+            # A POST's 2xx is a success whatever its body: None then, never an error that would
+            # invite a retry undoing what the charger did (pyPeblar._policy.invalid_answer).
+            failure = invalid_answer(response_data, response_type, error)
+            if failure is not None:
+                raise failure from error
         finally:
             if not 200 <= response_data.status <= 299:
                 raise ApiException.from_response(

@@ -1,6 +1,7 @@
-"""Property-based: whatever a charger answers and whatever a caller passes, the only outcomes are
-a result, a PeblarError, or a ValueError raised before anything was sent. Never a raw urllib3,
-pydantic, json or UnicodeDecodeError, never a hang."""
+"""Property-based: whatever a charger answers, and whatever a command line is given, the only
+outcomes are a result, a PeblarError, or a ValueError raised before anything was sent. Never a raw
+urllib3, pydantic, json or UnicodeDecodeError, never a hang. (Whatever a caller passes to any
+client: test_arguments.py.)"""
 
 from __future__ import annotations
 
@@ -145,109 +146,8 @@ def test_any_answer_to_a_write(sim: Simulator, charger: Peblar, body: bytes, sta
         assert result.applied in (False, None)
 
 
-anything = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(),
-    st.text(max_size=12),
-    st.lists(st.integers(), max_size=2),
-    st.binary(max_size=4),
-)
-
-
-def before_any_request(sim: Simulator, call: Callable[[], Any]) -> Any:
-    """The call's outcome; a ValueError must come before any request reached the charger."""
-    sent = sim.stats().requests_total
-    result, _ = outcome(call, bound=4.0)
-    if isinstance(result, ValueError) and not isinstance(result, PeblarError):
-        assert sim.stats().requests_total == sent, f"ValueError after a request: {result}"
-    return result
-
-
-@SETTINGS
-@given(amps=anything, milliamps=anything)
-def test_any_current(sim: Simulator, charger: Peblar, amps: Any, milliamps: Any) -> None:
-    before_any_request(
-        sim, lambda: charger.set_charge_current_limit(amps=amps, milliamps=milliamps)
-    )
-    before_any_request(sim, lambda: charger.resume(amps=amps, milliamps=milliamps))
-
-
-@SETTINGS
-@given(token=anything, name=anything)
-def test_any_rfid(sim: Simulator, charger: Peblar, token: Any, name: Any) -> None:
-    before_any_request(sim, lambda: charger.authorize_charge_session(token=token, name=name))
-
-
-@SETTINGS
-@given(value=anything)
-def test_any_phase_choice(sim: Simulator, charger: Peblar, value: Any) -> None:
-    before_any_request(sim, lambda: charger.force_single_phase(value))
-    before_any_request(sim, lambda: charger.replace_ev_interface(amps=8, force_single_phase=value))
-
-
-#: Every option of Peblar(), with the words its ValueError must use to name it.
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "timeout": ("timeout",),
-    "deadline": ("deadline",),
-    "retries": ("retries",),
-    "backoff": ("backoff",),
-    "rate_limit": ("rate_limit",),
-    "protect_relays": ("protect_relays",),
-    "phase_switch_timeout": ("phase_switch_timeout",),
-    "proxy": ("proxy",),
-    "memory": ("memory",),
-}
-options = st.fixed_dictionaries(
-    {},
-    optional={name: anything | st.floats() | st.tuples(anything, anything) for name in OPTIONS},
-)
-
-
-@pytest.mark.parametrize("kind", sorted(KINDS))
-@SETTINGS
-@given(host=anything | st.text(max_size=30), token=anything, chosen=options)
-def test_any_construction(kind: str, host: Any, token: Any, chosen: dict[str, Any]) -> None:
-    """A client, or a ValueError naming what was wrong; building never connects."""
-
-    def build() -> None:
-        KINDS[kind](host, token, **chosen).close()
-
-    result, _ = outcome(build, bound=1.0)
-    if isinstance(result, ValueError):
-        text = str(result)
-        named = ["host", "token"] + [word for name in chosen for word in OPTIONS[name]]
-        assert any(word in text for word in named), text
-
-
-@pytest.mark.parametrize("kind", sorted(KINDS))
-@SETTINGS
-@given(name=st.sampled_from(sorted(OPTIONS)), value=anything | st.floats())
-def test_any_single_option_is_named_when_refused(kind: str, name: str, value: Any) -> None:
-    client = KINDS[kind]
-    result, _ = outcome(lambda: client("127.0.0.1", "t" * 64, **{name: value}).close(), bound=1.0)
-    if isinstance(result, ValueError):
-        assert any(word in str(result) for word in OPTIONS[name]), (name, value, str(result))
-
-
-@SETTINGS
-@given(
-    method=st.sampled_from(["GET", "PATCH", "PUT", "POST", "DELETE"])
-    | st.text(max_size=8)
-    | anything,
-    path=st.text(max_size=30) | anything,
-    body=st.none() | st.just(b"{}") | anything,
-    retry=st.none() | st.booleans() | anything,
-)
-def test_any_raw_call(  # noqa: PLR0917 - one parameter per argument of raw()
-    sim: Simulator, charger: Peblar, method: Any, path: Any, body: Any, retry: Any
-) -> None:
-    """Bytes, a PeblarError, or a ValueError naming the argument, before anything is sent:
-    a CR or LF in the method or path never reaches the wire."""
-    result = before_any_request(sim, lambda: charger.raw(method, path, body, retry=retry))
-    if isinstance(result, ValueError) and not isinstance(result, PeblarError):
-        assert any(word in str(result) for word in ("method", "path", "body", "retry")), result
+# Every argument of every client (constructor options, method arguments, raw()): see
+# test_arguments.py, which fuzzes all four clients from one table.
 
 
 @pytest.mark.parametrize(

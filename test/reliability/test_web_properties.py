@@ -1,7 +1,6 @@
-"""Property-based, for the web clients: whatever a caller passes to a ``PeblarWeb`` or
-``AsyncPeblarWeb`` method and whatever the web interface answers, the only outcomes are a result, a
-``PeblarError``, or a ``ValueError`` raised before anything was sent. Never a raw pydantic, json,
-urllib3 or aiohttp error, never a hang, and the password in no error."""
+"""Property-based, for the web clients: whatever the web interface answers a ``PeblarWeb`` or
+``AsyncPeblarWeb``, the only outcomes are a result or a ``PeblarError``. Never a raw pydantic,
+json, urllib3 or aiohttp error, never a hang. (Whatever a caller passes: test_arguments.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyPeblar import PeblarError, PeblarWeb
+from pyPeblar import PeblarWeb
 from pyPeblar.simulator import Simulator
 from test.clients import BlockingAsyncPeblarWeb
 from test.reliability.conftest import QUICK, outcome
@@ -50,45 +49,8 @@ def web(sim: Simulator, request: pytest.FixtureRequest) -> Iterator[Any]:
         yield client
 
 
-def no_request_on_value_error(sim: Simulator, call: Callable[[], Any]) -> Any:
-    """The call's outcome; a ValueError must come before any request reached the charger."""
-    sent = sim.stats().requests_total
-    result, _ = outcome(call, bound=6.0)
-    if isinstance(result, ValueError) and not isinstance(result, PeblarError):
-        assert sim.stats().requests_total == sent, f"ValueError after a request: {result}"
-    if isinstance(result, BaseException):
-        assert PASSWORD not in str(result)
-    return result
-
-
-#: Every web-client method that takes arguments, with a call using hypothesis's values.
-CALLS: dict[str, Callable[[Any, Any, Any], Any]] = {
-    "update_user_configuration": lambda web, a, b: web.update_user_configuration(
-        user_keep_socket_locked=a, hmi_buzzer_volume=b
-    ),
-    "update_user_configuration by wire name": lambda web, a, b: web.update_user_configuration(
-        HmiLedIntensityManual=a
-    ),
-    "set_smart_charging_mode": lambda web, a, b: web.set_smart_charging_mode(a, power_target=b),
-    "set_led": lambda web, a, b: web.set_led(automatic=a, percent=b),
-    "set_buzzer_volume": lambda web, a, b: web.set_buzzer_volume(a),
-    "set_socket_locked": lambda web, a, b: web.set_socket_locked(a),
-    "set_modbus": lambda web, a, b: web.set_modbus(a, b),
-    "available_versions": lambda web, a, b: web.available_versions(use_cache=a),
-    "add_rfid_token": lambda web, a, b: web.add_rfid_token(a, b),
-    "remove_rfid_token": lambda web, a, b: web.remove_rfid_token(a),
-    "add_vehicle_token": lambda web, a, b: web.add_vehicle_token(a, b),
-    "meter_history": lambda web, a, b: web.meter_history(a, b),
-    "set_charging_schedules": lambda web, a, b: web.set_charging_schedules(a),
-    "local_api_token": lambda web, a, b: web.local_api_token(a),
-}
-
-
-@pytest.mark.parametrize("name", sorted(CALLS))
-@SETTINGS
-@given(first=anything, second=anything)
-def test_any_argument(sim: Simulator, web: Any, name: str, first: Any, second: Any) -> None:
-    no_request_on_value_error(sim, lambda: CALLS[name](web, first, second))
+# Every argument of every web-client method: see test_arguments.py, which fuzzes all four
+# clients from one table.
 
 
 json_values = st.recursive(

@@ -16,6 +16,7 @@ import pytest
 
 from pyPeblar.simulator import FAULT_KINDS, Simulator
 from test.simulator.conftest import call
+from test.simulator.web import WebClient
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ class TestFaults:
             "body",
             "mutate",
             "drip",
+            "echo",
+            "ignore",
         }
         with pytest.raises(ValueError, match="unknown fault kind"):
             sim.inject("explode")
@@ -95,6 +98,20 @@ class TestFaults:
         sim.inject("status", path="/meter", status=500)
         assert call(sim, "GET", "/meter").json == {"statusmsg": "Internal Server Error"}
 
+    @pytest.mark.parametrize("content_type", [None, "text/plain", "text/html"])
+    def test_echo_repeats_the_credentials_and_the_body(
+        self, sim: Simulator, content_type: str | None
+    ) -> None:
+        sim.inject("echo", path="/evinterface", status=403, content_type=content_type)
+        answer = call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 6000})
+        assert answer.status == 403
+        for text in (answer.raw.decode(), answer.headers["X-Echo"]):
+            assert f"Authorization: {sim.token}" in text
+            assert "ChargeCurrentLimit" in text and "6000" in text  # the body
+        assert sim.charge_current_limit == 16000  # not applied, as a refusal
+        if content_type is None:
+            assert sim.token in answer.json["statusmsg"]
+
     def test_body(self, sim: Simulator) -> None:
         sim.inject("body", path="/meter", body=b"not json", times=2)
         assert call(sim, "GET", "/meter").raw == b"not json"
@@ -113,6 +130,24 @@ class TestFaults:
         assert body["NewKey"] == 1
         assert "LockState" not in body
         assert body["CpState"] == "State Z"
+
+    def test_ignore_answers_a_write_and_keeps_the_old_values(self, sim: Simulator) -> None:
+        fault = sim.inject("ignore", path="/evinterface", times=None)
+        assert call(sim, "GET", "/evinterface").status == 200  # a read: nothing to ignore
+        answer = call(sim, "PATCH", "/evinterface", {"ChargeCurrentLimit": 8000})
+        assert answer.status == 200 and answer.json["ChargeCurrentLimit"] == 16000
+        assert sim.charge_current_limit == 16000
+        assert fault.hits == 2
+        fault.cancel()
+        sim.inject("ignore", path="/api/v1/config/user", method="PATCH")
+        web = WebClient(sim)
+        assert web.login() == 200
+        status, body, _ = web.request("PATCH", "/config/user", {"HmiBuzzerVolume": 4})
+        assert (status, body) == (200, None)
+        assert sim.user_configuration["HmiBuzzerVolume"] != 4
+        web.ok("PATCH", "/config/user", {"HmiBuzzerVolume": 4})  # times=1: the next one lands
+        assert sim.user_configuration["HmiBuzzerVolume"] == 4
+        web.close()
 
     def test_matching_by_path_method_and_times(self, sim: Simulator) -> None:
         fault = sim.inject("status", path="/evinterface", method="PATCH", status=500, times=None)

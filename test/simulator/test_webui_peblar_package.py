@@ -70,11 +70,11 @@ def test_the_peblar_package_drives_the_simulator(sim: Simulator) -> None:
 
             tokens = await client.rfid_tokens()
             assert [token.rfid_token_uid for token in tokens] == list(sim.rfid_tokens)
-            await client.add_rfid_token(rfid_token_uid="GUEST-01", rfid_token_description="Guest")
-            assert sim.rfid_tokens["GUEST-01"] == "Guest"
-            assert (await client.rfid_token(uid="GUEST-01")).rfid_token_description == "Guest"
-            await client.delete_rfid_token(uid="GUEST-01")
-            assert "GUEST-01" not in sim.rfid_tokens
+            await client.add_rfid_token(rfid_token_uid="0A0B0C0D", rfid_token_description="Guest")
+            assert sim.rfid_tokens["0A0B0C0D"] == "Guest"
+            assert (await client.rfid_token(uid="0A0B0C0D")).rfid_token_description == "Guest"
+            await client.delete_rfid_token(uid="0A0B0C0D")
+            assert "0A0B0C0D" not in sim.rfid_tokens
 
             history = await client.meter_history()
             (session_entry,) = history.session

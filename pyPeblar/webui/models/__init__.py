@@ -13,6 +13,7 @@ __all__ = [
     "AuthStatus",
     "BuzzerVolume",
     "ChargingSchedules",
+    "ChargingSchedulesRequest",
     "EnergyHistory",
     "EnergyHistoryMonth",
     "EnergyHistoryYear",
@@ -30,7 +31,9 @@ __all__ = [
     "RestApiAccessMode",
     "RfidToken",
     "RfidTokenList",
+    "RfidTokenRequest",
     "ScheduleSlot",
+    "ScheduleSlotRequest",
     "SessionGraph",
     "SessionGraphPoint",
     "SolarChargingMode",
@@ -54,6 +57,7 @@ if _typing.TYPE_CHECKING:
     from pyPeblar.webui.models.auth_status import AuthStatus
     from pyPeblar.webui.models.buzzer_volume import BuzzerVolume
     from pyPeblar.webui.models.charging_schedules import ChargingSchedules
+    from pyPeblar.webui.models.charging_schedules_request import ChargingSchedulesRequest
     from pyPeblar.webui.models.energy_history import EnergyHistory
     from pyPeblar.webui.models.energy_history_month import EnergyHistoryMonth
     from pyPeblar.webui.models.energy_history_year import EnergyHistoryYear
@@ -71,7 +75,9 @@ if _typing.TYPE_CHECKING:
     from pyPeblar.webui.models.rest_api_access_mode import RestApiAccessMode
     from pyPeblar.webui.models.rfid_token import RfidToken
     from pyPeblar.webui.models.rfid_token_list import RfidTokenList
+    from pyPeblar.webui.models.rfid_token_request import RfidTokenRequest
     from pyPeblar.webui.models.schedule_slot import ScheduleSlot
+    from pyPeblar.webui.models.schedule_slot_request import ScheduleSlotRequest
     from pyPeblar.webui.models.session_graph import SessionGraph
     from pyPeblar.webui.models.session_graph_point import SessionGraphPoint
     from pyPeblar.webui.models.solar_charging_mode import SolarChargingMode
@@ -94,6 +100,7 @@ else:
         "AuthStatus": ".auth_status",
         "BuzzerVolume": ".buzzer_volume",
         "ChargingSchedules": ".charging_schedules",
+        "ChargingSchedulesRequest": ".charging_schedules_request",
         "EnergyHistory": ".energy_history",
         "EnergyHistoryMonth": ".energy_history_month",
         "EnergyHistoryYear": ".energy_history_year",
@@ -111,7 +118,9 @@ else:
         "RestApiAccessMode": ".rest_api_access_mode",
         "RfidToken": ".rfid_token",
         "RfidTokenList": ".rfid_token_list",
+        "RfidTokenRequest": ".rfid_token_request",
         "ScheduleSlot": ".schedule_slot",
+        "ScheduleSlotRequest": ".schedule_slot_request",
         "SessionGraph": ".session_graph",
         "SessionGraphPoint": ".session_graph_point",
         "SolarChargingMode": ".solar_charging_mode",

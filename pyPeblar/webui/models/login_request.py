@@ -18,7 +18,9 @@ from typing_extensions import Annotated
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
-from pyPeblar._validate import listed_value
+from pyPeblar._validate import listed_value, request_value
+from typing import Tuple
+from pyPeblar._secrets import hide_secret_fields
 
 
 class LoginRequest(BaseModel):
@@ -28,7 +30,7 @@ class LoginRequest(BaseModel):
     Strict: keys the spec does not declare and values of the wrong type are refused, so nothing
     unexpected is ever sent to a charger.
     """  # noqa: E501
-    password: Annotated[str, Field(min_length=1, strict=True)] = Field(description="The password of the charger's web interface.", alias="Password", json_schema_extra={"examples": ["web-password"]})
+    password: Annotated[str, Field(min_length=1, strict=True)] = Field(description="The password of the charger's web interface (a secret: pyPeblar hides it in the model's repr and redacts it from every error and log line).", alias="Password", json_schema_extra={"examples": ["web-password"]})
     persistent_session: Optional[StrictBool] = Field(default=False, description="Ask for a session that outlives the browser (what the charger does with it is unpublished).", alias="PersistentSession", json_schema_extra={"examples": [False]})
 
     model_config = ConfigDict(
@@ -38,6 +40,27 @@ class LoginRequest(BaseModel):
         protected_namespaces=(),
         extra="forbid",
     )
+
+    #: The keys whose values are secrets (`format: password` in the spec): hidden in the repr,
+    #: and redacted by the REST client from every error and log line (pyPeblar._secrets).
+    peblar_secrets: ClassVar[Tuple[str, ...]] = (
+        "Password",
+    )
+
+    def __repr_args__(self):
+        return hide_secret_fields(self, super().__repr_args__())
+
+    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._validate).
+    peblar_nullable_fields: ClassVar[frozenset] = frozenset(())
+    peblar_boolean_fields: ClassVar[frozenset] = frozenset(("persistent_session", ))
+
+    @field_validator('*', mode="before")
+    def _validate_plain_value(cls, value, info):
+        """Strict: None only where the spec says nullable, True or False only where it says
+        boolean (Python's bool is an int, which the wire would carry as 1)."""
+        return request_value(
+            value, info.field_name, cls.peblar_nullable_fields, cls.peblar_boolean_fields
+        )
 
     @field_validator('*')
     def _validate_listed_values(cls, value):

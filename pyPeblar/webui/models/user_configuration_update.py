@@ -12,7 +12,7 @@ from __future__ import annotations
 import pprint
 import re  # noqa: F401
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from typing import Any, ClassVar, Dict, List, Optional
 from typing_extensions import Annotated
 from pyPeblar.webui.models.buzzer_volume import BuzzerVolume
@@ -23,7 +23,7 @@ from pyPeblar.webui.models.solar_charging_mode import SolarChargingMode
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
-from pyPeblar._validate import listed_value
+from pyPeblar._validate import listed_value, request_value
 
 
 class UserConfigurationUpdate(BaseModel):
@@ -44,10 +44,10 @@ class UserConfigurationUpdate(BaseModel):
     solar_charging_enable: Optional[StrictBool] = Field(default=None, description="Solar charging on or off (where `SolarChargingAllowed`).", alias="SolarChargingEnable", json_schema_extra={"examples": [True]})
     solar_charging_mode: Optional[SolarChargingMode] = Field(default=None, alias="SolarChargingMode")
     solar_charging_custom_always_charge: Optional[StrictBool] = Field(default=None, description="Custom solar keeps charging when the sun is not enough (firmware 1.10 and later).", alias="SolarChargingCustomAlwaysCharge", json_schema_extra={"examples": [False]})
-    solar_charging_custom_power_target: Optional[StrictInt] = Field(default=None, description="Custom solar's grid power target, in W (firmware 1.10 and later).", alias="SolarChargingCustomPowerTarget", json_schema_extra={"examples": [-500]})
-    solar_charging_custom_power_threshold: Optional[Annotated[int, Field(strict=True, ge=0)]] = Field(default=None, description="Custom solar's surplus needed to start, in W (firmware 1.10 and later).", alias="SolarChargingCustomPowerThreshold", json_schema_extra={"examples": [1400]})
-    user_defined_charge_limit_current: Optional[Annotated[int, Field(strict=True, ge=6)]] = Field(default=None, description="The owner's charge current limit, in A: from 6 to the charger's maximum (pyPeblar's choice of range).", alias="UserDefinedChargeLimitCurrent", json_schema_extra={"examples": [16]})
-    user_defined_household_power_limit: Optional[Annotated[int, Field(strict=True, ge=0)]] = Field(default=None, description="The household power limit, in W.", alias="UserDefinedHouseholdPowerLimit", json_schema_extra={"examples": [20000]})
+    solar_charging_custom_power_target: Optional[Annotated[int, Field(le=1000000, strict=True, ge=-1000000)]] = Field(default=None, description="Custom solar's grid power target, in W (firmware 1.10 and later); within 1 MW either way, above any home's connection (pyPeblar's choice of range).", alias="SolarChargingCustomPowerTarget", json_schema_extra={"examples": [-500]})
+    solar_charging_custom_power_threshold: Optional[Annotated[int, Field(le=1000000, strict=True, ge=0)]] = Field(default=None, description="Custom solar's surplus needed to start, in W (firmware 1.10 and later); at most 1 MW (pyPeblar's choice of range).", alias="SolarChargingCustomPowerThreshold", json_schema_extra={"examples": [1400]})
+    user_defined_charge_limit_current: Optional[Annotated[int, Field(le=32, strict=True, ge=6)]] = Field(default=None, description="The owner's charge current limit, in A: from 6 to the charger's maximum, 32 A on the largest Peblar (pyPeblar's choice of range).", alias="UserDefinedChargeLimitCurrent", json_schema_extra={"examples": [16]})
+    user_defined_household_power_limit: Optional[Annotated[int, Field(le=1000000, strict=True, ge=0)]] = Field(default=None, description="The household power limit, in W; at most 1 MW (pyPeblar's choice of range).", alias="UserDefinedHouseholdPowerLimit", json_schema_extra={"examples": [20000]})
     user_defined_household_power_limit_enable: Optional[StrictBool] = Field(default=None, description="Household power limit on or off.", alias="UserDefinedHouseholdPowerLimitEnable", json_schema_extra={"examples": [False]})
     user_keep_socket_locked: Optional[StrictBool] = Field(default=None, description="Keep the cable locked in the socket.", alias="UserKeepSocketLocked", json_schema_extra={"examples": [True]})
 
@@ -58,6 +58,18 @@ class UserConfigurationUpdate(BaseModel):
         protected_namespaces=(),
         extra="forbid",
     )
+
+    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._validate).
+    peblar_nullable_fields: ClassVar[frozenset] = frozenset(())
+    peblar_boolean_fields: ClassVar[frozenset] = frozenset(("local_rest_api_enable", "modbus_server_enable", "scheduled_charging_enable", "solar_charging_enable", "solar_charging_custom_always_charge", "user_defined_household_power_limit_enable", "user_keep_socket_locked", ))
+
+    @field_validator('*', mode="before")
+    def _validate_plain_value(cls, value, info):
+        """Strict: None only where the spec says nullable, True or False only where it says
+        boolean (Python's bool is an int, which the wire would carry as 1)."""
+        return request_value(
+            value, info.field_name, cls.peblar_nullable_fields, cls.peblar_boolean_fields
+        )
 
     @field_validator('*')
     def _validate_listed_values(cls, value):

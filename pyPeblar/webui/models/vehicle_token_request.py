@@ -12,13 +12,13 @@ from __future__ import annotations
 import pprint
 import re  # noqa: F401
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from typing import Any, ClassVar, Dict, List, Optional
 from typing_extensions import Annotated
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
-from pyPeblar._validate import listed_value
+from pyPeblar._validate import listed_value, request_value
 
 
 class VehicleTokenRequest(BaseModel):
@@ -28,8 +28,8 @@ class VehicleTokenRequest(BaseModel):
     Strict: keys the spec does not declare and values of the wrong type are refused, so nothing
     unexpected is ever sent to a charger.
     """  # noqa: E501
-    evcc_id: Annotated[str, Field(min_length=1, strict=True)] = Field(description="The vehicle's EVCC ID.", alias="EvccId", json_schema_extra={"examples": ["00:1A:2B:3C:4D:5E"]})
-    alias: StrictStr = Field(description="The owner's name for the vehicle.", alias="Alias", json_schema_extra={"examples": ["Family car"]})
+    evcc_id: Annotated[str, Field(min_length=1, strict=True, max_length=64)] = Field(description="A vehicle's EVCC ID: the MAC address of its charging controller (ISO 15118-2), written with or without `:` or `-`, or an identifier of letters, digits, `:`, `.`, `_` and `-` (ISO 15118-20); 1 to 64 characters (pyPeblar's choice).", alias="EvccId", json_schema_extra={"examples": ["00:1A:2B:3C:4D:5E"]})
+    alias: Annotated[str, Field(strict=True, max_length=64)] = Field(description="A name the owner gives a card or a vehicle: at most 64 characters, none of them a control character such as a line break (pyPeblar's choice: the charger's own limit is unpublished).", alias="Alias", json_schema_extra={"examples": ["Garage card"]})
     authorize: Optional[StrictBool] = Field(default=True, description="Whether the vehicle may charge without a card.", alias="Authorize", json_schema_extra={"examples": [True]})
 
     model_config = ConfigDict(
@@ -39,6 +39,36 @@ class VehicleTokenRequest(BaseModel):
         protected_namespaces=(),
         extra="forbid",
     )
+
+    @field_validator('evcc_id', mode="before")
+    def evcc_id_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if value is None:
+            return value
+        if isinstance(value, str) and not re.fullmatch(r"^[0-9A-Za-z:._-]+$", value):
+            raise ValueError("must be letters, digits, ':', '.', '_' and '-' only")
+        return value
+
+    @field_validator('alias', mode="before")
+    def alias_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if value is None:
+            return value
+        if isinstance(value, str) and not re.fullmatch(r"^[^\x00-\x1F\x7F]*$", value):
+            raise ValueError("must be text without control characters (no line break, tab or NUL)")
+        return value
+
+    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._validate).
+    peblar_nullable_fields: ClassVar[frozenset] = frozenset(())
+    peblar_boolean_fields: ClassVar[frozenset] = frozenset(("authorize", ))
+
+    @field_validator('*', mode="before")
+    def _validate_plain_value(cls, value, info):
+        """Strict: None only where the spec says nullable, True or False only where it says
+        boolean (Python's bool is an int, which the wire would carry as 1)."""
+        return request_value(
+            value, info.field_name, cls.peblar_nullable_fields, cls.peblar_boolean_fields
+        )
 
     @field_validator('*')
     def _validate_listed_values(cls, value):

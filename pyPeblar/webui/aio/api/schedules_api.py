@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
 from pyPeblar.webui.models.charging_schedules import ChargingSchedules
+from pyPeblar.webui.models.charging_schedules_request import ChargingSchedulesRequest
 
 from pyPeblar.webui.aio.api_client import ApiClient, RequestSerialized
 from pyPeblar.api_response import ApiResponse
@@ -286,7 +287,7 @@ class SchedulesApi:
     @validate_call
     async def set_charging_schedules(
         self,
-        charging_schedules: ChargingSchedules,
+        charging_schedules_request: ChargingSchedulesRequest,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -304,8 +305,8 @@ class SchedulesApi:
 
         The body must carry all seven days (a day without slots is an empty list); a missing day gives 400. Read the schedule, change it, and send it all back.
 
-        :param charging_schedules: (required)
-        :type charging_schedules: ChargingSchedules
+        :param charging_schedules_request: (required)
+        :type charging_schedules_request: ChargingSchedulesRequest
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -329,7 +330,7 @@ class SchedulesApi:
         """ # noqa: E501
 
         _param = self._set_charging_schedules_serialize(
-            charging_schedules=charging_schedules,
+            charging_schedules_request=charging_schedules_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -357,7 +358,7 @@ class SchedulesApi:
     @validate_call
     async def set_charging_schedules_with_http_info(
         self,
-        charging_schedules: ChargingSchedules,
+        charging_schedules_request: ChargingSchedulesRequest,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -375,8 +376,8 @@ class SchedulesApi:
 
         The body must carry all seven days (a day without slots is an empty list); a missing day gives 400. Read the schedule, change it, and send it all back.
 
-        :param charging_schedules: (required)
-        :type charging_schedules: ChargingSchedules
+        :param charging_schedules_request: (required)
+        :type charging_schedules_request: ChargingSchedulesRequest
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -400,7 +401,7 @@ class SchedulesApi:
         """ # noqa: E501
 
         _param = self._set_charging_schedules_serialize(
-            charging_schedules=charging_schedules,
+            charging_schedules_request=charging_schedules_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -428,7 +429,7 @@ class SchedulesApi:
     @validate_call
     async def set_charging_schedules_without_preload_content(
         self,
-        charging_schedules: ChargingSchedules,
+        charging_schedules_request: ChargingSchedulesRequest,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -446,8 +447,8 @@ class SchedulesApi:
 
         The body must carry all seven days (a day without slots is an empty list); a missing day gives 400. Read the schedule, change it, and send it all back.
 
-        :param charging_schedules: (required)
-        :type charging_schedules: ChargingSchedules
+        :param charging_schedules_request: (required)
+        :type charging_schedules_request: ChargingSchedulesRequest
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -471,7 +472,7 @@ class SchedulesApi:
         """ # noqa: E501
 
         _param = self._set_charging_schedules_serialize(
-            charging_schedules=charging_schedules,
+            charging_schedules_request=charging_schedules_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -494,7 +495,7 @@ class SchedulesApi:
 
     def _set_charging_schedules_serialize(
         self,
-        charging_schedules,
+        charging_schedules_request,
         _request_auth,
         _content_type,
         _headers,
@@ -520,8 +521,8 @@ class SchedulesApi:
         # process the header parameters
         # process the form parameters
         # process the body parameter
-        if charging_schedules is not None:
-            _body_params = charging_schedules
+        if charging_schedules_request is not None:
+            _body_params = charging_schedules_request
 
 
         # set the HTTP header `Accept`

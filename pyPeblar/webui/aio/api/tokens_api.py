@@ -12,10 +12,11 @@ from pyPeblar._validate import validate_call
 from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
-from pydantic import Field, StrictStr
+from pydantic import Field, field_validator
 from typing_extensions import Annotated
 from pyPeblar.webui.models.rfid_token import RfidToken
 from pyPeblar.webui.models.rfid_token_list import RfidTokenList
+from pyPeblar.webui.models.rfid_token_request import RfidTokenRequest
 from pyPeblar.webui.models.vehicle_token_list import VehicleTokenList
 from pyPeblar.webui.models.vehicle_token_request import VehicleTokenRequest
 
@@ -40,7 +41,7 @@ class TokensApi:
     @validate_call
     async def add_rfid_token(
         self,
-        rfid_token: RfidToken,
+        rfid_token_request: RfidTokenRequest,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -58,8 +59,8 @@ class TokensApi:
 
         A UID already in the list gives 400 (pyPeblar's choice). Never retry it automatically.
 
-        :param rfid_token: (required)
-        :type rfid_token: RfidToken
+        :param rfid_token_request: (required)
+        :type rfid_token_request: RfidTokenRequest
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -83,7 +84,7 @@ class TokensApi:
         """ # noqa: E501
 
         _param = self._add_rfid_token_serialize(
-            rfid_token=rfid_token,
+            rfid_token_request=rfid_token_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -111,7 +112,7 @@ class TokensApi:
     @validate_call
     async def add_rfid_token_with_http_info(
         self,
-        rfid_token: RfidToken,
+        rfid_token_request: RfidTokenRequest,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -129,8 +130,8 @@ class TokensApi:
 
         A UID already in the list gives 400 (pyPeblar's choice). Never retry it automatically.
 
-        :param rfid_token: (required)
-        :type rfid_token: RfidToken
+        :param rfid_token_request: (required)
+        :type rfid_token_request: RfidTokenRequest
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -154,7 +155,7 @@ class TokensApi:
         """ # noqa: E501
 
         _param = self._add_rfid_token_serialize(
-            rfid_token=rfid_token,
+            rfid_token_request=rfid_token_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -182,7 +183,7 @@ class TokensApi:
     @validate_call
     async def add_rfid_token_without_preload_content(
         self,
-        rfid_token: RfidToken,
+        rfid_token_request: RfidTokenRequest,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -200,8 +201,8 @@ class TokensApi:
 
         A UID already in the list gives 400 (pyPeblar's choice). Never retry it automatically.
 
-        :param rfid_token: (required)
-        :type rfid_token: RfidToken
+        :param rfid_token_request: (required)
+        :type rfid_token_request: RfidTokenRequest
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -225,7 +226,7 @@ class TokensApi:
         """ # noqa: E501
 
         _param = self._add_rfid_token_serialize(
-            rfid_token=rfid_token,
+            rfid_token_request=rfid_token_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -248,7 +249,7 @@ class TokensApi:
 
     def _add_rfid_token_serialize(
         self,
-        rfid_token,
+        rfid_token_request,
         _request_auth,
         _content_type,
         _headers,
@@ -274,8 +275,8 @@ class TokensApi:
         # process the header parameters
         # process the form parameters
         # process the body parameter
-        if rfid_token is not None:
-            _body_params = rfid_token
+        if rfid_token_request is not None:
+            _body_params = rfid_token_request
 
 
         # set the HTTP header `Accept`
@@ -613,7 +614,7 @@ class TokensApi:
     @validate_call
     async def delete_rfid_token(
         self,
-        uid: Annotated[StrictStr, Field(description="The card's UID, as in `RfidTokenUid`.")],
+        uid: Annotated[str, Field(strict=True, description="The card's UID, as in `RfidTokenUid`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -683,7 +684,7 @@ class TokensApi:
     @validate_call
     async def delete_rfid_token_with_http_info(
         self,
-        uid: Annotated[StrictStr, Field(description="The card's UID, as in `RfidTokenUid`.")],
+        uid: Annotated[str, Field(strict=True, description="The card's UID, as in `RfidTokenUid`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -753,7 +754,7 @@ class TokensApi:
     @validate_call
     async def delete_rfid_token_without_preload_content(
         self,
-        uid: Annotated[StrictStr, Field(description="The card's UID, as in `RfidTokenUid`.")],
+        uid: Annotated[str, Field(strict=True, description="The card's UID, as in `RfidTokenUid`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -882,7 +883,7 @@ class TokensApi:
     @validate_call
     async def delete_vehicle_token(
         self,
-        evccid: Annotated[StrictStr, Field(description="The vehicle's EVCC ID, as in `EvccId`.")],
+        evccid: Annotated[str, Field(min_length=1, strict=True, max_length=64, description="The vehicle's EVCC ID, as in `EvccId`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -952,7 +953,7 @@ class TokensApi:
     @validate_call
     async def delete_vehicle_token_with_http_info(
         self,
-        evccid: Annotated[StrictStr, Field(description="The vehicle's EVCC ID, as in `EvccId`.")],
+        evccid: Annotated[str, Field(min_length=1, strict=True, max_length=64, description="The vehicle's EVCC ID, as in `EvccId`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1022,7 +1023,7 @@ class TokensApi:
     @validate_call
     async def delete_vehicle_token_without_preload_content(
         self,
-        evccid: Annotated[StrictStr, Field(description="The vehicle's EVCC ID, as in `EvccId`.")],
+        evccid: Annotated[str, Field(min_length=1, strict=True, max_length=64, description="The vehicle's EVCC ID, as in `EvccId`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1151,7 +1152,7 @@ class TokensApi:
     @validate_call
     async def get_rfid_token(
         self,
-        uid: Annotated[StrictStr, Field(description="The card's UID, as in `RfidTokenUid`.")],
+        uid: Annotated[str, Field(strict=True, description="The card's UID, as in `RfidTokenUid`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1221,7 +1222,7 @@ class TokensApi:
     @validate_call
     async def get_rfid_token_with_http_info(
         self,
-        uid: Annotated[StrictStr, Field(description="The card's UID, as in `RfidTokenUid`.")],
+        uid: Annotated[str, Field(strict=True, description="The card's UID, as in `RfidTokenUid`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1291,7 +1292,7 @@ class TokensApi:
     @validate_call
     async def get_rfid_token_without_preload_content(
         self,
-        uid: Annotated[StrictStr, Field(description="The card's UID, as in `RfidTokenUid`.")],
+        uid: Annotated[str, Field(strict=True, description="The card's UID, as in `RfidTokenUid`.")],
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
