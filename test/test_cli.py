@@ -242,7 +242,7 @@ class TestErrors:
             main(["set-current", "1" + "0" * 307])
         assert exited.value.code == 2
         err = capsys.readouterr().err
-        assert "argument AMPS: '100000000000'... (308 characters) is far outside 6 to 32 A" in err
+        assert "argument AMPS: '100000000000...000' is far outside 6 to 32 A" in err
 
     @pytest.mark.parametrize("value", ["inf", "nan", "1e400", "1e10", "0.1"])
     def test_bad_watch_interval(self, charging: Simulator, value: str) -> None:
