@@ -20,9 +20,10 @@ it imports the client.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Final
 
-__all__ = ["ANSWERED", "ATTRIBUTE", "CHANGE", "CHANGED", "REQUEST", "RETRY", "report"]
+__all__ = ["ANSWERED", "ATTRIBUTE", "CHANGE", "CHANGED", "REQUEST", "RETRY", "answered", "report"]
 
 #: The attribute of a wait's log record that says what kind of record it is.
 ATTRIBUTE: Final = "peblar_wait"
@@ -40,3 +41,11 @@ def report(kind: str, message: str, *args: object) -> None:
     """Log a wait of ``kind`` at DEBUG (``message % args``), if anybody listens."""
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(message, *args, extra={ATTRIBUTE: kind})
+
+
+def answered(method: str, path: str, status: int, size: int, started: float) -> None:
+    """Log that a request has its answer (``started``: its ``time.perf_counter()``), if anybody
+    listens: the one line per request that ``-v`` shows, for both engines."""
+    if logger.isEnabledFor(logging.DEBUG):
+        elapsed = (time.perf_counter() - started) * 1000
+        report(ANSWERED, "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, size, elapsed)
