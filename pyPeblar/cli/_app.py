@@ -172,12 +172,17 @@ def chosen_command(argv: Sequence[str] | None) -> str | None:
 
 
 def positive_seconds(text: str) -> float:
+    """Seconds for --timeout and --deadline: more than 0, at most an hour (NaN is neither)."""
+    from pyPeblar._shown import shown
+
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number of seconds") from None
     if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0 and at most 3600 seconds")
+        raise argparse.ArgumentTypeError(
+            f"{shown(text)} must be more than 0 and at most 3600 seconds"
+        )
     return value
 
 
