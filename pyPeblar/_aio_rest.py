@@ -21,7 +21,6 @@ it has one (a trace hook moves the attempt's time limit), so a dripping answer c
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import Mapping
@@ -52,6 +51,7 @@ from pyPeblar._exchange import (
 )
 from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error, timeout_pair
 from pyPeblar._secrets import Secrets
+from pyPeblar._waits import answered
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as time_limit
@@ -59,8 +59,6 @@ else:  # aiohttp depends on async-timeout on Python 3.10
     from async_timeout import timeout as time_limit
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
-
-logger = logging.getLogger("pyPeblar")
 
 
 class RESTResponse(Answer):
@@ -239,11 +237,7 @@ class RESTClientObject:
                 return PeblarClosedError("this client is closed")
             return self._connection_error(method, path, exc, connect, read)
         status = response.status
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug(
-                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
-            )
+        answered(method, path, status, len(data), started)
         answer_headers = response.headers  # aiohttp's CIMultiDictProxy, case-insensitive
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", answer_headers, data, method, path)

@@ -54,7 +54,6 @@ MAX_REST: Final = 254
 _HEADER = struct.Struct(">HHH")
 #: Transaction ids wrap here (any 16-bit value is allowed).
 MAX_TID: Final = 0xFFFF
-SERVICE: Final = "the charger's Modbus server"
 
 
 class Request:
@@ -157,7 +156,7 @@ def connect_error(what: str, where: str, exc: BaseException, seconds: float) -> 
         )
     else:
         error = PeblarConnectionError(
-            f"Modbus {what}: could not connect to {where}: {describe(exc, SERVICE)}",
+            f"Modbus {what}: could not connect to {where}: {describe(exc)}",
             request_sent=False,
         )
     error.__cause__ = exc
@@ -173,7 +172,7 @@ def exchange_error(what: str, where: str, exc: BaseException, seconds: float) ->
         )
     else:
         error = PeblarConnectionError(
-            f"Modbus {what}: lost the connection to {where}: {describe(exc, SERVICE)}",
+            f"Modbus {what}: lost the connection to {where}: {describe(exc)}",
             request_sent=True,
         )
     error.__cause__ = exc

@@ -52,6 +52,7 @@ from pyPeblar._policy import (
     timeout_pair,
 )
 from pyPeblar._secrets import Secrets
+from pyPeblar._waits import answered
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
@@ -212,11 +213,7 @@ class RESTClientObject:
                 )
                 return self._connection_error(method, path, cause, connect, read)
         status = response.status
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug(
-                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
-            )
+        answered(method, path, status, len(data), started)
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", response.headers, data, method, path)
         return status_error(

@@ -146,6 +146,7 @@ class TestWatch:
     def test_a_session_change_shows_at_once(self, sim: Simulator, running: list[Running]) -> None:
         watch = Running(sim, "watch", "--interval", "600", "--count", "3")
         running.append(watch)
+        assert watch.line().startswith("time ")  # piped: the header line first
         assert "State A" in watch.line()
         wait_until(lambda: sim.subscribers(SESSION) == 1)  # following the session
         started = time.monotonic()
@@ -179,7 +180,7 @@ class TestWatch:
             env=environment(sim, "wrong-Pw-5521"),
         )
         assert result.returncode == 0
-        assert len(result.stdout.splitlines()) == 3
+        assert len(result.stdout.splitlines()) == 1 + 3  # the header line, three samples
         assert "session changes show at the next sample" in result.stderr
         assert "refused the password" in result.stderr
         assert "wrong-Pw-5521" not in result.stderr
