@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3 import exceptions as u3
 
-from pyPeblar._connection import AnswerWatch, DeadlineConnection, watching
+from pyPeblar._connection import DeadlineConnection
 from pyPeblar._errors import (
     PeblarClosedError,
     PeblarConnectionError,
@@ -53,6 +53,7 @@ from pyPeblar._policy import (
 )
 from pyPeblar._secrets import Secrets
 from pyPeblar._waits import answered
+from pyPeblar._watchdog import AnswerWatch, watching
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
