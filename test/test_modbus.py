@@ -331,6 +331,21 @@ def test_a_silent_charger_ends_within_the_deadline(
     assert elapsed >= 0.9
 
 
+def test_a_connection_the_charger_closed_while_idle_is_replaced(
+    modbus: Callable[..., Any], sim: Simulator
+) -> None:
+    """A reboot closes every Modbus connection: the next call makes a new one, and spends no
+    attempt on the old (with no retries, it would fail otherwise)."""
+    with modbus(sim, retries=0) as charger:
+        charger.meter()
+        sim.reboot(downtime=0.2)
+        with modbus(sim, timeout=(1.0, 0.5), retries=10, backoff=0.05) as other:
+            other.meter()  # the charger is back
+        sim.reset_stats()
+        assert charger.meter().energy_total
+    assert reads(sim) == 1
+
+
 def test_a_closed_client_refuses(modbus: Callable[..., Any], sim: Simulator) -> None:
     charger = modbus(sim)
     charger.meter()

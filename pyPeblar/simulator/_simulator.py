@@ -170,7 +170,7 @@ class Simulator:
             self._reboots += 1
             reboot = self._reboots
             if self._modbus is not None:
-                self._modbus.down = True
+                self._modbus.go_down()
             self._state.sessions.forget_all()
             self._charger.reboot()
             if new_token:
