@@ -756,6 +756,8 @@ def print_web_import(settings: Settings, starts: dict[str, float]) -> None:
 MODBUS_FLOOR = "pymodbus read + MeterResponse (floor)"
 MODBUS_CLIENT = "PeblarModbus client"
 MODBUS_HTTP = "Peblar client, over HTTP"
+MODBUS_ASYNC_FLOOR = "pymodbus asyncio read + model (floor)"
+MODBUS_ASYNC_CLIENT = "AsyncPeblarModbus client"
 #: The meter's registers, as a raw read decodes them (the same layout as pyPeblar's map, written
 #: out here so that the floor owes nothing to pyPeblar's code): field, first word, words.
 METER_WORDS = (
@@ -774,6 +776,19 @@ METER_WORDS = (
 )
 
 
+def meter_of(words: list[int]) -> Any:
+    """The floor's decoding: registers 30000-30027 into a ``MeterResponse``."""
+    from pyPeblar.models import MeterResponse
+
+    fields = {}
+    for field, first, size in METER_WORDS:
+        value = 0
+        for word in words[first : first + size]:
+            value = value << 16 | word
+        fields[field] = value - (1 << 16 * size) if value >> (16 * size - 1) else value
+    return MeterResponse.model_validate(fields)
+
+
 def modbus_contenders(
     rest_host: str, token: str, modbus_host: str, stack: contextlib.ExitStack
 ) -> dict[str, Callable[[], object]]:
@@ -782,22 +797,14 @@ def modbus_contenders(
     from pymodbus.client import ModbusTcpClient
 
     from pyPeblar import Peblar, PeblarModbus
-    from pyPeblar.models import MeterResponse
 
     address, _, port = modbus_host.partition(":")
     raw: Any = ModbusTcpClient(address, port=int(port), retries=0)
     raw.connect()
     stack.callback(raw.close)
 
-    def floor() -> MeterResponse:
-        words = raw.read_input_registers(30000, count=28, device_id=255).registers
-        fields = {}
-        for field, first, size in METER_WORDS:
-            value = 0
-            for word in words[first : first + size]:
-                value = value << 16 | word
-            fields[field] = value - (1 << 16 * size) if value >> (16 * size - 1) else value
-        return MeterResponse.model_validate(fields)
+    def floor() -> object:
+        return meter_of(raw.read_input_registers(30000, count=28, device_id=255).registers)
 
     modbus = stack.enter_context(PeblarModbus(modbus_host))
     rest = stack.enter_context(Peblar(rest_host, token, rate_limit=False))
@@ -823,16 +830,61 @@ def modbus_per_call(settings: Settings) -> dict[str, dict[str, float]]:
                 cpu, times = timed_sync(calls[name], settings.calls)
                 cpus[name].append(cpu)
                 walls[name].extend(times)
+        rows = modbus_rows(cpus, walls, MODBUS_FLOOR)
+        rows.update(asyncio.run(modbus_async_rounds(settings, simulator.modbus_host)))
+    return rows
+
+
+async def modbus_async_rounds(settings: Settings, modbus_host: str) -> dict[str, dict[str, float]]:
+    """The asyncio pair, in rounds of their own: ``AsyncPeblarModbus.meter()`` and a raw read of
+    pymodbus's ``AsyncModbusTcpClient`` into the same model (its floor)."""
+    from pymodbus.client import AsyncModbusTcpClient
+
+    from pyPeblar import AsyncPeblarModbus
+
+    address, _, port = modbus_host.partition(":")
+    raw: Any = AsyncModbusTcpClient(address, port=int(port), retries=0)
+    await raw.connect()
+
+    async def floor() -> object:
+        return meter_of((await raw.read_input_registers(30000, count=28, device_id=255)).registers)
+
+    try:
+        async with AsyncPeblarModbus(modbus_host) as modbus:
+            calls = {MODBUS_ASYNC_FLOOR: floor, MODBUS_ASYNC_CLIENT: modbus.meter}
+            if await modbus.meter() != await floor():
+                raise RuntimeError("the asyncio floor and client do not read the same meter")
+            for call in calls.values():
+                for _ in range(WARM_UP):
+                    await call()
+            cpus: dict[str, list[float]] = {name: [] for name in calls}
+            walls: dict[str, list[float]] = {name: [] for name in calls}
+            for _ in range(settings.rounds):
+                order = list(calls)
+                random.shuffle(order)
+                for name in order:
+                    cpu, times = await timed(calls[name], settings.calls)
+                    cpus[name].append(cpu)
+                    walls[name].extend(times)
+    finally:
+        raw.close()
+    return modbus_rows(cpus, walls, MODBUS_ASYNC_FLOOR)
+
+
+def modbus_rows(
+    cpus: dict[str, list[float]], walls: dict[str, list[float]], floor: str
+) -> dict[str, dict[str, float]]:
+    """Each contender's row: CPU per call, its per-round ratio to ``floor``, wall times."""
     return {
         name: {
             "cpu_us": min(cpus[name]) * 1e6,
             "cpu_paired": statistics.median(
-                mine / floor for mine, floor in zip(cpus[name], cpus[MODBUS_FLOOR], strict=True)
+                mine / base for mine, base in zip(cpus[name], cpus[floor], strict=True)
             ),
             "wall_median_us": statistics.median(walls[name]) * 1e6,
             "wall_p95_us": p95(walls[name]) * 1e6,
         }
-        for name in calls
+        for name in cpus
     }
 
 
@@ -862,11 +914,15 @@ def print_modbus(
             f"   {name:<40} {row['cpu_us']:7.0f} us {row['wall_median_us']:9.0f} us "
             f"{row['wall_p95_us']:7.0f} us"
         )
-    floor = rows[MODBUS_FLOOR]
-    for name in (MODBUS_CLIENT, MODBUS_HTTP):
-        row = rows[name]
+    for name, floor_name in (
+        (MODBUS_CLIENT, MODBUS_FLOOR),
+        (MODBUS_HTTP, MODBUS_FLOOR),
+        (MODBUS_ASYNC_CLIENT, MODBUS_ASYNC_FLOOR),
+    ):
+        row, floor = rows[name], rows[floor_name]
         print(
-            f"   {name} / floor: CPU {row['cpu_us'] / floor['cpu_us']:.2f}x "
+            f"   {name} / {'asyncio floor' if floor_name == MODBUS_ASYNC_FLOOR else 'floor'}: "
+            f"CPU {row['cpu_us'] / floor['cpu_us']:.2f}x "
             f"(per-round median {row['cpu_paired']:.2f}x), "
             f"wall {row['wall_median_us'] / floor['wall_median_us']:.2f}x"
         )

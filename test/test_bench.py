@@ -78,6 +78,9 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"\n +Peblar client, over HTTP +{number} us +{number} us +{number} us\n",
         rf"PeblarModbus client / floor: CPU {number}x \(per-round median {number}x\)",
         rf"PeblarModbus client / Peblar client, over HTTP: CPU {number}x\n",
+        rf"\n +pymodbus asyncio read \+ model \(floor\) +{number} us +{number} us +{number} us\n",
+        rf"\n +AsyncPeblarModbus client +{number} us +{number} us +{number} us\n",
+        rf"AsyncPeblarModbus client / asyncio floor: CPU {number}x \(per-round median {number}x\)",
     ):
         assert re.search(line, modbus), line
     web = out[out.index("9. Web interface") :]

@@ -538,7 +538,10 @@ class Simulator:
         ``kind`` is ``"hang"`` (no answer for ``seconds``, default 30), ``"drop"`` (the
         connection closed without an answer), ``"exception"`` (the exception ``code``, default
         4: server device failure) or ``"ignore"`` (a write answered as done, not carried out).
-        ``apply`` says whether a write acts first (default: no).
+        ``apply`` says whether a write acts first (default: no). These carry the request out and
+        garble its answer: ``"short"`` (one register fewer), ``"garbage"`` (an unknown function
+        code), ``"other-unit"`` (another unit id), ``"drip"`` (one byte every ``seconds``,
+        default 0.2).
         """
         from pyPeblar.simulator._modbus import MODBUS_FAULT_KINDS, MODBUS_PATH
 
