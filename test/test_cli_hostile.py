@@ -11,6 +11,10 @@ command is driven the day it is added. For each:
 - it runs (with ``BRIEF`` arguments) against a charger that does not answer, a port nobody
   listens on, and a live charger with a state folder that cannot be written.
 
+Each command that speaks Modbus (``MODBUS_COMMANDS``) is driven all three ways again with
+``--modbus``, against the simulator's Modbus server (``PEBLAR_MODBUS_PORT``): one that never
+answers, a Modbus port nobody listens on. ``MODBUS_CASES`` are Modbus's own hostile options.
+
 In-process through ``pyPeblar.cli.main``, so the whole drive takes seconds; a run that does not
 end within ``HANG_LIMIT`` seconds fails the test (a SIGALRM watchdog) instead of hanging it.
 """
@@ -29,6 +33,7 @@ import pytest
 
 from pyPeblar.cli import EXIT_CODES, main
 from pyPeblar.cli._app import ALL, build_parser
+from pyPeblar.cli._context import EXIT_USAGE, MODBUS_COMMANDS
 from pyPeblar.simulator import Simulator
 
 #: Values no command should choke on.
@@ -85,6 +90,20 @@ def commands() -> dict[str, argparse.ArgumentParser]:
 
 
 COMMANDS = commands()
+#: (command, over Modbus): every command over the API it speaks, and Modbus's again with --modbus.
+DRIVES = [pytest.param(name, False, id=name) for name in sorted(COMMANDS)] + [
+    pytest.param(name, True, id=f"{name}-modbus") for name in MODBUS_COMMANDS
+]
+#: Modbus's own hostile cases, each a usage error that says what was wrong in one short line
+#: (``{busy}``: a port in use).
+MODBUS_CASES = [
+    ["--modbus", "--modbus-port", "99999", "meter"],
+    ["--modbus", "--modbus-port", "0", "meter"],
+    ["--modbus", "--modbus-unit", "300", "meter"],
+    ["--modbus", "--modbus-unit", "x" * 100_000, "meter"],
+    ["meter", "--modbus", "--modbus-unit=-1"],
+    ["simulate", "--port", "0", "--modbus-port", "{busy}"],
+]
 GLOBAL_OPTIONS = [
     action
     for action in build_parser()._actions
@@ -148,14 +167,22 @@ class Driver:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, busy: int) -> None:
         self.monkeypatch = monkeypatch
         self.busy = busy
+        #: Whether each run speaks Modbus (--modbus, to PEBLAR_MODBUS_PORT).
+        self.modbus = False
         monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: nobody to ask
         monkeypatch.setenv("PEBLAR_PASSWORD", PASSWORD)
         monkeypatch.setenv("PYPEBLAR_MDNS_INTERFACES", "127.0.0.1")
 
-    def at(self, host: str, token: str, state: Path | str) -> Driver:
+    def at(self, host: str, token: str, state: Path | str, modbus_port: int = 0) -> Driver:
+        """The charger, and its Modbus port when the runs speak Modbus."""
         self.monkeypatch.setenv("PEBLAR_HOST", host)
         self.monkeypatch.setenv("PEBLAR_TOKEN", token)
         self.monkeypatch.setenv("PYPEBLAR_STATE_DIR", str(state))
+        self.monkeypatch.setenv("PEBLAR_MODBUS_PORT", str(modbus_port or ""))
+        return self
+
+    def over(self, modbus: bool) -> Driver:
+        self.modbus = modbus
         return self
 
     def brief(self, command: str) -> list[str]:
@@ -166,7 +193,7 @@ class Driver:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 with watchdog(HANG_LIMIT):
-                    status = main([*QUICK, *argv])
+                    status = main([*QUICK, *(["--modbus"] if self.modbus else []), *argv])
             except SystemExit as leave:  # argparse: usage errors
                 status = leave.code if isinstance(leave.code, int) else 2
             except Hung:
@@ -206,17 +233,30 @@ def test_every_command_is_driven() -> None:
     assert len(COMMANDS) >= 29  # 25 commands, and config set, rfid list, add and remove
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_hostile_arguments(command: str, driver: Driver, tmp_path: Path) -> None:
+def live(modbus: bool) -> Simulator:
+    """A charger that answers at once (serving Modbus too, for a Modbus drive)."""
+    sim = Simulator(
+        password=PASSWORD,
+        rate_limit=False,
+        phase_switch_delay=0.05,
+        modbus_port=0 if modbus else None,
+    )
+    sim.reboot_duration = 0.05
+    return sim
+
+
+@pytest.mark.parametrize(("command", "modbus"), DRIVES)
+def test_hostile_arguments(command: str, modbus: bool, driver: Driver, tmp_path: Path) -> None:
     """Each of the command's own arguments, every hostile value, a live charger behind."""
     parser = COMMANDS[command]
     path = command.split()
     arguments = own_arguments(parser)
     positionals = [action for action in arguments if not action.option_strings]
-    with Simulator(password=PASSWORD, rate_limit=False, phase_switch_delay=0.05) as sim:
-        sim.reboot_duration = 0.05
+    with live(modbus) as sim:
         sim.plug_in()
-        driver.at(sim.host, sim.token, tmp_path / "state")
+        driver.over(modbus).at(
+            sim.host, sim.token, tmp_path / "state", sim.modbus_port if modbus else 0
+        )
         for value in HOSTILE:
             if positionals:
                 words = ["--", *[value] * len(positionals)]
@@ -226,13 +266,13 @@ def test_hostile_arguments(command: str, driver: Driver, tmp_path: Path) -> None
                     driver.run([*path, *driver.brief(command), *with_value(action, value)])
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(("command", "modbus"), DRIVES)
 def test_hostile_global_options_after_it(
-    command: str, driver: Driver, closed_port: int, tmp_path: Path
+    command: str, modbus: bool, driver: Driver, closed_port: int, tmp_path: Path
 ) -> None:
     """Every global option after the command, every hostile value, nobody listening."""
     path = command.split()
-    driver.at(f"127.0.0.1:{closed_port}", "a" * 64, tmp_path / "state")
+    driver.over(modbus).at(f"127.0.0.1:{closed_port}", "a" * 64, tmp_path / "state", closed_port)
     for action in GLOBAL_OPTIONS:
         for value in HOSTILE:
             if action.dest == "host" and value in NOT_FOR_HOST:
@@ -240,20 +280,36 @@ def test_hostile_global_options_after_it(
             driver.run([*path, *driver.brief(command), *with_value(action, value)])
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(("command", "modbus"), DRIVES)
 def test_hostile_surroundings(
-    command: str, driver: Driver, closed_port: int, tmp_path: Path
+    command: str, modbus: bool, driver: Driver, closed_port: int, tmp_path: Path
 ) -> None:
     """A charger that never answers, nobody listening, a state folder that cannot be written."""
     argv = [*command.split(), *driver.brief(command)]
-    with Simulator(password=PASSWORD) as silent:
+    driver.over(modbus)
+    with Simulator(password=PASSWORD, modbus_port=0 if modbus else None) as silent:
         silent.inject("hang", times=None, seconds=5)
-        driver.at(silent.host, silent.token, tmp_path / "state")
+        if modbus:
+            silent.inject_modbus("hang", times=None, seconds=5)
+        driver.at(
+            silent.host, silent.token, tmp_path / "state", silent.modbus_port if modbus else 0
+        )
         driver.run(argv)
-    driver.at(f"127.0.0.1:{closed_port}", "a" * 64, tmp_path / "state")
+    driver.at(f"127.0.0.1:{closed_port}", "a" * 64, tmp_path / "state", closed_port)
     driver.run(argv)
-    with Simulator(password=PASSWORD, rate_limit=False, phase_switch_delay=0.05) as sim:
-        sim.reboot_duration = 0.05
+    with live(modbus) as sim:
         sim.plug_in()
-        driver.at(sim.host, sim.token, "/dev/null/state")
+        driver.at(sim.host, sim.token, "/dev/null/state", sim.modbus_port if modbus else 0)
         driver.run(argv)
+
+
+@pytest.mark.parametrize("argv", MODBUS_CASES, ids=shown)
+def test_hostile_modbus_options(argv: list[str], driver: Driver, closed_port: int) -> None:
+    """A Modbus port or unit id out of range, a Modbus port in use for the simulator: a usage
+    error, said in one short line that names the option or the port."""
+    driver.at(f"127.0.0.1:{closed_port}", "a" * 64, "/dev/null/state")
+    result = driver.run([word.format(busy=driver.busy) for word in argv])
+    assert result.status == EXIT_USAGE, result.err[-2000:]
+    said = result.err.splitlines()[-1]
+    assert len(said) < 200, said
+    assert "--modbus-port" in said or "--modbus-unit" in said, said

@@ -226,11 +226,21 @@ class TestTheSimulatorsCommandLine:
     def test_a_port_that_is_none(self, cli: Cli, port: str) -> None:
         usage_error(cli("simulate", "--port", port), "argument --port")
 
-    def test_a_port_in_use(self, cli: Cli, busy_port: int) -> None:
+    @pytest.mark.parametrize(
+        ("argv", "said", "option"),
+        [
+            (["--port", "{busy}"], "port", "--port"),
+            (["--port", "0", "--modbus-port", "{busy}"], "Modbus port", "--modbus-port"),
+        ],
+        ids=["HTTP", "Modbus"],
+    )
+    def test_a_port_in_use(
+        self, cli: Cli, busy_port: int, argv: list[str], said: str, option: str
+    ) -> None:
         err = usage_error(
-            cli("simulate", "--port", str(busy_port)),
-            f"port {busy_port} on 127.0.0.1 is in use",
-            "--port 0 takes any free port",
+            cli("simulate", *[word.format(busy=busy_port) for word in argv]),
+            f"pypeblar: {said} {busy_port} on 127.0.0.1 is in use",
+            f"{option} 0 takes any free port",
         )
         assert err.count("\n") == 1
 

@@ -118,9 +118,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool =
     option(
         parser,
         "--modbus-unit",
-        type=int,
+        type=modbus_unit,
         default=255,
-        choices=range(256),
         metavar="ID",
         help="the Modbus unit id (default 255; some chargers answer 1)",
     )
@@ -197,8 +196,21 @@ def chosen_command(argv: Sequence[str] | None) -> str | None:
 
 
 def tcp_port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1 to 65535)")
+    """A TCP port for --modbus-port: 1 to 65535."""
+    return whole_number(text, 1, 65535, "a TCP port")
+
+
+def modbus_unit(text: str) -> int:
+    """A Modbus unit id for --modbus-unit: 0 to 255 (said in one line, not 256 choices)."""
+    return whole_number(text, 0, 255, "a Modbus unit id")
+
+
+def whole_number(text: str, low: int, high: int, what: str) -> int:
+    """``text`` as a whole number from ``low`` to ``high``; a short usage error otherwise."""
+    from pyPeblar._shown import shown
+
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not {what} ({low} to {high})")
     return int(text)
 
 

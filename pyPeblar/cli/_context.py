@@ -373,11 +373,12 @@ class Context:
             from pyPeblar._address import parse_address
             from pyPeblar._memory import ChargerMemory
             from pyPeblar._modbus import PeblarModbus
+            from pyPeblar._shown import shown
 
             address = parse_address(host)  # the REST API's port, if --host names one, is not ours
             port = self.args.modbus_port or os.environ.get("PEBLAR_MODBUS_PORT", "").strip()
-            if isinstance(port, str) and port and not port.isdigit():
-                raise UsageError(f"PEBLAR_MODBUS_PORT={port!r} is not a TCP port")
+            if isinstance(port, str) and port and not (port.isascii() and port.isdigit()):
+                raise UsageError(f"PEBLAR_MODBUS_PORT={shown(port)} is not a TCP port")
             self._modbus = PeblarModbus(
                 f"[{address.host}]" if ":" in address.host else address.host,
                 port=int(port) if port else None,

@@ -158,20 +158,25 @@ def run(args: argparse.Namespace, prog: str = "pypeblar") -> int:
 
 
 def cannot_listen(args: argparse.Namespace, error: BaseException) -> str:
-    """Why the simulator cannot listen on --host and --port, and what to do."""
-    where = f"{args.host}:{args.port}"
+    """Why the simulator cannot listen on --host and --port (or --modbus-port), and what to do."""
+    from pyPeblar.simulator._simulator import ModbusPortError
+
+    modbus = isinstance(error, ModbusPortError)
+    port, option = (args.modbus_port, "--modbus-port") if modbus else (args.port, "--port")
+    what = "Modbus port" if modbus else "port"
+    where = f"{args.host}:{port}"
     number = getattr(error, "errno", None)
     if number == errno.EADDRINUSE:
         return (
-            f"port {args.port} on {args.host} is in use (another simulator, or another program): "
-            "stop it, or choose another with --port (--port 0 takes any free port)"
+            f"{what} {port} on {args.host} is in use (another simulator, or another program): "
+            f"stop it, or choose another with {option} ({option} 0 takes any free port)"
         )
     if number in (errno.EACCES, errno.EPERM):
         return (
             f"not allowed to listen on {where} (ports below 1024 need privileges): choose "
-            "another with --port"
+            f"another with {option}"
         )
     if number == errno.EADDRNOTAVAIL:
         return f"{args.host} is not an address of this machine: choose another with --host"
     reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return f"cannot listen on {shown(where)}: {reason}; check --host and --port"
+    return f"cannot listen on {shown(where)}: {reason}; check --host and {option}"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import socket
 import struct
 import threading
 from collections.abc import Callable, Sequence
@@ -175,7 +176,10 @@ class ModbusServer:
         device = SimDevice(id=0, simdata=self._registers(), action=self._act)  # every unit id
         self._server = _Listener(device, address=self._bind)
         self._server.outgoing = self._outgoing
-        await self._server.serve_forever(background=True)
+        try:
+            await self._server.serve_forever(background=True)
+        except RuntimeError:  # pymodbus logs why, and says only that it could not listen
+            raise _why_not_listening(*self._bind) from None
         listener: Any = self._server.transport
         self.port = listener.sockets[0].getsockname()[1]
 
@@ -353,6 +357,17 @@ class ModbusServer:
         if self._server is not None:
             for connection in list(self._server.active_connections.values()):
                 connection.close()
+
+
+def _why_not_listening(host: str, port: int) -> OSError:
+    """The ``OSError`` listening on ``host:port`` meets (a port in use: ``EADDRINUSE``), found by
+    trying it as pymodbus's server did (address reuse on)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        return error
+    return OSError(f"pymodbus's server could not listen on {host}:{port}")
 
 
 def _short(frame: bytes) -> bytes:

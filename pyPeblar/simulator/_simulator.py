@@ -25,7 +25,12 @@ from pyPeblar.simulator._server import (
 if TYPE_CHECKING:
     from pyPeblar.simulator._modbus import ModbusServer
 
-__all__ = ["Simulator"]
+__all__ = ["ModbusPortError", "Simulator"]
+
+
+class ModbusPortError(OSError):
+    """The Modbus server could not listen on its port (``errno`` says why, as for the HTTP
+    port's ``OSError``); the simulator did not start."""
 
 
 class Simulator:
@@ -115,7 +120,11 @@ class Simulator:
             if self._server is None:
                 self._serve(self._bind[1])
             if self._modbus is not None and not self._modbus.running:
-                self._modbus.start()
+                try:
+                    self._modbus.start()
+                except OSError as error:
+                    self._shutdown()  # not half started: the HTTP server goes too
+                    raise ModbusPortError(error.errno, error.strerror or str(error)) from error
         return self
 
     def _serve(self, port: int, held: socket.socket | None = None) -> None:
