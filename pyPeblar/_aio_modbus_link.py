@@ -47,6 +47,7 @@ class AsyncModbusLink:
     async def close(self) -> None:
         """Close the connection; later requests raise ``PeblarClosedError``."""
         self.closed = True
+        self._traced(connected=False)  # a request in flight ends now, not at its timeout
         if self._client is not None:
             self._client.close()
 

@@ -39,7 +39,7 @@ from pyPeblar._errors import (
 )
 from pyPeblar._modbus_request import TRANSPORT_ERRORS, ModbusTcpClient, Request, attempts_for
 from pyPeblar._policy import Attempts, Policy
-from pyPeblar._watchdog import watching
+from pyPeblar._watchdog import shut_down, watching
 
 __all__ = ["ModbusLink"]
 
@@ -59,9 +59,19 @@ class ModbusLink:
         )
 
     def close(self) -> None:
-        """Close the connection; later requests raise ``PeblarClosedError``."""
+        """Close the connection; later requests raise ``PeblarClosedError``.
+
+        A request in flight in another thread ends at once (its connection shut down, as the
+        watchdog does), and that thread closes the client when it is done with it.
+        """
         self.closed = True
-        self._client.close()
+        if self._lock.acquire(blocking=False):
+            try:
+                self._client.close()
+            finally:
+                self._lock.release()
+        elif (sock := self._client.socket) is not None:
+            shut_down(sock)
 
     def read(self, table: int, address: int, count: int) -> list[int]:
         """``count`` registers of ``table`` from ``address``."""
@@ -91,6 +101,8 @@ class ModbusLink:
                 return PeblarClosedError("this Modbus client is closed")
             return self._exchange(request, attempts)
         finally:
+            if self.closed:  # closed while this request was in flight
+                self._client.close()
             self._lock.release()
 
     def _exchange(self, request: Request, attempts: Attempts) -> list[int] | PeblarError:

@@ -23,7 +23,7 @@ import threading
 import time
 from contextvars import ContextVar, Token
 
-__all__ = ["AnswerWatch", "current_watch", "watching"]
+__all__ = ["AnswerWatch", "current_watch", "shut_down", "watching"]
 
 
 class AnswerWatch:
@@ -69,8 +69,14 @@ class AnswerWatch:
         sock, self.sock = self.sock, None
         if sock is not None:
             self.expired = True
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+            shut_down(sock)
+
+
+def shut_down(sock: socket.socket) -> None:
+    """End whatever an engine is blocked in on ``sock``, in another thread: its read returns at
+    once, and the engine reports the connection lost (closing it is the engine's own business)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Watchdog:

@@ -8,6 +8,8 @@ simulated charger as the reference.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -347,6 +349,25 @@ def test_a_connection_the_charger_closed_while_idle_is_replaced(
         sim.reset_stats()
         assert charger.meter().energy_total
     assert reads(sim) == 1
+
+
+def test_closing_ends_a_request_in_flight(modbus: Callable[..., Any], sim: Simulator) -> None:
+    """Another thread closes the client while a read waits for an answer: it ends now, not at
+    its 5 s timeout."""
+    sim.inject_modbus("hang", times=None, seconds=10)
+    charger = modbus(sim, timeout=(1.0, 5.0))
+    outcomes: list[Any] = []
+    reader = threading.Thread(target=lambda: outcomes.append(outcome(charger.meter, bound=2.0)))
+    reader.start()
+    deadline = time.monotonic() + 5
+    while reads(sim) == 0 and time.monotonic() < deadline:  # the request reached the charger
+        time.sleep(0.01)
+    charger.close()
+    reader.join(timeout=5)
+    assert outcomes, "the read did not end, or raised what is not a PeblarError"
+    error, _ = outcomes[0]
+    assert isinstance(error, PeblarConnectionError), error
+    assert reads(sim) == 1  # a closed client tries no more
 
 
 def test_a_closed_client_refuses(modbus: Callable[..., Any], sim: Simulator) -> None:
