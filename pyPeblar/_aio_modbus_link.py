@@ -20,7 +20,6 @@ from pyPeblar._errors import (
     PeblarClosedError,
     PeblarConnectionTimeoutError,
     PeblarError,
-    PeblarModbusError,
 )
 from pyPeblar._modbus_request import (
     TRANSPORT_ERRORS,
@@ -132,12 +131,7 @@ class AsyncModbusLink:
             return request.exchange_failed(
                 self.where, failure, seconds, time.monotonic() - started, expired=False
             )
-        try:
-            return request.answer(answer.result())
-        except PeblarError as error:
-            if not isinstance(error, PeblarModbusError):  # a malformed answer: start afresh
-                client.close()
-            return error
+        return request.outcome(answer.result(), client)
 
     def _traced(self, connected: bool) -> None:
         """pymodbus's report of the connection coming and going: a loss ends the wait."""

@@ -35,7 +35,6 @@ from pyPeblar._errors import (
     PeblarClosedError,
     PeblarConnectionTimeoutError,
     PeblarError,
-    PeblarModbusError,
 )
 from pyPeblar._modbus_request import TRANSPORT_ERRORS, ModbusTcpClient, Request, attempts_for
 from pyPeblar._policy import Attempts, Policy
@@ -126,12 +125,7 @@ class ModbusLink:
                 return request.exchange_failed(
                     self.where, exc, seconds, elapsed, expired=watch.expired
                 )
-        try:
-            return request.answer(pdu)
-        except PeblarError as error:
-            if not isinstance(error, PeblarModbusError):  # a malformed answer: start afresh
-                client.close()
-            return error
+        return request.outcome(pdu, client)
 
     def _give(self, seconds: float) -> float:
         """pymodbus's one timeout, to connect and for an answer, for the next step."""

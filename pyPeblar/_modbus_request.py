@@ -20,7 +20,7 @@ pymodbus reports less than the policy needs, so two things are told from the tim
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pyPeblar._errors import (
     PeblarConnectionError,
@@ -127,6 +127,16 @@ class Request:
         if len(registers) != self.count:
             raise self.invalid(f"a short answer: {len(registers)} of {self.count} registers")
         return registers
+
+    def outcome(self, pdu: ModbusPDU, client: Any) -> list[int] | PeblarError:
+        """``answer``, its error returned, not raised; a malformed answer closes ``client``'s
+        connection, so the next request starts afresh."""
+        try:
+            return self.answer(pdu)
+        except PeblarError as error:
+            if not isinstance(error, PeblarModbusError):
+                client.close()
+            return error
 
     def invalid(self, problem: str) -> PeblarInvalidResponseError:
         return PeblarInvalidResponseError(

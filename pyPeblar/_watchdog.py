@@ -22,8 +22,15 @@ import socket
 import threading
 import time
 from contextvars import ContextVar, Token
+from typing import Protocol
 
-__all__ = ["AnswerWatch", "current_watch", "shut_down", "watching"]
+__all__ = ["AnswerWatch", "Connection", "current_watch", "shut_down", "watching"]
+
+
+class Connection(Protocol):
+    """What the watchdog needs of an engine's socket: that it can be shut down."""
+
+    def shutdown(self, how: int, /) -> None: ...
 
 
 class AnswerWatch:
@@ -37,7 +44,7 @@ class AnswerWatch:
     __slots__ = ("_token", "deadline", "expired", "sock")
 
     def __init__(self) -> None:
-        self.sock: socket.socket | None = None
+        self.sock: Connection | None = None
         self.deadline = 0.0
         self.expired = False
         self._token: Token[AnswerWatch | None] | None = None
@@ -52,7 +59,7 @@ class AnswerWatch:
             _current.reset(self._token)
             self._token = None
 
-    def arm(self, sock: socket.socket | None, seconds: float) -> None:
+    def arm(self, sock: Connection | None, seconds: float) -> None:
         """The request has gone out on ``sock``: its answer must be in within ``seconds``."""
         if sock is None:
             return
@@ -72,7 +79,7 @@ class AnswerWatch:
             shut_down(sock)
 
 
-def shut_down(sock: socket.socket) -> None:
+def shut_down(sock: Connection) -> None:
     """End whatever an engine is blocked in on ``sock``, in another thread: its read returns at
     once, and the engine reports the connection lost (closing it is the engine's own business)."""
     with contextlib.suppress(OSError):
