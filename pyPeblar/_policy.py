@@ -55,6 +55,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("pyPeblar")
+# A library's records go where the application's logging sends them, and nowhere without it (not
+# to stderr, where Python's last-resort handler would print a warning): on every road, since every
+# request takes a policy.
+logger.addHandler(logging.NullHandler())
 
 #: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
 #: jitter between client and charger never turns into a 429.

@@ -58,7 +58,6 @@ from pyPeblar._watchdog import AnswerWatch, watching
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
 logger = logging.getLogger("pyPeblar")
-logger.addHandler(logging.NullHandler())
 
 #: What ``*_without_preload_content`` methods return: urllib3's response, body already read.
 RESTResponseType = urllib3.HTTPResponse
