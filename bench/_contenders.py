@@ -231,28 +231,54 @@ METER_WORDS = (
 )
 
 
+def meter_of(words: list[int]) -> Any:
+    """The floors' decoding: registers 30000-30027 into a ``MeterResponse``."""
+    from pyPeblar.models import MeterResponse
+
+    fields = {}
+    for name, first, size in METER_WORDS:
+        value = 0
+        for word in words[first : first + size]:
+            value = value << 16 | word
+        fields[name] = value - (1 << 16 * size) if value >> (16 * size - 1) else value
+    return MeterResponse.model_validate(fields)
+
+
 def modbus_floor(host: str, _: str, stack: ExitStack) -> tuple[str, BlockingCall]:
     """A raw pymodbus read of registers 30000-30027, decoded into the same model."""
     from pymodbus.client import ModbusTcpClient
-
-    from pyPeblar.models import MeterResponse
 
     address, _, port = host.partition(":")
     raw: Any = ModbusTcpClient(address, port=int(port), retries=0)
     raw.connect()
     stack.callback(raw.close)
 
-    def call() -> MeterResponse:
-        words = raw.read_input_registers(30000, count=28, device_id=255).registers
-        fields = {}
-        for name, first, size in METER_WORDS:
-            value = 0
-            for word in words[first : first + size]:
-                value = value << 16 | word
-            fields[name] = value - (1 << 16 * size) if value >> (16 * size - 1) else value
-        return MeterResponse.model_validate(fields)
+    def call() -> object:
+        return meter_of(raw.read_input_registers(30000, count=28, device_id=255).registers)
 
     return "pymodbus read + MeterResponse (floor)", call
+
+
+async def modbus_asyncio_floor(host: str, _: str, stack: AsyncExitStack) -> tuple[str, AsyncCall]:
+    """The same read with pymodbus's ``AsyncModbusTcpClient``."""
+    from pymodbus.client import AsyncModbusTcpClient
+
+    address, _, port = host.partition(":")
+    raw: Any = AsyncModbusTcpClient(address, port=int(port), retries=0)
+    await raw.connect()
+    stack.callback(raw.close)
+
+    async def call() -> object:
+        return meter_of((await raw.read_input_registers(30000, count=28, device_id=255)).registers)
+
+    return "pymodbus asyncio read + model (floor)", call
+
+
+async def modbus_async_client(host: str, _: str, stack: AsyncExitStack) -> tuple[str, AsyncCall]:
+    from pyPeblar import AsyncPeblarModbus
+
+    modbus = await stack.enter_async_context(AsyncPeblarModbus(host))
+    return "AsyncPeblarModbus client", modbus.meter
 
 
 def modbus_client(host: str, _: str, stack: ExitStack) -> tuple[str, BlockingCall]:
@@ -287,4 +313,6 @@ ASYNC: dict[str, Callable[[str, str, AsyncExitStack], Awaitable[tuple[str, Async
     "meter-async-client": async_client,
     "web-aiohttp": web_aiohttp_floor,
     "web-async-client": web_async_client,
+    "modbus-pymodbus-asyncio": modbus_asyncio_floor,
+    "modbus-async-client": modbus_async_client,
 }

@@ -41,18 +41,23 @@ class SimulatorProcess:
             self.arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         assert process.stdout is not None
-        url = process.stdout.readline()
-        token = process.stdout.readline()
-        found = re.search(r"http://(\S+)", url)
-        if not found or "token" not in token:
+        banner = ""  # the simulator's banner: its address, token, password, Modbus, then "Try:"
+        while not banner.endswith(("\n\n", "pypeblar status\n")):
+            line = process.stdout.readline()
+            if not line:
+                break
+            banner += line
+        found = re.search(r"http://(\S+)", banner)
+        token = re.search(r"API token: (\S+)", banner)
+        if not found or not token:
             process.kill()
-            raise RuntimeError(f"the simulator did not start: {url!r} {token!r}")
-        self.host, self.token = found.group(1), token.split()[-1]
+            raise RuntimeError(f"the simulator did not start: {banner!r}")
+        self.host, self.token = found.group(1), token.group(1)
         if "--modbus-port" in self.arguments:
-            modbus = re.search(r"Modbus TCP on (\S+)", process.stdout.readline())
+            modbus = re.search(r"Modbus TCP on (\S+)", banner)
             if not modbus:
                 process.kill()
-                raise RuntimeError("the simulator's Modbus server did not start")
+                raise RuntimeError(f"the simulator's Modbus server did not start: {banner!r}")
             self.modbus_host = modbus.group(1)
         self._process = process
         return self

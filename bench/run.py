@@ -549,16 +549,23 @@ def print_web(settings: Settings, rounds: Rounds, skipped: dict[str, str]) -> No
 
 # -- 12. Modbus ---------------------------------------------------------------------------------
 
-MODBUS_ROWS = ("modbus-pymodbus", "modbus-client", "modbus-http")
+MODBUS_ROWS = (
+    "modbus-pymodbus",
+    "modbus-client",
+    "modbus-http",
+    "modbus-pymodbus-asyncio",
+    "modbus-async-client",
+)
 
 
 def modbus_per_call(
     settings: Settings, fixed_malloc: bool
 ) -> tuple[Rounds, dict[str, list[float]]]:
     """``meter()``: a raw pymodbus read decoded into the same model (the floor),
-    ``PeblarModbus.meter()`` and ``Peblar.meter()`` over HTTP, measured as section 1 measures
-    (pymodbus imported first in the Modbus ones' processes), against a simulator with a Modbus
-    server; and ``pypeblar --json meter`` over each API as whole processes."""
+    ``PeblarModbus.meter()`` and ``Peblar.meter()`` over HTTP, and the asyncio pair (a raw read
+    of pymodbus's ``AsyncModbusTcpClient``, ``AsyncPeblarModbus.meter()``), measured as section 1
+    measures (pymodbus imported first in the Modbus ones' processes), against a simulator with a
+    Modbus server; and ``pypeblar --json meter`` over each API as whole processes."""
     here = sys.executable
     with SimulatorProcess("--modbus-port", "0") as simulator:
         modbus = simulator.modbus_host
@@ -566,6 +573,8 @@ def modbus_per_call(
             Contender("modbus-pymodbus", "pymodbus", here, host=modbus),
             Contender("modbus-client", "pymodbus", here, host=modbus),
             Contender("modbus-http", "urllib3", here),
+            Contender("modbus-pymodbus-asyncio", "pymodbus", here, host=modbus),
+            Contender("modbus-async-client", "pymodbus", here, host=modbus),
         ]
         rounds = per_call(
             contenders,
@@ -600,10 +609,11 @@ def print_modbus(settings: Settings, rounds: Rounds, starts: dict[str, list[floa
         f"   ({amount(settings)}; as section 1)"
     )
     print_rows(rounds, MODBUS_ROWS, 40)
-    floor, client, http = MODBUS_ROWS
+    floor, client, http, async_floor, async_client = MODBUS_ROWS
     print_ratio(rounds, client, floor, None, "floor")
     print_ratio(rounds, http, floor, None, "floor")
     print_ratio(rounds, client, http, None)
+    print_ratio(rounds, async_client, async_floor, None, "asyncio floor")
     print_whole_processes(
         f"   cold start, whole processes (CPU time, median of {settings.cold_runs} rounds):",
         starts,

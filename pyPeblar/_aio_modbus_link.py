@@ -1,22 +1,32 @@
-"""The asyncio Modbus engine: ``_modbus_link``'s twin over asyncio streams.
+"""The asyncio Modbus engine: ``_modbus_link``'s twin on pymodbus's ``AsyncModbusTcpClient``.
 
-The same ``Request`` (pymodbus's frames), the same ``Attempts`` (the policy's decisions), the same
-errors; only the waiting differs. Its connection belongs to the event loop of its first request.
+The same ``Request``, the same ``Attempts`` (the policy's decisions), the same errors; only the
+waiting differs. pymodbus's client connects, frames, sends and reads, with its own retries off
+(``retries=0``) and its own reconnecting off (``reconnect_delay=0``: the policy decides when to
+connect again). Each step gets its time as in ``_modbus_link`` (the client's one timeout, set
+before the step), and each answer is awaited here, within that time, beside the client's report
+that the connection is gone (its ``trace_connect`` callback): pymodbus itself would wait its
+whole timeout for an answer on a connection the charger closed. The client belongs to the event
+loop of its first request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import time
+from typing import Any
 
 from pyPeblar._errors import (
     PeblarClosedError,
     PeblarConnectionTimeoutError,
     PeblarError,
-    PeblarModbusError,
 )
-from pyPeblar._modbus_link import attempts_for
-from pyPeblar._modbus_wire import HEADER, Request, connect_error, exchange_error
+from pyPeblar._modbus_request import (
+    TRANSPORT_ERRORS,
+    AsyncModbusTcpClient,
+    Request,
+    attempts_for,
+)
 from pyPeblar._policy import Attempts, Policy
 
 __all__ = ["AsyncModbusLink"]
@@ -29,26 +39,29 @@ class AsyncModbusLink:
         self.host, self.port, self.unit, self.policy, self.where = host, port, unit, policy, where
         self.closed = False
         self._lock: asyncio.Lock | None = None
-        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        self._tids = itertools.count()
+        self._client: AsyncModbusTcpClient | None = None
+        #: Set when the connection is lost while an answer is awaited.
+        self._lost: asyncio.Future[None] | None = None
 
     async def close(self) -> None:
         """Close the connection; later requests raise ``PeblarClosedError``."""
         self.closed = True
-        await self._drop()
+        self._traced(connected=False)  # a request in flight ends now, not at its timeout
+        if self._client is not None:
+            self._client.close()
 
     async def read(self, table: int, address: int, count: int) -> list[int]:
         """``count`` registers of ``table`` from ``address``."""
-        return await self._request(Request.of(self._tids, self.unit, table, address, count=count))
+        return await self._request(Request(self.unit, table, address, count=count))
 
     async def write(self, table: int, address: int, words: list[int]) -> None:
         """Write ``words`` to the holding registers from ``address``."""
-        await self._request(Request.of(self._tids, self.unit, table, address, words=words))
+        await self._request(Request(self.unit, table, address, words=words))
 
-    async def _request(self, message: Request) -> list[int]:
-        attempts = attempts_for(self.policy, message, self.where)
+    async def _request(self, request: Request) -> list[int]:
+        attempts = attempts_for(self.policy, request, self.where)
         while True:
-            outcome = await self._attempt(message, attempts)
+            outcome = await self._attempt(request, attempts)
             if not isinstance(outcome, PeblarError):
                 return outcome
             await asyncio.sleep(attempts.failed(outcome, closed=self.closed))
@@ -67,51 +80,68 @@ class AsyncModbusLink:
         try:
             if self.closed:
                 return PeblarClosedError("this Modbus client is closed")
-            connect = min(self.policy.connect_timeout, attempts.remaining())
-            try:
-                reader, writer = await asyncio.wait_for(self._connection(), connect)
-            except (OSError, asyncio.TimeoutError) as exc:
-                return connect_error(request.what, self.where, exc, connect)
-            read = min(self.policy.read_timeout, attempts.remaining())
-            try:
-                return await asyncio.wait_for(self._exchange(reader, writer, request), read)
-            except PeblarError as error:
-                if not isinstance(error, PeblarModbusError):  # a malformed answer: start afresh
-                    await self._drop()
-                return error
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
-                await self._drop()
-                return exchange_error(request.what, self.where, _cause(exc), read)
+            return await self._exchange(request, attempts)
         finally:
             self._lock.release()
 
-    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """The open connection, or a new one (an idle one the charger closed is replaced)."""
-        if self._streams is not None and self._streams[0].at_eof():
-            await self._drop()
-        if self._streams is None:
-            self._streams = await asyncio.open_connection(self.host, self.port)
-        return self._streams
+    async def _exchange(self, request: Request, attempts: Attempts) -> list[int] | PeblarError:
+        client = self._client
+        if client is None:
+            client = self._client = AsyncModbusTcpClient(
+                self.host,
+                port=self.port,
+                name=self.where,
+                retries=0,
+                reconnect_delay=0,
+                timeout=self.policy.connect_timeout,
+                trace_connect=self._traced,
+            )
+        if not client.connected:
+            seconds = _give(client, min(self.policy.connect_timeout, attempts.remaining()))
+            started = time.monotonic()
+            if not await client.connect():
+                return request.connect_failed(self.where, seconds, time.monotonic() - started)
+        seconds = _give(client, min(self.policy.read_timeout, attempts.remaining()))
+        started = time.monotonic()
+        lost = self._lost = asyncio.get_running_loop().create_future()
+        try:
+            answer = asyncio.ensure_future(request.send(client))
+            try:
+                await asyncio.wait(
+                    (answer, lost), timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                if not answer.done():
+                    answer.cancel()
+                    client.close()  # its answer may still come: never the next request's
+                    await asyncio.wait((answer,))  # ended (it holds pymodbus's lock till then)
+        except TRANSPORT_ERRORS as exc:  # raised by send() itself: not connected after all
+            client.close()
+            return request.exchange_failed(self.where, exc, seconds, 0.0, expired=False)
+        finally:
+            self._lost = None
+        if answer.cancelled():
+            cause = ConnectionError("closed") if lost.done() else TimeoutError("no answer")
+            return request.exchange_failed(
+                self.where, cause, seconds, time.monotonic() - started, expired=not lost.done()
+            )
+        failure = answer.exception()
+        if isinstance(failure, TRANSPORT_ERRORS):
+            client.close()
+            return request.exchange_failed(
+                self.where, failure, seconds, time.monotonic() - started, expired=False
+            )
+        return request.outcome(answer.result(), client)
 
-    @staticmethod
-    async def _exchange(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: Request
-    ) -> list[int]:
-        writer.write(request.frame)
-        header = await reader.readexactly(HEADER)
-        rest = await reader.readexactly(request.rest_size(header))
-        return request.answer(header, rest)
-
-    async def _drop(self) -> None:
-        streams, self._streams = self._streams, None
-        if streams is not None:
-            streams[1].close()
+    def _traced(self, connected: bool) -> None:
+        """pymodbus's report of the connection coming and going: a loss ends the wait."""
+        lost = self._lost
+        if not connected and lost is not None and not lost.done():
+            lost.set_result(None)
 
 
-def _cause(exc: BaseException) -> BaseException:
-    """What to report: an answer cut off is a lost connection, a timeout a timeout."""
-    if isinstance(exc, asyncio.IncompleteReadError):
-        return ConnectionError("the charger closed the connection")
-    if isinstance(exc, asyncio.TimeoutError):
-        return TimeoutError("the whole answer took too long")
-    return exc
+def _give(client: Any, seconds: float) -> float:
+    """pymodbus's one timeout, to connect and for an answer, for the next step (its transaction
+    manager, ``ctx``, holds the copy it uses)."""
+    client.ctx.comm_params.timeout_connect = seconds
+    return seconds

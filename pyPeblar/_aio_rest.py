@@ -22,7 +22,6 @@ per client instead of aiohttp's timeouts (which are off).
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -53,10 +52,9 @@ from pyPeblar._exchange import (
 )
 from pyPeblar._policy import Attempts, Policy, shared_limiter, status_error
 from pyPeblar._secrets import Secrets
+from pyPeblar._waits import answered
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
-
-logger = logging.getLogger("pyPeblar")
 
 
 class RESTResponse(Answer):
@@ -214,11 +212,7 @@ class RESTClientObject:
             deadlines.stop(clock)
             current_clock.reset(current)
         status = response.status
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug(
-                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
-            )
+        answered(method, path, status, len(data), started)
         answer_headers = response.headers  # aiohttp's CIMultiDictProxy, case-insensitive
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", answer_headers, data, method, path)

@@ -241,7 +241,7 @@ class BaseClient(ChargerOptions, ChargerControl):
             )
         else:
             yield from self._check_phase_switching()
-            result = yield from self._switch_phases(body, force_single_phase, "PUT")
+            result = yield from self._switch_phases(body, force_single_phase, "PUT", current)
         self._memory.set_paused_limit(self._memory_key, None)
         return result
 

@@ -7,9 +7,9 @@
    the deadline times out there (within a millisecond, ``SLACK``), and urllib3 reports the read
    timeout as it would for a silent charger. Every byte is still read by urllib3
    (``http.client``); this module only shortens the socket's timeout before a receive. It costs
-   nothing per attempt but an attribute: no watchdog thread, no lock, no heap (until 2026-12, a
-   watchdog thread shut overdue connections down, which took a lock and a heap entry on every
-   attempt; docs/performance.md).
+   nothing per attempt but an attribute: no watchdog thread, no lock, no heap (until 2026-12,
+   urllib3's answers were on ``_watchdog``'s list, as pymodbus's synchronous client's still are:
+   a lock and a heap entry on every attempt; docs/performance.md).
 2. **No header on any output.** ``Configuration.debug = True`` sets
    ``http.client.HTTPConnection.debuglevel``, which prints every request header (the token
    included) on stdout. This class pins its own ``debuglevel`` to 0; the policy layer logs method,

@@ -23,13 +23,14 @@ from pyPeblar._flow import Flow, Sleep
 from pyPeblar._memory import ChargerMemory, RelayGuard, process_memory
 from pyPeblar._policy import current_deadline
 from pyPeblar._shown import shown
+from pyPeblar._waits import CHANGE, CHANGED, report
 from pyPeblar._writes import may_have_applied, not_shown, settle_failure
 
 if TYPE_CHECKING:
     from pyPeblar._policy import Policy
     from pyPeblar.models import EVInterfaceResponse, SystemResponse
 
-__all__ = ["ChargerControl", "is_paused", "wire_name"]
+__all__ = ["RELAYS_OPEN", "ChargerControl", "is_paused", "relays_may_be_closed", "wire_name"]
 
 
 #: Maximum current by part number, for resume() when no earlier limit is known.
@@ -139,11 +140,14 @@ class ChargerControl:
         current = yield from self._read_ev_interface()
         if is_paused(current):
             return current
-        self._guard.check("pause charging")
+        switches = relays_may_be_closed(current)
+        if switches:
+            self._guard.check("pause charging")
         if current.charge_current_limit is not None:
             self._memory.set_paused_limit(self._memory_key, current.charge_current_limit)
         result = yield from self._write("PATCH", {"charge_current_limit": 0}, is_paused)
-        self._guard.record()
+        if switches:
+            self._guard.record()
         return result
 
     def _resume(self, amps: float | None, milliamps: int | None) -> Flow[EVInterfaceResponse]:
@@ -167,7 +171,9 @@ class ChargerControl:
         current = yield from self._read_ev_interface()
         if current.force1_phase is enabled:
             return current
-        return (yield from self._switch_phases({"force1_phase": enabled}, enabled, "PATCH"))
+        return (
+            yield from self._switch_phases({"force1_phase": enabled}, enabled, "PATCH", current)
+        )
 
     # -- flows: internals ---------------------------------------------------------------------
 
@@ -246,10 +252,16 @@ class ChargerControl:
             yield Sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
     def _switch_phases(
-        self, fields: dict[str, Any], enabled: bool, method: str
+        self, fields: dict[str, Any], enabled: bool, method: str, current: EVInterfaceResponse
     ) -> Flow[EVInterfaceResponse]:
-        """Write a phase change, then wait (bounded) until the charger reports it."""
-        self._guard.check(f"switch to {'one phase' if enabled else 'all phases'}")
+        """Write a phase change, then wait (bounded) until the charger reports it.
+
+        ``current`` is the state before: the relay guard counts the switch only if the relays
+        may be closed in it (``relays_may_be_closed``)."""
+        phases = "one phase" if enabled else "all phases"
+        switches = relays_may_be_closed(current)
+        if switches:
+            self._guard.check(f"switch to {phases}")
 
         def done(state: EVInterfaceResponse) -> bool:
             return state.force1_phase is enabled
@@ -263,8 +275,18 @@ class ChargerControl:
         result = yield from self._write(
             method, fields, done, settle=self._phase_switch_timeout, confirmed=others_shown
         )
-        self._guard.record()
-        deadline = time.monotonic() + self._phase_switch_timeout
+        if switches:
+            self._guard.record()
+        if done(result):
+            return result
+        started = time.monotonic()
+        deadline = started + self._phase_switch_timeout
+        report(
+            CHANGE,
+            "waiting up to %g s for the charger to switch to %s",
+            self._phase_switch_timeout,
+            phases,
+        )
         while not done(result):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -274,6 +296,7 @@ class ChargerControl:
                 )
             yield Sleep(min(0.5, remaining))
             result = yield from self._read_ev_interface()
+        report(CHANGED, "the charger switched to %s in %.1f s", phases, time.monotonic() - started)
         return result
 
     def _check_phase_switching(self) -> Flow[None]:
@@ -296,6 +319,21 @@ class ChargerControl:
         except PeblarError:
             part = None
         return MAX_BY_PART_NUMBER.get(part or "", SAFE_DEFAULT_MAX)
+
+
+#: Control-pilot states in which the charger's relays are open (IEC 61851-1): no vehicle (A); a
+#: vehicle connected that does not ask for energy (B: the EVSE closes its relays only once the
+#: vehicle signals C or D); an error or fault (E, F), on which the charger opens them. A pause or a
+#: phase switch in these states moves no relay, so the relay guard neither counts nor refuses
+#: it. Every other state counts: C and D (charging), and any state that does not say the relays
+#: are open (``State Invalid``, ``unknown state``, a value newer firmware sends, none at all).
+RELAYS_OPEN: Final = frozenset({"State A", "State B", "State E", "State F"})
+
+
+def relays_may_be_closed(state: EVInterfaceResponse) -> bool:
+    """Whether a pause or a phase switch in ``state`` may move the charger's relays."""
+    cp_state = state.cp_state
+    return cp_state is None or str(cp_state) not in RELAYS_OPEN
 
 
 def is_paused(state: EVInterfaceResponse) -> bool:

@@ -13,7 +13,13 @@ from typing import Final
 
 from pyPeblar._shown import shown
 
-__all__ = ["MAX_MILLIAMPS", "MIN_CHARGING_MILLIAMPS", "milliamps_from", "parse_current"]
+__all__ = [
+    "MAX_MILLIAMPS",
+    "MIN_CHARGING_MILLIAMPS",
+    "BelowChargingError",
+    "milliamps_from",
+    "parse_current",
+]
 
 #: Below this a charger pauses charging instead (IEC 61851: 6 A is the lowest current a car takes).
 MIN_CHARGING_MILLIAMPS: Final = 6000
@@ -60,15 +66,24 @@ def _milliamps(amps: object, milliamps: object) -> int:
     return int(number)
 
 
+class BelowChargingError(ValueError):
+    """A limit below 6 A, where a charger pauses instead of charging: a caller who meant to
+    pause is told how (``advice``: Python's words by default, the command line gives its own)."""
+
+    def __init__(self, milliamps: int, advice: str = "call pause() to pause") -> None:
+        self.milliamps = milliamps
+        super().__init__(
+            f"{milliamps / 1000:g} A is below 6 A, where a charger pauses instead of charging: "
+            f"{advice} (limits from 6 to 32 A are allowed)"
+        )
+
+
 def check_charging_limit(milliamps: int) -> int:
     """``milliamps`` if it is a charging limit (6 to 32 A); a clear ``ValueError`` otherwise."""
     if milliamps < 0:
         raise ValueError(f"a current limit cannot be negative ({milliamps} mA)")
     if milliamps < MIN_CHARGING_MILLIAMPS:
-        raise ValueError(
-            f"{milliamps / 1000:g} A is below 6 A, where a charger pauses instead of charging: "
-            "call pause() to pause (limits from 6 to 32 A are allowed)"
-        )
+        raise BelowChargingError(milliamps)
     if milliamps > MAX_MILLIAMPS:
         raise ValueError(
             f"{milliamps / 1000:g} A is above 32 A, the most any Peblar charger gives "

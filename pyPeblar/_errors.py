@@ -78,7 +78,8 @@ __all__ = [
 class PeblarError(Exception):
     """Base of every charger error pyPeblar raises.
 
-    ``hint`` is one sentence on what to do about it, shown by the command line.
+    ``hint`` is one sentence on what to do about it, in a Python program's words. The command
+    line gives its own, in its words and fitting the API it used (``pyPeblar.cli._report``).
     """
 
     hint = ""
@@ -107,13 +108,19 @@ class PeblarError(Exception):
 class PeblarConnectionError(PeblarError):
     """No usable answer: connection refused or reset, host unreachable, answer cut off."""
 
-    hint = "Check the charger's address and that it is powered and on the network."
+    hint = (
+        "Check the charger's address and that it is powered and on the network; for the local "
+        "REST API, also that the API is enabled in the web interface."
+    )
 
 
 class PeblarConnectionTimeoutError(PeblarConnectionError):
     """Connecting to the charger, or waiting for its answer, took longer than the timeout."""
 
-    hint = "The charger did not answer in time; check the network or raise --timeout."
+    hint = (
+        "The charger did not answer in time; check the network, or allow more time (timeout=, "
+        "deadline=)."
+    )
 
 
 class PeblarResponseError(PeblarError, ApiException):
@@ -156,7 +163,10 @@ class PeblarBadRequestError(PeblarResponseError, BadRequestException):
 class PeblarAuthenticationError(PeblarResponseError, UnauthorizedException):
     """401: the token is wrong or missing (for the web interface: the password is wrong)."""
 
-    hint = "Check the token (PEBLAR_TOKEN), or fetch it with `pypeblar token --host HOST`."
+    hint = (
+        "Check the credentials: the API token for the local REST API (Peblar.from_password "
+        "fetches it), the password for the web interface."
+    )
 
 
 class PeblarForbiddenError(PeblarResponseError, ForbiddenException):
@@ -168,15 +178,18 @@ class PeblarForbiddenError(PeblarResponseError, ForbiddenException):
 class PeblarReadOnlyError(PeblarForbiddenError):
     """The local REST API is in ReadOnly mode, so writes are refused."""
 
-    hint = "Set the local REST API to ReadWrite in the web interface (or run `pypeblar token`)."
+    hint = (
+        "Set the local REST API to ReadWrite: PeblarWeb.set_local_rest_api(True), or in the web "
+        "interface."
+    )
 
 
 class PeblarNotFoundError(PeblarResponseError, NotFoundException):
     """404/405: this charger's firmware lacks the operation, or the local REST API is disabled."""
 
     hint = (
-        "Enable the local REST API in the web interface (advanced settings); if it is enabled, "
-        "this firmware lacks the operation: update the charger."
+        "This firmware lacks the operation, or the item asked for does not exist; for the local "
+        "REST API, also check that the API is enabled in the web interface."
     )
 
 
@@ -218,7 +231,7 @@ class PeblarInvalidResponseError(PeblarResponseError):
     """An answer that is not what the spec says: not JSON, wrong types, nested too deep, larger
     than the response-size cap, or a redirect (never followed)."""
 
-    hint = "The charger's answer was not understood; `pypeblar check` shows what differs."
+    hint = "The charger's answer was not understood; `pypeblar check` shows how it differs."
 
 
 #: The Modbus exception codes (Modbus Application Protocol v1.1b3, section 7) by number.
@@ -304,4 +317,4 @@ class PeblarSubscriptionError(PeblarError):
 class PeblarClosedError(PeblarError):
     """The client was used after ``close()`` or after its ``with`` block ended."""
 
-    hint = "Create a new Peblar client."
+    hint = "Create a new client."

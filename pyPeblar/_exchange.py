@@ -218,11 +218,13 @@ def check_proxy(proxy: object) -> str:
     return str(proxy)
 
 
-def describe(reason: object, service: str = "the local REST API") -> str:
-    """A short, token-free description of a low-level failure of ``service``'s connection."""
+def describe(reason: object) -> str:
+    """A short, token-free description of a low-level failure of a connection."""
     text = str(reason)
     if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
-        return f"connection refused (is {service} enabled, and the address right?)"
+        # Which API was refused decides what to check (the local REST API may be switched off;
+        # the web interface never is): the error's hint says it, not this text.
+        return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host name"
     if "reset by peer" in text:

@@ -45,11 +45,20 @@ class ChargerMemory:
 
     @contextmanager
     def _entry(self, key: str) -> Iterator[dict[str, Any]]:
+        """The notes on ``key``, to read or change; saved only if changed, and dropped once empty
+        (a file never fills with a ``{}`` per charger ever used)."""
         with self._lock:
             data = self._load()
-            entry = data.setdefault(key, {})
+            entry = data.get(key)
+            entry = dict(entry) if isinstance(entry, dict) else {}
+            before = data.get(key)
             yield entry
-            self._save(data)
+            if entry:
+                data[key] = entry
+            else:
+                data.pop(key, None)
+            if data.get(key) != before:
+                self._save(data)
 
     def _load(self) -> dict[str, dict[str, Any]]:
         if self.path is None:
@@ -88,7 +97,10 @@ class ChargerMemory:
         """Wall-clock times of relay switches after ``since``; older ones are forgotten."""
         with self._entry(key) as entry:
             recent = [t for t in entry.get("switches", []) if isinstance(t, float) and t > since]
-            entry["switches"] = recent
+            if recent:
+                entry["switches"] = recent
+            else:
+                entry.pop("switches", None)
         return recent
 
     def add_switch(self, key: str, at: float) -> None:

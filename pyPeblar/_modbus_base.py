@@ -21,6 +21,7 @@ from pyPeblar._flow import Call, Flow
 from pyPeblar._memory import ChargerMemory
 from pyPeblar._modbus_map import HOLDING, Read, decode, encode, plan, split
 from pyPeblar._options import ChargerOptions
+from pyPeblar._shown import shown
 
 if TYPE_CHECKING:
     from pyPeblar.models import EVInterfaceResponse, MeterResponse, SystemResponse
@@ -70,7 +71,7 @@ class ModbusBase(ChargerOptions, ChargerControl):
             default_port=_port(host, port),
         )
         if isinstance(unit, bool) or not isinstance(unit, int) or not 0 <= unit <= 255:
-            raise ValueError(f"unit must be a Modbus unit id from 0 to 255, not {unit!r}")
+            raise ValueError(f"unit must be a Modbus unit id from 0 to 255, not {shown(unit)}")
         self._unit = unit
         self._init_control(
             charger=self._address.host,
@@ -169,8 +170,8 @@ def _port(host: str, port: int | None) -> int:
     if port is not None and (
         isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
     ):
-        raise ValueError(f"port must be a TCP port from 1 to 65535, not {port!r}")
+        raise ValueError(f"port must be a TCP port from 1 to 65535, not {shown(port)}")
     in_host = parse_address(host, 0).port  # 0: the host names none
     if port is not None and in_host and in_host != port:
-        raise ValueError(f"the host {host!r} names port {in_host}, but port={port} was given")
+        raise ValueError(f"the host {shown(host)} names port {in_host}, but port={port} was given")
     return port or in_host or DEFAULT_PORT

@@ -1,41 +1,46 @@
-"""The synchronous Modbus engine: one charger's Modbus server, over one TCP connection.
+"""The synchronous Modbus engine: pymodbus's ``ModbusTcpClient``, under the policy.
 
 Every request follows the same policy as the REST road (``_policy.Attempts``): the call's
-deadline, retries with back-off for what is safe to repeat, the error it ends in. pymodbus
-writes and reads each frame (``_modbus_wire``); this module moves the bytes over a blocking
-socket, with a deadline for the whole answer (a charger dripping bytes does not stretch it).
-``_aio_modbus_link`` is the asyncio twin.
+deadline, retries with back-off for what is safe to repeat, the error it ends in. pymodbus's
+client connects, frames, sends and reads, with its own retries off (``retries=0``); this module
+gives each attempt its time, and ``_modbus_request`` says what the outcome was:
+
+- the client's one timeout (``comm_params.timeout_connect``: pymodbus connects and waits for an
+  answer with it) is set before each step to the policy's connect or read timeout, within what is
+  left of the call's deadline;
+- pymodbus waits that timeout for each piece of an answer, so a charger that drips bytes could hold
+  it longer: the answer's deadline is on ``_watchdog``'s list too, which shuts the connection down
+  when it passes;
+- pymodbus cannot tell that the charger closed an idle connection until a request on it fails: a
+  connection with something to read before a request is sent (the charger's close, or bytes
+  nobody asked for) is closed and a new one made (``urllib3.util.wait_for_read``, the check
+  urllib3 makes of its own pooled connections).
 
 Every read is safe to repeat, and so is every write pyPeblar makes: each sets a register to an
 absolute value (a limit, a phase flag), so a repeated write leaves the charger as one would, as
 the REST API's PATCH does. After any failure but a Modbus exception answer the connection is
 closed, so a late answer to one request can never be taken for the answer to the next.
+``_aio_modbus_link`` is the asyncio twin.
 """
 
 from __future__ import annotations
 
-import itertools
-import select
-import socket
 import threading
 import time
+from typing import Any
+
+from urllib3.util import wait_for_read
 
 from pyPeblar._errors import (
     PeblarClosedError,
     PeblarConnectionTimeoutError,
     PeblarError,
-    PeblarModbusError,
 )
-from pyPeblar._modbus_wire import HEADER, Request, connect_error, exchange_error
-from pyPeblar._policy import Attempts, Policy, shared_limiter
+from pyPeblar._modbus_request import TRANSPORT_ERRORS, ModbusTcpClient, Request, attempts_for
+from pyPeblar._policy import Attempts, Policy
+from pyPeblar._watchdog import shut_down, watching
 
-__all__ = ["ModbusLink", "attempts_for"]
-
-
-def attempts_for(policy: Policy, request: Request, where: str) -> Attempts:
-    """The policy's attempts for one Modbus request (both engines' one decision)."""
-    limiter = shared_limiter(f"modbus:{where}")  # unused: Modbus has no rate limit
-    return Attempts(policy, limiter, "Modbus", f"{request.what} on {where}", retry=True)
+__all__ = ["ModbusLink"]
 
 
 class ModbusLink:
@@ -45,29 +50,40 @@ class ModbusLink:
     """
 
     def __init__(self, host: str, port: int, unit: int, policy: Policy, where: str) -> None:
-        self.host, self.port, self.unit, self.policy, self.where = host, port, unit, policy, where
+        self.unit, self.policy, self.where = unit, policy, where
         self.closed = False
         self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self._tids = itertools.count()
+        self._client: Any = ModbusTcpClient(  # Any: pymodbus leaves connect() and close() untyped
+            host, port=port, name=where, retries=0, timeout=policy.connect_timeout
+        )
 
     def close(self) -> None:
-        """Close the connection; later requests raise ``PeblarClosedError``."""
+        """Close the connection; later requests raise ``PeblarClosedError``.
+
+        A request in flight in another thread ends at once (its connection shut down, as the
+        watchdog does), and that thread closes the client when it is done with it.
+        """
         self.closed = True
-        self._drop()
+        if self._lock.acquire(blocking=False):
+            try:
+                self._client.close()
+            finally:
+                self._lock.release()
+        elif (sock := self._client.socket) is not None:
+            shut_down(sock)
 
     def read(self, table: int, address: int, count: int) -> list[int]:
         """``count`` registers of ``table`` from ``address``."""
-        return self._request(Request.of(self._tids, self.unit, table, address, count=count))
+        return self._request(Request(self.unit, table, address, count=count))
 
     def write(self, table: int, address: int, words: list[int]) -> None:
         """Write ``words`` to the holding registers from ``address``."""
-        self._request(Request.of(self._tids, self.unit, table, address, words=words))
+        self._request(Request(self.unit, table, address, words=words))
 
-    def _request(self, message: Request) -> list[int]:
-        attempts = attempts_for(self.policy, message, self.where)
+    def _request(self, request: Request) -> list[int]:
+        attempts = attempts_for(self.policy, request, self.where)
         while True:
-            outcome = self._attempt(message, attempts)
+            outcome = self._attempt(request, attempts)
             if not isinstance(outcome, PeblarError):
                 return outcome
             time.sleep(attempts.failed(outcome, closed=self.closed))
@@ -82,71 +98,38 @@ class ModbusLink:
         try:
             if self.closed:
                 return PeblarClosedError("this Modbus client is closed")
-            remaining = attempts.remaining()
-            connect = min(self.policy.connect_timeout, remaining)
-            try:
-                sock = self._connection(connect)
-            except OSError as exc:
-                return connect_error(request.what, self.where, exc, connect)
-            read = min(self.policy.read_timeout, attempts.remaining())
-            try:
-                return self._exchange(sock, request, time.monotonic() + read)
-            except PeblarError as error:
-                if not isinstance(error, PeblarModbusError):  # a malformed answer: start afresh
-                    self._drop()
-                return error
-            except OSError as exc:
-                self._drop()
-                return exchange_error(request.what, self.where, exc, read)
+            return self._exchange(request, attempts)
         finally:
+            if self.closed:  # closed while this request was in flight
+                self._client.close()
             self._lock.release()
 
-    def _connection(self, timeout: float) -> socket.socket:
-        """The open connection, or a new one (an idle one the charger closed is replaced)."""
-        sock = self._sock
-        if sock is not None and _closed_by_peer(sock):
-            self._drop()
-            sock = None
-        if sock is None:
-            sock = socket.create_connection((self.host, self.port), timeout=timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._sock = sock
-        return sock
+    def _exchange(self, request: Request, attempts: Attempts) -> list[int] | PeblarError:
+        client = self._client
+        if client.socket is not None and wait_for_read(client.socket, timeout=0):
+            client.close()  # the charger closed it while idle, or sent what nobody asked for
+        if client.socket is None:
+            seconds = self._give(min(self.policy.connect_timeout, attempts.remaining()))
+            started = time.monotonic()
+            if not client.connect():
+                return request.connect_failed(self.where, seconds, time.monotonic() - started)
+        seconds = self._give(min(self.policy.read_timeout, attempts.remaining()))
+        started = time.monotonic()
+        with watching() as watch:
+            watch.arm(client.socket, seconds)
+            try:
+                pdu = request.send(client)
+            except TRANSPORT_ERRORS as exc:
+                client.close()
+                elapsed = time.monotonic() - started
+                return request.exchange_failed(
+                    self.where, exc, seconds, elapsed, expired=watch.expired
+                )
+        return request.outcome(pdu, client)
 
-    def _exchange(self, sock: socket.socket, request: Request, deadline: float) -> list[int]:
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        sock.sendall(request.frame)
-        header = _receive(sock, HEADER, deadline)
-        rest = _receive(sock, request.rest_size(header), deadline)
-        return request.answer(header, rest)
-
-    def _drop(self) -> None:
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            sock.close()
-
-
-def _receive(sock: socket.socket, size: int, deadline: float) -> bytes:
-    """Exactly ``size`` bytes by ``deadline``; ``TimeoutError`` or ``ConnectionError`` otherwise."""
-    chunks: list[bytes] = []
-    while size > 0:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the whole answer took too long")
-        sock.settimeout(remaining)
-        chunk = sock.recv(size)
-        if not chunk:
-            raise ConnectionError("the charger closed the connection")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _closed_by_peer(sock: socket.socket) -> bool:
-    """Whether an idle connection is unusable: closed by the other end, or holding bytes nobody
-    asked for (an idle connection has nothing to read)."""
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
+    def _give(self, seconds: float) -> float:
+        """pymodbus's one timeout, to connect and for an answer, for the next step."""
+        client = self._client
+        client.comm_params.timeout_connect = seconds
+        client.transaction.comm_params.timeout_connect = seconds  # the answer's (a copy)
+        return seconds

@@ -37,6 +37,7 @@ from pyPeblar._errors import (
 from pyPeblar._ratelimit import TokenBucket
 from pyPeblar._secrets import redact_error
 from pyPeblar._shown import shown
+from pyPeblar._waits import REQUEST, RETRY, report
 
 __all__ = [
     "CLIENT_BURST",
@@ -54,6 +55,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("pyPeblar")
+# A library's records go where the application's logging sends them, and nowhere without it (not
+# to stderr, where Python's last-resort handler would print a warning): on every road, since every
+# request takes a policy.
+logger.addHandler(logging.NullHandler())
 
 #: Client-side rate limit: a little under the charger's 5/s with bursts of 10, so that timing
 #: jitter between client and charger never turns into a 429.
@@ -448,10 +453,10 @@ class Attempts:
         self.reached = False
 
     def admit(self) -> float:
-        """Seconds to wait for the rate limiter before the next attempt (0 without a wait)."""
-        if not self.policy.rate_limit:
-            return 0.0
-        wait = self.limiter.reserve()
+        """Seconds to wait for the rate limiter before the next attempt (0 without a wait).
+
+        Reports the wait that begins: for the rate limiter, then for the answer (``_waits``)."""
+        wait = self.limiter.reserve() if self.policy.rate_limit else 0.0
         if wait > 0 and time.monotonic() + wait >= self.deadline:
             self.give_up(
                 PeblarConnectionTimeoutError(
@@ -460,6 +465,20 @@ class Attempts:
                     request_sent=False,
                 )
             )
+        kind, which = REQUEST, ""
+        if self.attempt:
+            kind, which = RETRY, f", attempt {self.attempt + 1} of {self.policy.retries + 1}"
+        if wait > 0:
+            report(
+                kind,
+                "%s %s: waiting %.1f s for the rate limit, then for the answer%s",
+                self.method,
+                self.path,
+                wait,
+                which,
+            )
+        else:
+            report(kind, "%s %s: waiting for the answer%s", self.method, self.path, which)
         return wait
 
     def remaining(self) -> float:
@@ -483,7 +502,9 @@ class Attempts:
             self.give_up(error)
         if isinstance(error, PeblarRateLimitError) and self.policy.rate_limit:
             self.limiter.drain(wait)  # every client sharing the charger backs off
-        logger.debug("%s %s: %s; retrying in %.2f s", self.method, self.path, error.message, wait)
+        where = f"{self.method} {self.path}"
+        said = error.message if error.message.startswith(where) else f"{where}: {error.message}"
+        report(RETRY, "%s; retrying in %.2f s", said, wait)
         self.attempt += 1
         return wait
 

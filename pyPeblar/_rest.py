@@ -18,7 +18,6 @@ before it is logged or raised, whatever the charger repeated of the request.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -51,11 +50,10 @@ from pyPeblar._policy import (
     status_error,
 )
 from pyPeblar._secrets import Secrets
+from pyPeblar._waits import answered
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
-logger = logging.getLogger("pyPeblar")
-logger.addHandler(logging.NullHandler())
 
 #: What ``*_without_preload_content`` methods return: urllib3's response, body already read.
 RESTResponseType = urllib3.HTTPResponse
@@ -199,11 +197,7 @@ class RESTClientObject:
             # The whole-answer deadline (_connection) ends a dripping answer as a read timeout.
             return self._connection_error(method, path, exc, connect, read)
         status = response.status
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug(
-                "%s %s -> %d (%d bytes) in %.1f ms", method, path, status, len(data), elapsed
-            )
+        answered(method, path, status, len(data), started)
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", response.headers, data, method, path)
         return status_error(

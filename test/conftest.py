@@ -6,6 +6,7 @@ Every client test talks HTTP to a real simulator on loopback; nothing of pyPebla
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from pyPeblar import ChargerMemory, Peblar, PeblarWeb
 from pyPeblar.simulator import Simulator
+from test.cli import cli  # noqa: F401 - the in-process command line, a fixture for every module
 from test.clients import (
     CLIENTS,
     MODBUS_CLIENTS,
@@ -204,6 +206,24 @@ def web_class(request: pytest.FixtureRequest) -> Any:
     """The web client class under test: each test taking it runs with ``PeblarWeb`` and with
     ``AsyncPeblarWeb`` awaited on a background loop (test/clients.py)."""
     return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on loopback that nobody listens on (bound and let go: not given out again at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on loopback that is in use (listening, never accepting)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        yield listener.getsockname()[1]
 
 
 @pytest.fixture

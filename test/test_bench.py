@@ -139,6 +139,9 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"\n +Peblar client, over HTTP{TIMINGS}",
         rf"PeblarModbus client / floor: CPU {RATIO} \(no target\)",
         rf"PeblarModbus client / Peblar client, over HTTP: CPU {RATIO} \(no target\)",
+        rf"\n +pymodbus asyncio read \+ model \(floor\){TIMINGS}",
+        rf"\n +AsyncPeblarModbus client{TIMINGS}",
+        rf"AsyncPeblarModbus client / asyncio floor: CPU {RATIO} \(no target\)",
         rf"pypeblar --modbus --json meter +{NUMBER} ms +{RATIO}\n",
     ):
         assert re.search(line, modbus), line

@@ -237,7 +237,7 @@ class TestErrors:
             main(["set-current", "1" + "0" * 307])
         assert exited.value.code == 2
         err = capsys.readouterr().err
-        assert "argument AMPS: 100000000000... (308 characters) is far outside 6 to 32 A" in err
+        assert "argument AMPS: '100000000000...000' is far outside 6 to 32 A" in err
 
     @pytest.mark.parametrize("value", ["inf", "nan", "1e400", "1e10", "0.1"])
     def test_bad_watch_interval(self, charging: Simulator, value: str) -> None:
@@ -278,8 +278,18 @@ class TestErrors:
 
 class TestWatch:
     def test_lines_when_piped(self, charging: Simulator) -> None:
+        """A header line names the columns, once; then a line per sample."""
         out = ok(run("watch", "--interval", "0.5", "--count", "3", sim=charging))
-        lines = out.strip().splitlines()
+        header, *lines = out.strip().splitlines()
+        assert header.split() == [
+            "time",
+            "vehicle",
+            "offered",
+            "power",
+            "current",
+            "L1/L2/L3",
+            "session",
+        ]
         assert len(lines) == 3
         assert all("State C" in line for line in lines)
         fits_80_columns(out)
@@ -293,7 +303,7 @@ class TestWatch:
 
     def test_a_reader_that_stops_early_is_not_an_error(self, charging: Simulator) -> None:
         environment = {**os.environ, "PEBLAR_HOST": charging.host, "PEBLAR_TOKEN": charging.token}
-        pipeline = f"{SCRIPT} watch --interval 0.5 | head -n 1"
+        pipeline = f"{SCRIPT} watch --interval 0.5 | head -n 2"
         result = subprocess.run(
             ["bash", "-o", "pipefail", "-c", pipeline],
             capture_output=True,
@@ -376,6 +386,8 @@ class TestDemoAndSetup:
                 "a" * 64,
                 "--profile",
                 "single-phase",
+                "--password",
+                "sim-web-pass",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -385,10 +397,13 @@ class TestDemoAndSetup:
             assert process.stdout is not None
             deadline = time.monotonic() + 10
             text = ""
-            while "http://" not in text and time.monotonic() < deadline:
+            while "Try:" not in text and time.monotonic() < deadline:
                 text += process.stdout.readline()
             url = re.search(r"http://127\.0\.0\.1:\d+", text)
             assert url, text
+            # The banner gives what both APIs take: the token and the web interface password.
+            assert f"API token: {'a' * 64}\n" in text
+            assert "Web interface password: sim-web-pass\n" in text
             host = url.group(0).removeprefix("http://")
             document = one_json_document(
                 run("--host", host, "--token", "a" * 64, "--json", "system")
@@ -497,6 +512,35 @@ class TestStartUp:
         assert result.stdout.startswith("pypeblar ")
 
 
+def global_options() -> list[str]:
+    """The global options' names, as declared before the command."""
+    from pyPeblar.cli._app import build_parser
+
+    return [
+        "/".join(action.option_strings)
+        for action in build_parser()._actions
+        if action.dest not in ("help", "version", "command")
+    ]
+
+
+def own_arguments(parser: Any) -> tuple[list[str], list[str]]:
+    """A command's own arguments, and the global options it does not take after it (a name it
+    uses itself): the global options it takes are its twins, defaulting to SUPPRESS."""
+    import argparse
+
+    names = global_options()
+    own, taken = [], set()
+    for action in parser._actions:
+        name = "/".join(action.option_strings) or action.dest
+        if action.dest == "help":
+            continue
+        if name in names and action.default is argparse.SUPPRESS:
+            taken.add(name)
+        else:
+            own.append(name)
+    return own, [name for name in names if name not in taken]
+
+
 def interface() -> str:
     """Every subcommand's arguments, one line each: an interface change shows up in review."""
     import argparse
@@ -508,10 +552,9 @@ def interface() -> str:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                options = [
-                    "/".join(a.option_strings) or a.dest for a in sub._actions if a.dest != "help"
-                ]
-                lines.append(f"{name}: {' '.join(options)}".rstrip())
+                own, not_after = own_arguments(sub)
+                refused = f"  [not after it: {' '.join(not_after)}]" if not_after else ""
+                lines.append(f"{name}: {' '.join(own)}".rstrip() + refused)
         elif action.dest != "help":
             lines.append(f"(global): {'/'.join(action.option_strings)}")
     return "\n".join(lines) + "\n"

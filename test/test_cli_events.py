@@ -75,6 +75,35 @@ def running(sim: Simulator) -> Iterator[list[Running]]:
 
 
 class TestEvents:
+    def test_count_ends_it_after_that_many_events(self, sim: Simulator) -> None:
+        """``--count 2`` (after the command, as any option): the state now, the next change, and
+        the command ends by itself, leaving the websocket."""
+        events = subprocess.Popen(
+            [str(SCRIPT), "events", "--count", "2", "--json"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(sim),
+        )
+        try:
+            assert events.stdout is not None
+            assert json.loads(first_line(events.stdout))["data"]["state"] == "available"
+            sim.plug_in()
+            out, err = events.communicate(timeout=READY_TIMEOUT)
+        finally:
+            if events.poll() is None:
+                events.kill()
+        assert events.returncode == 0, err
+        assert json.loads(out)["data"]["state"] == "preparingPluggedIn"
+        wait_until(lambda: sim.websockets == 0)
+
+    def test_count_is_checked(self, sim: Simulator) -> None:
+        result = run("events", "--count", "0", env=environment(sim))
+        assert result.returncode == 2
+        assert "--count must be from 1 to 1,000,000" in result.stderr
+        assert "GET /api/v1/ws" not in sim.stats().by_route
+
     def test_lines_until_ctrl_c(self, sim: Simulator, running: list[Running]) -> None:
         events = Running(sim, "events", SESSION, "/rfid/tokenfound")
         running.append(events)
@@ -146,6 +175,7 @@ class TestWatch:
     def test_a_session_change_shows_at_once(self, sim: Simulator, running: list[Running]) -> None:
         watch = Running(sim, "watch", "--interval", "600", "--count", "3")
         running.append(watch)
+        assert watch.line().startswith("time ")  # piped: the header line first
         assert "State A" in watch.line()
         wait_until(lambda: sim.subscribers(SESSION) == 1)  # following the session
         started = time.monotonic()
@@ -179,7 +209,7 @@ class TestWatch:
             env=environment(sim, "wrong-Pw-5521"),
         )
         assert result.returncode == 0
-        assert len(result.stdout.splitlines()) == 3
+        assert len(result.stdout.splitlines()) == 1 + 3  # the header line, three samples
         assert "session changes show at the next sample" in result.stderr
         assert "refused the password" in result.stderr
         assert "wrong-Pw-5521" not in result.stderr

@@ -28,11 +28,13 @@ LAYERS: dict[str, int] = {
     "_check": 3,
     "_demo": 3,
     "_events": 3,
+    "_report": 3,
     "_scan": 3,
     "_watch": 3,
     "_web_commands": 3,
     "_context": 4,
     "_render": 4,
+    "_waiting": 4,
 }
 
 

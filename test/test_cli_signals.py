@@ -90,7 +90,8 @@ def first_line(stream: IO[str]) -> str:
 def start(
     command: Sequence[str], sim: Simulator, home: Path, ready: str = "State C"
 ) -> subprocess.Popen[str]:
-    """Start ``command``; return once its first line (showing ``ready``) is out."""
+    """Start ``command``; return once its first line showing ``ready`` is out (after the header
+    line that a piped ``watch`` prints first)."""
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -102,6 +103,8 @@ def start(
     )
     assert process.stdout is not None
     line = first_line(process.stdout)
+    if line.startswith("time "):  # watch's header line
+        line = first_line(process.stdout)
     if ready not in line:
         kill_group(process)
         _, err = process.communicate()

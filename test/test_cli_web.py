@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,39 +16,9 @@ from typing import Any
 import pytest
 
 from pyPeblar import Peblar, PeblarError
-from pyPeblar.cli import main
 from pyPeblar.simulator import Simulator
-from test.test_cli import run
-
-#: A password no output may ever contain.
-SECRET = "Zq9-Pebl4r-s3cret-Xk7"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        assert self.code in {0, 1}, self.err
-        return json.loads(self.out)
-
-
-class Terminal(io.StringIO):
-    """Standard input that says it is a terminal (what a person answers is its text)."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-class Pipe(io.StringIO):
-    def isatty(self) -> bool:
-        return False
-
-
-Cli = Callable[..., Result]
+from test.cli import SECRET, Cli, ok, usage_error
+from test.test_cli import own_arguments, run
 
 
 @pytest.fixture
@@ -58,62 +26,6 @@ def sim() -> Iterator[Simulator]:
     with Simulator(password=SECRET) as simulator:
         simulator.reboot_duration = 0.05
         yield simulator
-
-
-@pytest.fixture
-def cli(
-    sim: Simulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Cli]:
-    """``cli(*argv, password=SECRET, stdin="", tty=False, host=None)``: main(argv) against
-    ``sim`` (or the PEBLAR_HOST ``host``).
-
-    Every output of every call is kept and, at the end of the test, searched for the password.
-    """
-    outputs: list[str] = []
-
-    def call(
-        *argv: str,
-        password: str | None = SECRET,
-        stdin: str = "",
-        tty: bool = False,
-        host: str | None = None,
-    ) -> Result:
-        monkeypatch.setenv("PEBLAR_HOST", sim.host if host is None else host)
-        monkeypatch.setenv("PEBLAR_TOKEN", sim.token)
-        monkeypatch.setenv("PYPEBLAR_STATE_DIR", str(tmp_path / "state"))
-        if password is None:
-            monkeypatch.delenv("PEBLAR_PASSWORD", raising=False)
-        else:
-            monkeypatch.setenv("PEBLAR_PASSWORD", password)
-        monkeypatch.setattr("sys.stdin", Terminal(stdin) if tty else Pipe(stdin))
-        try:
-            code = main(list(argv))
-        except SystemExit as exit:  # argparse: --help, usage errors
-            code = exit.code if isinstance(exit.code, int) else 2
-        captured = capsys.readouterr()
-        outputs.extend((captured.out, captured.err))
-        return Result(code, captured.out, captured.err)
-
-    yield call
-    for text in outputs:
-        assert SECRET not in text
-
-
-def ok(result: Result) -> str:
-    assert result.code == 0, result.err
-    return result.out
-
-
-def usage_error(result: Result, *words: str) -> str:
-    assert result.code == 2, (result.out, result.err)
-    assert result.out == ""
-    for word in words:
-        assert word in result.err
-    assert "Traceback" not in result.err
-    return result.err
 
 
 def back_after_reboot(sim: Simulator, *, uptime_below: float, deadline: float = 60) -> None:
@@ -184,8 +96,16 @@ class TestConfig:
             ("SolarChargingAllowed=false", ("not a setting", "SolarChargingAllowed")),
             ("UserKeepSocketLocked", ("is not KEY=VALUE",)),
             ("=true", ("is not KEY=VALUE",)),
-            ("HmiBuzzerVolume=loud", ("refused before sending",)),
-            ("UserKeepSocketLocked=[true]", ("refused before sending",)),  # not a scalar: text
+            ("HmiBuzzerVolume=loud", ("HmiBuzzerVolume", "expects an integer")),
+            ("HmiBuzzerVolume=9", ("HmiBuzzerVolume", "9 is not in BuzzerVolume")),
+            ('HmiBuzzerVolume="1"', ("HmiBuzzerVolume", '"1" where', "expects an integer")),
+            ("HmiBuzzerVolume=true", ("HmiBuzzerVolume", "true where", "expects an integer")),
+            ("hmi_buzzer_volume=1.5", ("HmiBuzzerVolume", "expects an integer")),
+            ("UserKeepSocketLocked=1", ("UserKeepSocketLocked", "expects true or false")),
+            ("UserKeepSocketLocked=[true]", ("UserKeepSocketLocked", "expects true or false")),
+            ("HmiLedIntensityMode=fixed", ("HmiLedIntensityMode", "not in LedIntensityMode")),
+            ("HmiBuzzerVolume=" + "[" * 100_000, ("deeper than 32 levels",)),
+            ("HmiBuzzerVolume=" + '"' + "[" * 100_000 + '"', ("expects an integer",)),
         ],
     )
     def test_set_usage_errors(
@@ -550,10 +470,17 @@ class TestThePassword:
             "would both read standard input",
         )
 
-    def test_none_given(self, cli: Cli) -> None:
-        err = usage_error(cli("config", password=None), "no charger given", "PEBLAR_PASSWORD")
-        assert "--password-file PATH" in err
-        usage_error(cli("config", host=""), "--host HOST")
+    def test_none_given(self, cli: Cli, sim: Simulator) -> None:
+        """With the host given, what is missing is the password, not the charger."""
+        err = usage_error(
+            cli("config", password=None),
+            f"no web interface password given for {sim.host}",
+            "PEBLAR_PASSWORD",
+            "--password-file PATH",
+        )
+        assert "no charger given" not in err
+        err = usage_error(cli("config", host=""), "no charger given: give --host HOST")
+        assert "password" not in err.partition(";")[0]  # the password is there
 
     def test_password_and_file_together(self, cli: Cli, tmp_path: Path) -> None:
         usage_error(
@@ -702,10 +629,8 @@ def nested(parser: Any) -> dict[str, list[str]]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                options = [
-                    "/".join(a.option_strings) or a.dest for a in sub._actions if a.dest != "help"
-                ]
-                found[name] = options
+                options, not_after = own_arguments(sub)
+                found[name] = options + [f"not after it: {option}" for option in not_after]
                 found |= {f"{name} {k}": v for k, v in nested(sub).items()}
     return found
 
@@ -716,7 +641,7 @@ def test_the_nested_commands_are_as_recorded() -> None:
 
     commands = nested(build_parser(ALL))
     assert {k: v for k, v in commands.items() if " " in k} == {
-        "config set": ["settings", "--json"],
+        "config set": ["settings"],
         "rfid list": [],
         "rfid add": ["uid", "description"],
         "rfid remove": ["uid"],

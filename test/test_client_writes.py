@@ -133,9 +133,12 @@ class TestPauseResume:
 
 
 class TestRelayProtection:
+    """At most three pauses or phase switches in ten minutes, counted where relays can move."""
+
     def test_a_fourth_switch_in_ten_minutes_is_refused(
         self, charger: Peblar, sim: Simulator
     ) -> None:
+        sim.plug_in()
         for _ in range(3):
             charger.pause()
             charger.resume()
@@ -147,6 +150,7 @@ class TestRelayProtection:
             charger.force_single_phase(True)
 
     def test_pauses_and_phase_switches_count_together(self, sim: Simulator) -> None:
+        sim.plug_in()
         with client_for(sim, phase_switch_timeout=5) as charger:
             charger.force_single_phase(True)
             charger.pause()
@@ -155,12 +159,61 @@ class TestRelayProtection:
             with pytest.raises(PeblarRelayProtectionError):
                 charger.pause()
 
+    @pytest.mark.parametrize(
+        "state",
+        [
+            pytest.param(None, id="State A: no car"),
+            pytest.param("full", id="State B: a car that draws nothing"),
+            pytest.param("State E", id="State E: an error"),
+            pytest.param("State F", id="State F: a fault"),
+        ],
+    )
+    def test_where_no_relay_can_move_nothing_counts(
+        self, sim: Simulator, state: str | None
+    ) -> None:
+        """The relays are open in these states: pauses and switches there wear nothing, so a
+        fourth (and more) goes through, and none is remembered against later ones."""
+        memory = ChargerMemory()
+        if state == "full":
+            sim.plug_in()
+            sim.set_car_full()
+        elif state is not None:
+            sim.set_cp_state_override(state)
+        with client_for(sim, memory=memory, phase_switch_timeout=5) as charger:
+            for _ in range(2):  # four pauses and switches: counted, the fourth would be refused
+                assert is_paused(charger.pause())
+                charger.resume()
+                assert charger.force_single_phase(True).force1_phase is True
+                assert charger.force_single_phase(False).force1_phase is False
+        assert memory.switches_since(sim.host, 0) == []
+        assert sim.charge_current_limit == 16000
+
+    @pytest.mark.parametrize("state", ["State C", "State D", "State Invalid", "State X9"])
+    def test_a_state_that_may_have_the_relays_closed_counts(
+        self, sim: Simulator, state: str
+    ) -> None:
+        """Charging (C, D), and any state that does not say the relays are open, counts."""
+        sim.set_cp_state_override(state)
+        with client_for(sim, phase_switch_timeout=5) as charger:
+            charger.pause()
+            charger.resume()
+            charger.force_single_phase(True)
+            charger.force_single_phase(False)
+            with pytest.raises(PeblarRelayProtectionError, match="3 pauses or phase switches"):
+                charger.pause()
+
     def test_it_can_be_turned_off(self, sim: Simulator) -> None:
+        sim.plug_in()
         with client_for(sim, protect_relays=False) as charger:
             for _ in range(5):
                 charger.pause()
                 charger.resume()
         assert sim.charge_current_limit == 16000
+
+
+def is_paused(state: object) -> bool:
+    limit = getattr(state, "charge_current_limit", None)
+    return limit is not None and limit < 6000
 
 
 class TestSinglePhase:

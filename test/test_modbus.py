@@ -8,6 +8,8 @@ simulated charger as the reference.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -237,13 +239,16 @@ def test_bad_arguments_are_refused_before_anything_is_sent(
         ({"protect_relays": "no"}, "protect_relays"),
         ({"phase_switch_timeout": -1}, "phase_switch_timeout"),
         ({"memory": {}}, "memory"),
+        ({"port": 10**400}, "port"),
+        ({"unit": "x" * 100_000}, "unit"),
     ],
 )
 def test_bad_options_name_themselves(
     modbus: Callable[..., Any], options: dict[str, Any], words: str
 ) -> None:
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(ValueError, match=words) as refused:
         modbus("192.168.1.50", **options)
+    assert len(str(refused.value)) < 200  # a long value named cut short, not repeated whole
 
 
 def test_the_port_comes_from_the_host_or_the_option() -> None:
@@ -318,7 +323,7 @@ def test_connection_refused(modbus: Callable[..., Any]) -> None:
         error, _ = outcome(charger.meter, bound=1.0)
     assert type(error) is PeblarConnectionError
     assert error.request_sent is False
-    assert "Modbus server" in str(error)
+    assert "Modbus" in str(error)
 
 
 def test_a_silent_charger_ends_within_the_deadline(
@@ -329,6 +334,40 @@ def test_a_silent_charger_ends_within_the_deadline(
         error, elapsed = outcome(charger.meter, bound=2.0)
     assert isinstance(error, PeblarConnectionTimeoutError)
     assert elapsed >= 0.9
+
+
+def test_a_connection_the_charger_closed_while_idle_is_replaced(
+    modbus: Callable[..., Any], sim: Simulator
+) -> None:
+    """A reboot closes every Modbus connection: the next call makes a new one, and spends no
+    attempt on the old (with no retries, it would fail otherwise)."""
+    with modbus(sim, retries=0) as charger:
+        charger.meter()
+        sim.reboot(downtime=0.2)
+        with modbus(sim, timeout=(1.0, 0.5), retries=10, backoff=0.05) as other:
+            other.meter()  # the charger is back
+        sim.reset_stats()
+        assert charger.meter().energy_total
+    assert reads(sim) == 1
+
+
+def test_closing_ends_a_request_in_flight(modbus: Callable[..., Any], sim: Simulator) -> None:
+    """Another thread closes the client while a read waits for an answer: it ends now, not at
+    its 5 s timeout."""
+    sim.inject_modbus("hang", times=None, seconds=10)
+    charger = modbus(sim, timeout=(1.0, 5.0))
+    outcomes: list[Any] = []
+    reader = threading.Thread(target=lambda: outcomes.append(outcome(charger.meter, bound=2.0)))
+    reader.start()
+    deadline = time.monotonic() + 5
+    while reads(sim) == 0 and time.monotonic() < deadline:  # the request reached the charger
+        time.sleep(0.01)
+    charger.close()
+    reader.join(timeout=5)
+    assert outcomes, "the read did not end, or raised what is not a PeblarError"
+    error, _ = outcomes[0]
+    assert isinstance(error, PeblarConnectionError), error
+    assert reads(sim) == 1  # a closed client tries no more
 
 
 def test_a_closed_client_refuses(modbus: Callable[..., Any], sim: Simulator) -> None:

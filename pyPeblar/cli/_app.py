@@ -15,18 +15,14 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final
 
 from pyPeblar._version import __version__
 from pyPeblar.cli._commands import COMMANDS
 from pyPeblar.cli._context import (
-    EXIT_AUTHENTICATION,
-    EXIT_CHARGER,
     EXIT_CODES,
-    EXIT_CONNECTION,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_REFUSED,
     EXIT_USAGE,
     MODBUS_COMMANDS,
     Context,
@@ -34,29 +30,45 @@ from pyPeblar.cli._context import (
     password_option,
 )
 
-if TYPE_CHECKING:
-    from pyPeblar._errors import PeblarError
-
 __all__ = ["ALL", "EXIT_CODES", "build_parser", "main"]
 
 
-def add_global_options(parser: argparse.ArgumentParser) -> None:
-    """The options that come before the command, declared once."""
-    parser.add_argument(
-        "--host", help="the charger's address, host or host:port (default: $PEBLAR_HOST)"
+def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    """The global options, declared once: before the command, and (``after_command``) again on
+    a command's own parser, so ``pypeblar meter --json`` works as ``pypeblar --json meter`` does.
+
+    After the command they default to ``SUPPRESS``, so one given before it is kept; a name the
+    command uses itself (``authorize --token``, ``scan --timeout``, ``simulate --host``) stays
+    the command's.
+    """
+    taken = parser._option_string_actions  # the names the command declared itself
+
+    def option(target: argparse._ActionsContainer, *names: str, **settings: Any) -> None:
+        if any(name in taken for name in names):
+            return
+        if after_command:
+            settings["default"] = argparse.SUPPRESS
+        target.add_argument(*names, **settings)
+
+    option(
+        parser,
+        "--host",
+        help="the charger's address, host or host:port (default: $PEBLAR_HOST)",
     )
     token = parser.add_mutually_exclusive_group()
-    token.add_argument(
+    option(
+        token,
         "--token",
         help="the charger's API token, or - to read it from standard input (default: "
         "$PEBLAR_TOKEN); a value here shows in `ps` to every user: prefer $PEBLAR_TOKEN or "
         "--token-file",
     )
-    token.add_argument(
-        "--token-file", metavar="PATH", help="read the API token from this file (one line)"
+    option(
+        token, "--token-file", metavar="PATH", help="read the API token from this file (one line)"
     )
     password = parser.add_mutually_exclusive_group()
-    password.add_argument(
+    option(
+        password,
         "--password",
         metavar="-",
         type=password_option,
@@ -64,54 +76,86 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         "$PEBLAR_PASSWORD; asked for on a terminal); nothing else is taken here, so the "
         "password never shows in `ps`",
     )
-    password.add_argument(
+    option(
+        password,
         "--password-file",
         metavar="PATH",
         help="read the web interface password from this file (its final line break removed)",
     )
-    parser.add_argument(
+    option(
+        parser,
         "--timeout",
         type=positive_seconds,
-        default=10.0,
-        help="seconds to wait for the charger (default: 10)",
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="seconds for one attempt: to connect (at most 5) and for the whole answer; a "
+        f"failed attempt is tried again within --deadline (default: {DEFAULT_TIMEOUT:g})",
     )
-    parser.add_argument(
+    option(
+        parser,
+        "--deadline",
+        type=positive_seconds,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help="seconds for each call to the charger, every attempt, retry and wait included "
+        f"(a phase switch also waits up to 30 s for the charger; default: {DEFAULT_DEADLINE:g})",
+    )
+    option(
+        parser,
         "--modbus",
         action="store_true",
         help="use the charger's Modbus TCP API (no token) for "
         f"{', '.join(MODBUS_COMMANDS)}; with check, compare it with the REST API "
         "(needs pyPeblar[modbus])",
     )
-    parser.add_argument(
+    option(
+        parser,
         "--modbus-port",
         type=tcp_port,
         metavar="PORT",
         help="the Modbus TCP port on --host's address (default: $PEBLAR_MODBUS_PORT, or 502)",
     )
-    parser.add_argument(
+    option(
+        parser,
         "--modbus-unit",
-        type=int,
+        type=modbus_unit,
         default=255,
-        choices=range(256),
         metavar="ID",
         help="the Modbus unit id (default 255; some chargers answer 1)",
     )
-    parser.add_argument(
+    option(
+        parser,
         "--json",
         action="store_true",
         help="print one JSON document (JSON lines for watch and events)",
     )
-    parser.add_argument(
+    option(
+        parser,
         "-v",
         "--verbose",
         action="store_true",
         help="debug logging on stderr (the token and password are never shown)",
     )
-    parser.add_argument("--version", action="version", version=f"pypeblar {__version__}")
+    if not after_command:
+        parser.add_argument("--version", action="version", version=f"pypeblar {__version__}")
+
+
+#: Seconds for one attempt, and for a whole call: the clients' defaults.
+DEFAULT_TIMEOUT: Final = 10.0
+DEFAULT_DEADLINE: Final = 30.0
+
+
+def accept_global_options(parser: argparse.ArgumentParser) -> None:
+    """The global options after ``parser``'s command, and after each of its own subcommands."""
+    add_global_options(parser, after_command=True)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                accept_global_options(sub)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser: global options, then one subcommand.
+    """The parser: global options, then one subcommand (and the global options again).
 
     Only ``command``'s own arguments are declared (every command's with ``ALL``): declaring all
     the subcommands' arguments would cost more than the rest of a ``pypeblar --help``.
@@ -128,6 +172,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=spec.help, description=spec.help)
         if command in (name, ALL):
             spec.add_arguments(sub)
+            accept_global_options(sub)
         sub.set_defaults(run=spec.run)
     return parser
 
@@ -151,18 +196,36 @@ def chosen_command(argv: Sequence[str] | None) -> str | None:
 
 
 def tcp_port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1 to 65535)")
+    """A TCP port for --modbus-port: 1 to 65535."""
+    return whole_number(text, 1, 65535, "a TCP port")
+
+
+def modbus_unit(text: str) -> int:
+    """A Modbus unit id for --modbus-unit: 0 to 255 (said in one line, not 256 choices)."""
+    return whole_number(text, 0, 255, "a Modbus unit id")
+
+
+def whole_number(text: str, low: int, high: int, what: str) -> int:
+    """``text`` as a whole number from ``low`` to ``high``; a short usage error otherwise."""
+    from pyPeblar._shown import shown
+
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not {what} ({low} to {high})")
     return int(text)
 
 
 def positive_seconds(text: str) -> float:
+    """Seconds for --timeout and --deadline: more than 0, at most an hour (NaN is neither)."""
+    from pyPeblar._shown import shown
+
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number of seconds") from None
     if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0 and at most 3600 seconds")
+        raise argparse.ArgumentTypeError(
+            f"{shown(text)} must be more than 0 and at most 3600 seconds"
+        )
     return value
 
 
@@ -179,6 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
         )
     context = Context(args)
+    if not args.verbose and sys.stderr.isatty():  # -v logs every wait; a pipe or a file gets none
+        from pyPeblar.cli._waiting import WaitLine
+
+        waits = WaitLine(sys.stderr)
+        context.show_waits(waits)
+        waits.start()
     try:
         if args.modbus and args.command not in MODBUS_COMMANDS:
             raise UsageError(
@@ -187,65 +256,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return int(args.run(context))
     except KeyboardInterrupt:
+        context.quiet()
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`pypeblar watch | head -3`): not an error, and nothing to say.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except UsageError as error:
-        print(f"pypeblar: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValueError as error:
-        print(f"pypeblar: {error}", file=sys.stderr)
+    except (UsageError, ValueError) as error:
+        # A ValueError is the SDK refusing an argument before sending anything.
+        context.warn(f"pypeblar: {error}")
         return EXIT_USAGE
     except Exception as error:
-        return report(error, verbose=args.verbose)
+        from pyPeblar.cli._report import report
+
+        return report(error, context)
     finally:
         context.close()
-
-
-def report(error: Exception, *, verbose: bool) -> int:
-    """One readable line on stderr (with a hint) and the exit status for ``error``."""
-    from pyPeblar._errors import (
-        PeblarAuthenticationError,
-        PeblarConnectionError,
-        PeblarError,
-        PeblarResponseError,
-        PeblarServerError,
-    )
-
-    if verbose or not isinstance(error, PeblarError):
-        import traceback
-
-        traceback.print_exception(error, file=sys.stderr)
-    if not isinstance(error, PeblarError):
-        return EXIT_CHARGER
-    message, hint = for_the_command_line(error)
-    print(f"pypeblar: {message}.{f' Hint: {hint}' if hint else ''}", file=sys.stderr)
-    if isinstance(error, PeblarConnectionError):
-        return EXIT_CONNECTION
-    if isinstance(error, PeblarAuthenticationError):
-        return EXIT_AUTHENTICATION
-    if isinstance(error, PeblarServerError) or (
-        isinstance(error, PeblarResponseError) and error.status in (200, 429)
-    ):
-        return EXIT_CHARGER
-    return EXIT_REFUSED
-
-
-#: The command line's own advice where the SDK's is Python (``Peblar(..., protect_relays=False)``).
-RELAY_HINT: Final = (
-    "Wait that long, then run the command again: pypeblar counts pauses and phase switches "
-    "across calls, to spare the charger's relays."
-)
-
-
-def for_the_command_line(error: PeblarError) -> tuple[str, str]:
-    """``error``'s message and hint, in words for a command line (not Python)."""
-    from pyPeblar._errors import PeblarRelayProtectionError
-
-    if isinstance(error, PeblarRelayProtectionError):
-        # The message ends with how to turn the check off in Python: not a command-line answer.
-        return str(error).partition(" (Peblar(")[0], RELAY_HINT
-    return str(error), error.hint

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,13 +187,38 @@ def check(context: Context) -> int:
     return EXIT_DRIFT if report.drifted else 0
 
 
+def output_folder(text: str) -> Path:
+    """--output's folder: named (an empty name would be the current folder, unasked)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a folder name (. for the current folder)")
+    return Path(text)
+
+
 def add_dump_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--output", type=Path, default=Path("peblar-dump"), help="folder (default ./peblar-dump)"
+        "--output",
+        type=output_folder,
+        default=Path("peblar-dump"),
+        metavar="FOLDER",
+        help="folder (default ./peblar-dump)",
     )
     parser.add_argument(
         "--anonymize", action="store_true", help="mask serials, part numbers and tokens"
     )
+
+
+@contextmanager
+def writing(folder: Path) -> Iterator[None]:
+    """A file that cannot be written in ``folder`` is a usage error naming --output."""
+    from pyPeblar._shown import shown
+    from pyPeblar.cli._context import UsageError
+
+    try:
+        yield
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+        reason = getattr(error, "strerror", None) or str(error)
+        where = shown(str(folder))
+        raise UsageError(f"dump --output {where}: cannot write there ({reason})") from None
 
 
 def dump(context: Context) -> int:
@@ -199,7 +226,8 @@ def dump(context: Context) -> int:
     from pyPeblar._drift import ENDPOINTS, anonymize
 
     folder: Path = context.args.output
-    folder.mkdir(parents=True, exist_ok=True)
+    with writing(folder):  # before anything is asked of the charger
+        folder.mkdir(parents=True, exist_ok=True)
     charger = context.rest()
     secrets = (charger.token,)
     written = []
@@ -211,7 +239,8 @@ def dump(context: Context) -> int:
         if context.args.anonymize:
             raw = anonymize(raw, tokens=secrets)
         target = folder / f"{path.strip('/')}.json"
-        target.write_bytes(raw)
+        with writing(folder):
+            target.write_bytes(raw)
         written.append(str(target))
     manifest = {
         "captured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -221,7 +250,10 @@ def dump(context: Context) -> int:
         "pyPeblar": __version__,
         "files": [Path(name).name for name in written],
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    target = folder / "manifest.json"
+    with writing(folder):
+        target.write_text(json.dumps(manifest, indent=2) + "\n")
+    written.append(str(target))
     human = "\n".join(["Saved:", *(f"  {name}" for name in written)])
     context.emit({"folder": str(folder), **manifest}, human)
     return 0

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from pyPeblar._shown import shown
 from pyPeblar.cli._context import Context, UsageError, no_arguments
 
 __all__ = ["COMMANDS", "Command"]
@@ -156,15 +157,17 @@ def show_write(context: Context, done: str, result: Any) -> int:
 
 def current_argument(text: str) -> int:
     """AMPS as a checked limit in mA; anything else is a usage error (argparse names AMPS)."""
-    from pyPeblar._current import parse_current
+    from pyPeblar._current import BelowChargingError, parse_current
 
     try:
         return parse_current(text)
+    except BelowChargingError as error:  # the SDK's advice is Python's: pause()
+        advice = "`pypeblar pause` pauses"
+        raise argparse.ArgumentTypeError(str(BelowChargingError(error.milliamps, advice))) from None
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     except ArithmeticError:  # a number too large to scale to mA ("1" and 307 zeros)
-        shown = text if len(text) <= 20 else f"{text[:12]}... ({len(text)} characters)"
-        raise argparse.ArgumentTypeError(f"{shown} is far outside 6 to 32 A") from None
+        raise argparse.ArgumentTypeError(f"{shown(text, 20)} is far outside 6 to 32 A") from None
 
 
 def set_current_arguments(parser: argparse.ArgumentParser) -> None:
@@ -180,8 +183,22 @@ def set_current(context: Context) -> int:
     return show_write(context, f"Charge current limit set to {milliamps / 1000:g} A.", result)
 
 
+def unless_already(context: Context, paused: bool, done: str) -> int | None:
+    """Say ``done`` with the state, and return 0, when charging is already ``paused`` (or not):
+    the command then sends nothing, and must not claim it did something."""
+    from pyPeblar._base import is_paused
+
+    state = context.charger().ev_interface()
+    if is_paused(state) is not paused:
+        return None
+    return show_write(context, done, state)
+
+
 @command("pause", "pause charging (resume restores the limit)")
 def pause(context: Context) -> int:
+    already = unless_already(context, True, "Charging is already paused.")
+    if already is not None:
+        return already
     return show_write(context, "Charging paused.", context.charger().pause())
 
 
@@ -197,8 +214,15 @@ def resume_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("resume", "resume charging at the limit the pause replaced", resume_arguments)
 def resume(context: Context) -> int:
-    result = context.charger().resume(milliamps=context.args.current)
-    return show_write(context, "Charging resumed.", result)
+    milliamps = context.args.current
+    if milliamps is None:
+        already = unless_already(context, False, "Charging is not paused: nothing to resume.")
+        if already is not None:
+            return already
+    result = context.charger().resume(milliamps=milliamps)
+    limit = result.charge_current_limit
+    at = "" if limit is None else f" at {limit / 1000:g} A"
+    return show_write(context, f"Charging resumed{at}.", result)
 
 
 def phases_arguments(parser: argparse.ArgumentParser) -> None:
@@ -322,7 +346,6 @@ def scan(context: Context) -> int:
 
 
 def token_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", dest="token_host", help="the charger's address")
     parser.add_argument(
         "--read-only",
         action="store_true",
@@ -332,17 +355,11 @@ def token_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("token", "log in with the web password, enable the API, print its token", token_arguments)
 def token(context: Context) -> int:
-    if context.args.token_host:
-        context.args.host = context.args.token_host
     if not context.host():
         raise UsageError("token needs --host HOST (or PEBLAR_HOST)")
-    host, password = context.host_and_password()  # the source of every web command
-    from pyPeblar._client import Peblar
-
-    mode = "ReadOnly" if context.args.read_only else "ReadWrite"
-    timeout = context.timeouts()
-    with Peblar.from_password(host, password, access_mode=mode, timeout=timeout) as charger:
-        context.emit({"host": charger.host, "token": charger.token}, charger.token)
+    web = context.web()  # the password from where every web command takes it
+    api_token = web.local_api_token("ReadOnly" if context.args.read_only else "ReadWrite")
+    context.emit({"host": web.host, "token": api_token}, api_token)
     return 0
 
 
@@ -352,7 +369,11 @@ def simulate_arguments(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser)
 
 
-@command("simulate", "run the built-in charger simulator until Ctrl-C", simulate_arguments)
+@command(
+    "simulate",
+    "run the built-in charger simulator (local REST API and web interface) until Ctrl-C",
+    simulate_arguments,
+)
 def simulate(context: Context) -> int:
     from pyPeblar.simulator._cli import run
 

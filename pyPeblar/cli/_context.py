@@ -8,6 +8,7 @@ commands and (lazily) imports the modules that implement the larger ones (``_che
 below all of them::
 
     _app -> _commands -> _check, _demo, _events, _scan, _watch, _web_commands -> _context, _render
+    _app -> _report (a failed command) -> _context;  _app -> _waiting (the wait line)
 
 so this module imports nothing from ``pyPeblar.cli`` (test/test_cli_layout.py holds the layout),
 and, like the rest of the start-up path, only the standard library until a command runs.
@@ -20,7 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TextIO
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,13 +40,20 @@ __all__ = [
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "LOCAL_API",
+    "MAX_COUNT",
+    "MODBUS_API",
     "MODBUS_COMMANDS",
     "PASSWORD",
     "TOKEN",
+    "WEB_INTERFACE",
     "Context",
+    "RefusedError",
     "Secret",
     "UsageError",
-    "json_option",
+    "WaitShower",
+    "checked_count",
+    "count_option",
     "no_arguments",
     "password_option",
     "read_secret",
@@ -65,8 +73,10 @@ EXIT_INTERRUPTED: Final = 130
 EXIT_CODES: Final = {
     EXIT_OK: "success",
     EXIT_DRIFT: "`check` found the charger differs from the spec",
-    EXIT_USAGE: "usage error: bad arguments, or no charger given; also `update` or `reboot` "
-    "without --yes when standard input is not a terminal",
+    EXIT_USAGE: "usage error: bad arguments, or no charger (or no token or password) given; a "
+    "file or folder that cannot be read or written (--token-file, dump --output, the state "
+    "folder); an address `simulate` cannot listen on (a port in use); also `update` or "
+    "`reboot` without --yes when standard input is not a terminal",
     EXIT_CONNECTION: "the charger could not be reached, or did not answer in time",
     EXIT_AUTHENTICATION: "the token (or web interface password) was rejected",
     EXIT_REFUSED: "the charger refused (read-only mode, unsupported, a bad value, a missing "
@@ -91,9 +101,22 @@ MODBUS_COMMANDS: Final = (
     "check",
 )
 
+#: The two APIs a command talks to (``Context.api``): errors get hints that fit the one in use.
+LOCAL_API: Final = "local REST API"
+WEB_INTERFACE: Final = "web interface"
+MODBUS_API: Final = "Modbus TCP API"
+
 
 class UsageError(Exception):
     """A mistake in how pypeblar was called (exit status 2)."""
+
+
+class RefusedError(Exception):
+    """What pypeblar refuses to send, having asked the charger (exit status 5), with a hint."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def state_file() -> Path:
@@ -105,6 +128,9 @@ def state_file() -> Path:
     )
     return Path(base) / "memory.json"
 
+
+#: The longest error line shown (a message can repeat what it was given).
+MAX_LINE: Final = 2000
 
 #: More than any token or password needs: a file naming a large file (or /dev/zero) is a mistake.
 MAX_SECRET_BYTES: Final = 4096
@@ -211,14 +237,22 @@ def no_arguments(parser: argparse.ArgumentParser) -> None:
     """How a command that takes no arguments declares them."""
 
 
-def json_option(parser: argparse.ArgumentParser) -> None:
-    """``--json`` after the command too (``pypeblar history --json``), the global one's twin.
+#: More than this is "until stopped": leave --count out (10**400 is not a count).
+MAX_COUNT: Final = 1_000_000
 
-    ``SUPPRESS`` leaves a global ``--json`` given before the command as it was.
-    """
+
+def count_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--count N``: a command that runs until stopped (``watch``, ``events``) ends after N."""
     parser.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="the same as pypeblar --json"
+        "--count", type=int, metavar="N", help=f"stop after this many {what} (1 to {MAX_COUNT:,})"
     )
+
+
+def checked_count(count: int | None) -> int | None:
+    """``--count``'s value, or a ``UsageError`` naming its range."""
+    if count is not None and not 1 <= count <= MAX_COUNT:
+        raise UsageError(f"--count must be from 1 to {MAX_COUNT:,} (without it: until stopped)")
+    return count
 
 
 def password_option(text: str) -> str:
@@ -234,17 +268,29 @@ def password_option(text: str) -> str:
     return text
 
 
+class WaitShower(Protocol):
+    """What shows a command's waits (``_waiting.WaitLine``), as a ``Context`` uses it."""
+
+    def clear(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Context:
     """What a command needs: its arguments, the charger (connected on first use), and output."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
         self.args = args
         self.out = out or sys.stdout
+        #: The API the command last reached for (``charger()``: the local REST API, ``web()``:
+        #: the web interface), so that an error's hint fits what failed.
+        self.api: str = LOCAL_API
         self._charger: Peblar | None = None
         self._modbus: PeblarModbus | None = None
         self._web: PeblarWeb | None = None
         self._token: str | None = None  # "" once looked for and not found
         self._password: str | None = None  # the same
+        self._waits: WaitShower | None = None
 
     @property
     def json(self) -> bool:
@@ -258,10 +304,11 @@ class Context:
     def host(self) -> str | None:
         return self.args.host or os.environ.get("PEBLAR_HOST") or None
 
-    def timeouts(self) -> tuple[float, float]:
-        """(connect, read) seconds: --timeout, connecting at most 5 s."""
+    def timeouts(self) -> dict[str, Any]:
+        """The clients' ``timeout`` (connect, read: --timeout, connecting at most 5 s) and
+        ``deadline`` (--deadline)."""
         timeout = float(self.args.timeout)
-        return min(timeout, 5.0), timeout
+        return {"timeout": (min(timeout, 5.0), timeout), "deadline": float(self.args.deadline)}
 
     def token(self) -> str | None:
         """The API token from --token-file, --token (``-``: standard input) or $PEBLAR_TOKEN.
@@ -272,6 +319,7 @@ class Context:
         """
         if self._token is None:
             self.one_reader_of_standard_input()
+            self.one_source(TOKEN, self.args.token, self.args.token_file)
             self._token = read_secret(TOKEN, self.args.token_file, self.args.token)
         return self._token or None
 
@@ -285,12 +333,21 @@ class Context:
         """
         if self._password is None:
             self.one_reader_of_standard_input()
+            self.one_source(PASSWORD, self.args.password, self.args.password_file)
+            self.quiet()
             prompt = f"Web interface password for {self.host() or 'the charger'}: "
             password = read_secret(PASSWORD, self.args.password_file, self.args.password, prompt)
             if not password and ask and sys.stdin.isatty():
                 password = read_secret(PASSWORD, None, "-", prompt)
             self._password = password
         return self._password or None
+
+    @staticmethod
+    def one_source(secret: Secret, option: str | None, path: str | None) -> None:
+        """One of --token and --token-file (or the password's two), not both: each is taken
+        before or after the command, where no parser sees the two together."""
+        if option is not None and path is not None:
+            raise UsageError(f"give {secret.option} or {secret.file_option}, not both")
 
     def one_reader_of_standard_input(self) -> None:
         if self.args.token == "-" and self.args.password == "-":
@@ -305,6 +362,7 @@ class Context:
 
     def modbus_charger(self) -> PeblarModbus:
         """The Modbus client for --host's address, --modbus-port and --modbus-unit, made once."""
+        self.api = MODBUS_API
         if self._modbus is None:
             host = self.host()
             if not host:
@@ -315,28 +373,31 @@ class Context:
             from pyPeblar._address import parse_address
             from pyPeblar._memory import ChargerMemory
             from pyPeblar._modbus import PeblarModbus
+            from pyPeblar._shown import shown
 
             address = parse_address(host)  # the REST API's port, if --host names one, is not ours
             port = self.args.modbus_port or os.environ.get("PEBLAR_MODBUS_PORT", "").strip()
-            if isinstance(port, str) and port and not port.isdigit():
-                raise UsageError(f"PEBLAR_MODBUS_PORT={port!r} is not a TCP port")
+            if isinstance(port, str) and port and not (port.isascii() and port.isdigit()):
+                raise UsageError(f"PEBLAR_MODBUS_PORT={shown(port)} is not a TCP port")
             self._modbus = PeblarModbus(
                 f"[{address.host}]" if ":" in address.host else address.host,
                 port=int(port) if port else None,
                 unit=self.args.modbus_unit,
-                timeout=self.timeouts(),
                 memory=ChargerMemory(state_file()),
+                **self.timeouts(),
             )
         return self._modbus
 
     def rest(self) -> Peblar:
-        """The REST client for --host and the token (see ``token``), made once."""
+        """The client of the local REST API for --host and the token (see ``token``), made
+        once."""
+        self.api = LOCAL_API
         if self._charger is None:
             host = self.host()
             token = self.token()
             self.require(
                 host,
-                ("a token (PEBLAR_TOKEN or --token-file PATH)", token),
+                ("token", "a token (PEBLAR_TOKEN or --token-file PATH)", token),
                 "`pypeblar token --host HOST` fetches a token, and `pypeblar demo` runs on the "
                 "built-in simulator",
             )
@@ -345,18 +406,20 @@ class Context:
             from pyPeblar._memory import ChargerMemory
 
             self._charger = Peblar(
-                host, token, timeout=self.timeouts(), memory=ChargerMemory(state_file())
+                host, token, memory=ChargerMemory(state_file()), **self.timeouts()
             )
         return self._charger
 
     def host_and_password(self) -> tuple[str, str]:
         """--host and the web interface password (see ``password``); a ``UsageError`` naming
         what is missing."""
+        self.api = WEB_INTERFACE
         host = self.host()
-        password = self.password() if host else None
+        password = self.password(ask=bool(host))  # never asked for a charger not named
         self.require(
             host,
             (
+                "web interface password",
                 "the web interface password (PEBLAR_PASSWORD, --password-file PATH or "
                 "--password - for standard input)",
                 password,
@@ -368,21 +431,24 @@ class Context:
 
     def web(self) -> PeblarWeb:
         """The web-interface client for --host and the password, made once."""
+        self.api = WEB_INTERFACE
         if self._web is None:
             host, password = self.host_and_password()
             from pyPeblar._web import PeblarWeb
 
-            self._web = PeblarWeb(host, password, timeout=self.timeouts())
+            self._web = PeblarWeb(host, password, **self.timeouts())
         return self._web
 
     @staticmethod
-    def require(host: str | None, secret: tuple[str, str | None], hint: str) -> None:
-        """A ``UsageError`` naming what is missing of the host and ``secret`` (name, value)."""
-        missing = [
-            name for name, value in (("--host HOST (or PEBLAR_HOST)", host), secret) if not value
-        ]
-        if missing:
-            raise UsageError(f"no charger given: give {' and '.join(missing)}; {hint}")
+    def require(host: str | None, secret: tuple[str, str, str | None], hint: str) -> None:
+        """A ``UsageError`` naming what is missing of the host and ``secret`` (what it is, where
+        it comes from, its value): "no charger given" only when the host is missing."""
+        what, sources, value = secret
+        if not host:
+            missing = "--host HOST (or PEBLAR_HOST)" + ("" if value else f" and {sources}")
+            raise UsageError(f"no charger given: give {missing}; {hint}")
+        if not value:
+            raise UsageError(f"no {what} given for {host}: give {sources}; {hint}")
 
     def confirmable(self, doing: str) -> None:
         """Refuse (a ``UsageError``) a command that asks first when nobody can answer: without
@@ -398,6 +464,7 @@ class Context:
         self.confirmable(doing)
         if getattr(self.args, "yes", False):
             return True
+        self.quiet()
         sys.stderr.write(f"{question} [y/N] ")
         sys.stderr.flush()
         answer = sys.stdin.readline()
@@ -405,6 +472,7 @@ class Context:
 
     def emit(self, document: Any, human: str) -> None:
         """Print the result: ``document`` as JSON with --json, else ``human``."""
+        self.quiet()
         if self.json:
             self.out.write(json.dumps(document, indent=2, default=str) + "\n")
         else:
@@ -413,11 +481,33 @@ class Context:
 
     def say(self, text: str) -> None:
         """Progress for people: on stdout in human mode, on stderr with --json (stdout is data)."""
+        self.quiet()
         stream = sys.stderr if self.json else self.out
         stream.write(text + "\n")
         stream.flush()
 
+    def warn(self, text: str) -> None:
+        """A line for people on stderr: an error, a warning; cut when a value it repeats (a
+        100,000-character host) makes it longer than anyone reads."""
+        self.quiet()
+        if len(text) > MAX_LINE:
+            text = f"{text[: MAX_LINE - 40]}... ({len(text):,} characters in all)"
+        print(text, file=sys.stderr, flush=True)
+
+    def show_waits(self, waits: WaitShower) -> None:
+        """From now on, ``waits`` says what the command waits for (``_waiting.WaitLine``, which
+        ``main`` gives on a terminal); ``quiet`` erases it before anything else is written."""
+        self._waits = waits
+
+    def quiet(self) -> None:
+        """Take the wait line away before anything else is written (and forget the wait)."""
+        if self._waits is not None:
+            self._waits.clear()
+
     def close(self) -> None:
+        if self._waits is not None:
+            self._waits.stop()
+            self._waits = None
         if self._charger is not None:
             self._charger.close()
         if self._modbus is not None:

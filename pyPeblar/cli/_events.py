@@ -1,4 +1,4 @@
-"""``pypeblar events``: the charger's live events, as they come, until Ctrl-C.
+"""``pypeblar events``: the charger's live events, as they come, until Ctrl-C (or ``--count``).
 
 The web interface's websocket (``PeblarWeb.events()``, docs/events.md), with the password from
 the usual places (``PEBLAR_PASSWORD``, ``--password-file``, ``--password -``, or asked for on a
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pyPeblar._signals import stopped_by_signals
+from pyPeblar.cli._context import count_option
 
 if TYPE_CHECKING:
     from pyPeblar.cli._context import Context
@@ -25,9 +26,6 @@ INSTALL_HINT = "pypeblar events needs the websockets library: pip install 'pyPeb
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from pyPeblar.cli._context import json_option
-
-    json_option(parser)
     parser.add_argument(
         "topics",
         nargs="*",
@@ -36,25 +34,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "/system/fwupdate/status, /rfid/tokenfound, /vehicle/tokenfound, "
         "/system/diagnostics/statuschanged",
     )
+    count_option(parser, "events (--count 1: wait for the next one)")
 
 
 def run(context: Context) -> int:
     from pyPeblar._events import check_topics
-    from pyPeblar.cli._context import UsageError
+    from pyPeblar.cli._context import UsageError, checked_count
     from pyPeblar.cli._render import event_document, event_line
 
     topics = check_topics(context.args.topics)  # a ValueError is a usage error (exit 2)
+    count = checked_count(context.args.count)
     try:
         import websockets  # noqa: F401
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
     web = context.web()
-    with stopped_by_signals() as stop:
-        for event in web.events(*topics, until=stop.is_set):
+    with stopped_by_signals() as stop, web.events(*topics, until=stop.is_set) as stream:
+        for shown, event in enumerate(stream, 1):
             when = datetime.now().astimezone()
             if context.json:
                 context.out.write(json.dumps(event_document(when, event), default=str) + "\n")
             else:
                 context.out.write(event_line(when, event) + "\n")
             context.out.flush()
+            if shown == count:
+                break
     return 0

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ABSENT",
     "HISTORY_COLUMNS",
+    "SAMPLE_HEADER",
     "amps",
     "cp_state_words",
     "event_document",
@@ -219,8 +220,15 @@ def render_status(
     )
 
 
+#: The columns of ``sample_line``, printed once above the samples.
+SAMPLE_HEADER: Final = (
+    f"{'time':<8} {'vehicle':<13} {'offered':>7} {'power':>9}  {'current L1/L2/L3':<13}  session"
+)
+
+
 def sample_line(when: datetime, ev: EVInterfaceResponse, meter: MeterResponse) -> str:
-    """One line per watch sample, for logs and pipes (fits 80 columns)."""
+    """One line per watch sample, for logs and pipes (fits 80 columns; ``SAMPLE_HEADER`` names
+    its columns)."""
     state = str(ev.cp_state) if ev.cp_state is not None else ABSENT
     currents = "/".join(
         ABSENT if value is None else f"{value / 1000:.1f}"

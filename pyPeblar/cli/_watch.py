@@ -1,11 +1,11 @@
 """``pypeblar watch``: a live view of the charger.
 
-On a terminal the screen refreshes in place; piped (to a file, ``grep``, a logger) it prints one
-line per sample, or one JSON document per line with ``--json``. Each sample costs two requests,
-and the client's rate limiter keeps any interval within the charger's limit. With the web
-interface password as well (``PEBLAR_PASSWORD``, ``--password-file``), it also follows the
-session status on the charger's websocket (``PeblarWeb.events()``, in a thread) and takes a
-sample at once when the session's state changes, instead of at the next interval.
+On a terminal the screen refreshes in place; piped (to a file, ``grep``, a logger) it prints a
+header line, then one line per sample, or one JSON document per line with ``--json``. Each sample
+costs two requests, and the client's rate limiter keeps any interval within the charger's limit.
+With the web interface password as well (``PEBLAR_PASSWORD``, ``--password-file``), it also
+follows the session status on the charger's websocket (``PeblarWeb.events()``, in a thread) and
+takes a sample at once when the session's state changes, instead of at the next interval.
 
 Stopping it is its normal end: SIGINT (Ctrl-C, ``kill -INT``, ``timeout -s INT``) and SIGTERM
 (``kill``, ``timeout``, a service manager) end it with status 0 and no traceback, however often
@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pyPeblar._signals import Stop, stopped_by_signals
+from pyPeblar.cli._context import count_option
 
 if TYPE_CHECKING:
     from pyPeblar._web import PeblarWeb
@@ -47,17 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help=f"seconds between samples (default 5, {MIN_INTERVAL:g} to {MAX_INTERVAL:g})",
     )
-    parser.add_argument("--count", type=int, help="stop after this many samples")
+    count_option(parser, "samples")
 
 
 def run(context: Context) -> int:
-    from pyPeblar.cli._context import UsageError
+    from pyPeblar.cli._context import UsageError, checked_count
 
-    interval, count = context.args.interval, context.args.count
+    interval, count = context.args.interval, checked_count(context.args.count)
     if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
         raise UsageError(f"--interval must be from {MIN_INTERVAL:g} to {MAX_INTERVAL:g} s")
-    if count is not None and count < 1:
-        raise UsageError("--count must be at least 1")
     live = context.out.isatty() and not context.json
     with stopped_by_signals() as stop:
         watch(context, interval, count, live=live, stop=stop)
@@ -94,15 +93,18 @@ def sample(
     changes: SessionChanges | None,
 ) -> None:
     """The samples: every ``interval`` seconds, and at once after a session change."""
-    from pyPeblar.cli._render import render_ev, render_meter, sample_line
+    from pyPeblar.cli._render import SAMPLE_HEADER, render_ev, render_meter, sample_line
 
-    charger = context.charger()
+    charger = context.charger()  # after the websocket's web(): errors now are this API's
+    if not live and not context.json:
+        context.out.write(SAMPLE_HEADER + "\n")  # a log or a pipe says once what its columns are
     note = "Ctrl-C to stop; session changes show at once" if changes else "Ctrl-C to stop"
     taken = 0
     while (count is None or taken < count) and not stop.is_set():
         started = time.monotonic()
         when = datetime.now().astimezone()
         ev, meter = charger.ev_interface(), charger.meter()
+        context.quiet()  # the wait line, if a slow sample showed one
         if context.json:
             document = {
                 "time": when.isoformat(timespec="seconds"),

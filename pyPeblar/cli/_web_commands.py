@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from pyPeblar.cli._context import Context, UsageError, json_option, no_arguments
+from pyPeblar._shown import shown
+from pyPeblar.cli._context import Context, RefusedError, UsageError, no_arguments
 
 if TYPE_CHECKING:
     from pyPeblar.webui.models import UserConfiguration
@@ -44,33 +45,81 @@ def yes_option(parser: argparse.ArgumentParser, doing: str) -> None:
 # -- config -------------------------------------------------------------------------------------
 
 
+#: How deep a VALUE's JSON may nest: settings are scalars, and the limit keeps a hostile
+#: ``[[[[...`` from exhausting the parser's recursion.
+MAX_JSON_DEPTH: Final = 32
+
+
 def key_value(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE``, the value a JSON scalar when it reads as one (``true``, ``16``, ``null``),
-    else the text as it is (``Fixed``)."""
+    """``KEY=VALUE``, the value read as JSON when it is JSON (``true``, ``16``, ``"16"``,
+    ``null``), else the text as it is (``Fixed``). Whether it is of the setting's type is
+    checked later, with the spec (``checked_settings``)."""
     key, equals, raw = text.partition("=")
     key = key.strip()
     if not equals or not key:
-        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (UserKeepSocketLocked=true)")
+        raise argparse.ArgumentTypeError(
+            f"{shown(text)} is not KEY=VALUE (UserKeepSocketLocked=true)"
+        )
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise argparse.ArgumentTypeError(
+            f"{shown(key)}: the value nests deeper than {MAX_JSON_DEPTH} levels; a setting takes "
+            "one value"
+        )
     try:
-        value = json.loads(raw)
+        return key, json.loads(raw)
     except ValueError:
         return key, raw
-    return key, value if value is None or isinstance(value, (bool, int, float, str)) else raw
+
+
+def json_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in ``text`` (outside strings): what ``json.loads`` would
+    recurse into, counted without recursing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def checked_settings(changes: dict[str, Any]) -> None:
+    """Refuse (a ``UsageError``, nothing sent) a value whose JSON type or value the web
+    interface's spec does not allow for its setting: ``HmiBuzzerVolume="1"`` is text where a
+    number is wanted, ``HmiBuzzerVolume=true`` a truth value. Names the spec does not know are
+    left to the client, which refuses them."""
+    from pyPeblar._drift import load_spec, validate
+
+    spec = load_spec("pyPeblar.webui")
+    properties = spec["components"]["schemas"]["UserConfigurationUpdate"]["properties"]
+    for name, value in changes.items():
+        if name in properties:
+            for problem in validate(spec, name, value, properties[name]):
+                raise UsageError(f"config set {name}: {problem.detail}; nothing was sent")
 
 
 def config_arguments(parser: argparse.ArgumentParser) -> None:
-    json_option(parser)
     actions = parser.add_subparsers(dest="config_action", metavar="set")
     change = actions.add_parser(
         "set",
         help="change settings, KEY=VALUE (snake_case or the charger's names)",
         description="Change settings of the web interface and show them as the charger then "
         "reports them. KEY is the charger's name (UserKeepSocketLocked) or its snake_case "
-        "(user_keep_socket_locked); VALUE is read as JSON when it can be (true, 16, null), "
-        "else as text (Fixed).",
+        '(user_keep_socket_locked); VALUE is read as JSON when it can be (true, 16, "16" for '
+        "text), else as text (Fixed), and must be of the setting's type.",
     )
     change.add_argument("settings", nargs="+", type=key_value, metavar="KEY=VALUE")
-    json_option(change)
 
 
 def writable_keys() -> dict[str, str]:
@@ -109,6 +158,7 @@ def config(context: Context) -> int:
         if name in changes:
             raise UsageError(f"config set: {name} is given twice")
         changes[name] = value
+    checked_settings(changes)
     configuration = web.update_user_configuration(**changes)
     document = settings_document(configuration)
     context.emit(document, render_changed_settings(document, list(changes)))
@@ -218,6 +268,11 @@ def rfid(context: Context) -> int:
         named = f" ({args.description})" if args.description else ""
         done = f"Added {args.uid}{named}.\n\n"
     elif args.rfid_action == "remove":
+        if args.uid not in (token.rfid_token_uid for token in web.rfid_tokens()):
+            raise RefusedError(
+                f"{shown(args.uid)} is not on the charger's RFID list: nothing removed",
+                "`pypeblar rfid list` shows the cards on it.",
+            )
         web.remove_rfid_token(args.uid)
         done = f"Removed {args.uid}.\n\n"
     tokens = web.rfid_tokens()
@@ -244,9 +299,8 @@ def when(text: str, *, end_of_day: bool) -> datetime:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        shown = text if len(text) <= 40 else f"{text[:32]}..."
         raise argparse.ArgumentTypeError(
-            f"{shown!r} is not an ISO 8601 date or date-time ({WHEN_FORMS})"
+            f"{shown(text)} is not an ISO 8601 date or date-time ({WHEN_FORMS})"
         ) from None
 
 
@@ -271,7 +325,6 @@ def history_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="WHEN",
         help="sessions that had started by then (a date alone: the end of that day)",
     )
-    json_option(parser)
 
 
 def history(context: Context) -> int:

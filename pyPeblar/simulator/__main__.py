@@ -3,11 +3,9 @@
 import argparse
 import sys
 
-from pyPeblar.simulator._cli import add_arguments, run
+from pyPeblar.simulator._cli import DESCRIPTION, add_arguments, run
 
-parser = argparse.ArgumentParser(
-    prog="python -m pyPeblar.simulator",
-    description="Serve a simulated Peblar charger's local REST API.",
-)
+PROG = "python -m pyPeblar.simulator"
+parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
 add_arguments(parser)
-sys.exit(run(parser.parse_args()))
+sys.exit(run(parser.parse_args(), PROG))

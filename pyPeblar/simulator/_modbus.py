@@ -20,10 +20,12 @@ threaded standard-library server, so this one runs its own event loop in its own
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import socket
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from pyPeblar._modbus_map import CP_STATES, HOLDING, LIMIT_SOURCES, NO_SIGNAL, REGISTERS, Register
@@ -51,8 +53,24 @@ logging.getLogger("pymodbus").addHandler(logging.NullHandler())
 MODBUS_PATH: Final = "modbus"
 #: The faults the Modbus server plays, and whether a write acts first unless ``apply=`` says: no
 #: answer for ``seconds``; the connection closed without an answer; an exception answer with
-#: ``code`` (default 4, server device failure); a write answered as done but not carried out.
-MODBUS_FAULT_KINDS: Final = {"hang": False, "drop": False, "exception": False, "ignore": False}
+#: ``code`` (default 4, server device failure); a write answered as done but not carried out;
+#: and the ``GARBLED`` ones.
+MODBUS_FAULT_KINDS: Final = {
+    "hang": False,
+    "drop": False,
+    "exception": False,
+    "ignore": False,
+    "short": True,
+    "garbage": True,
+    "other-unit": True,
+    "drip": True,
+}
+#: Faults that carry the request out and garble its answer on the way out (``_garbled``): one
+#: register fewer than asked (a write's answer confirms one fewer); a function code no standard
+#: has; another unit id than the request's; the answer one byte every ``seconds`` (default 0.2).
+GARBLED: Final = frozenset({"short", "garbage", "other-unit", "drip"})
+#: A function code no Modbus document defines, for the ``garbage`` fault.
+UNKNOWN_FUNCTION: Final = 0x55
 #: The words of each letter and source text, the map's tables read backwards.
 CP_LETTERS: Final = {text: ord(letter) for letter, text in CP_STATES.items()}
 SOURCE_NUMBERS: Final = {text: number for number, text in enumerate(LIMIT_SOURCES) if text}
@@ -92,6 +110,19 @@ def _source(text: str | None) -> int:
     return SOURCE_NUMBERS.get(text, len(LIMIT_SOURCES))
 
 
+class _Listener(ModbusTcpServer):
+    """pymodbus's server, with each connection's answers handed to ``outgoing`` on their way out
+    (pymodbus's ``trace_packet`` hook, set per connection so a fault can write to it later)."""
+
+    outgoing: Callable[[Any, bool, bytes], bytes]
+
+    def callback_new_connection(self) -> Any:
+        make: Any = super().callback_new_connection  # pymodbus leaves it untyped
+        handler = make()
+        handler.trace_packet = functools.partial(self.outgoing, handler)
+        return handler
+
+
 class ModbusServer:
     """The Modbus server of one simulated charger, on ``host:port`` (0: a free port)."""
 
@@ -106,6 +137,8 @@ class ModbusServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ModbusTcpServer | None = None
         self._thread: threading.Thread | None = None
+        #: A ``GARBLED`` fault's kind and options, for the next answer sent.
+        self._garble: tuple[str, dict[str, Any]] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -141,8 +174,12 @@ class ModbusServer:
 
     async def _listen(self) -> None:
         device = SimDevice(id=0, simdata=self._registers(), action=self._act)  # every unit id
-        self._server = ModbusTcpServer(device, address=self._bind)
-        await self._server.serve_forever(background=True)
+        self._server = _Listener(device, address=self._bind)
+        self._server.outgoing = self._outgoing
+        try:
+            await self._server.serve_forever(background=True)
+        except RuntimeError:  # pymodbus logs why, and says only that it could not listen
+            raise _why_not_listening(*self._bind) from None
         listener: Any = self._server.transport
         self.port = listener.sockets[0].getsockname()[1]
 
@@ -202,6 +239,8 @@ class ModbusServer:
             self._drop_connections()
             return None
         fault = self.faults.take("WRITE" if write else "READ", MODBUS_PATH, None, exact=True)
+        if fault is not None and fault.kind in GARBLED:  # carried out; its answer garbled
+            self._garble, fault = (fault.kind, fault.options), None
         if fault is not None and fault.kind == "ignore" and write:
             return None  # answered as written; the registers stay as they were
         if fault is not None and not fault.apply:
@@ -289,8 +328,62 @@ class ModbusServer:
             return None
         return ExcCodes(int(options.get("code", ExcCodes.DEVICE_FAILURE)))
 
+    def _outgoing(self, handler: Any, sending: bool, data: bytes) -> bytes:
+        """The bytes of an answer as sent: garbled once after a ``GARBLED`` fault."""
+        if not sending or self._garble is None:
+            return data
+        (kind, options), self._garble = self._garble, None
+        if kind == "garbage":
+            return data[:7] + bytes([UNKNOWN_FUNCTION]) + data[8:]
+        if kind == "other-unit":
+            return data[:6] + bytes([(data[6] + 1) % 256]) + data[7:]
+        if kind == "short":
+            return _short(data)
+        seconds = float(options.get("seconds", 0.2))  # drip: the rest, one byte at a time
+        loop = asyncio.get_running_loop()
+        for index in range(1, len(data)):
+            loop.call_later(seconds * index, _send, handler, data[index : index + 1])
+        return data[:1]
+
+    def go_down(self) -> None:
+        """A reboot: every connection closes now; requests get no answer until ``down`` is
+        False again."""
+        self.down = True
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._drop_connections)
+
     def _drop_connections(self) -> None:
         """Close every connection: the answer being made is never sent."""
         if self._server is not None:
             for connection in list(self._server.active_connections.values()):
                 connection.close()
+
+
+def _why_not_listening(host: str, port: int) -> OSError:
+    """The ``OSError`` listening on ``host:port`` meets (a port in use: ``EADDRINUSE``), found by
+    trying it as pymodbus's server did (address reuse on)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        return error
+    return OSError(f"pymodbus's server could not listen on {host}:{port}")
+
+
+def _short(frame: bytes) -> bytes:
+    """``frame``, an answer, with one register fewer than asked (a consistent frame)."""
+    header, function = frame[:7], frame[7]
+    if function in (3, 4):  # a read: byte count, then the registers
+        size = frame[8] - 2
+        pdu = bytes([function, size]) + frame[9 : 9 + size]
+    elif function == 16:  # a write: where it wrote, and how many registers
+        pdu = frame[7:10] + (int.from_bytes(frame[10:12], "big") - 1).to_bytes(2, "big")
+    else:
+        return frame
+    return header[:4] + (len(pdu) + 1).to_bytes(2, "big") + header[6:] + pdu
+
+
+def _send(handler: Any, data: bytes) -> None:
+    """A late piece of an answer, on its connection if that is still open."""
+    if handler.transport is not None:
+        handler.transport.write(data)

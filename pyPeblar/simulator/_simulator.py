@@ -25,7 +25,12 @@ from pyPeblar.simulator._server import (
 if TYPE_CHECKING:
     from pyPeblar.simulator._modbus import ModbusServer
 
-__all__ = ["Simulator"]
+__all__ = ["ModbusPortError", "Simulator"]
+
+
+class ModbusPortError(OSError):
+    """The Modbus server could not listen on its port (``errno`` says why, as for the HTTP
+    port's ``OSError``); the simulator did not start."""
 
 
 class Simulator:
@@ -115,7 +120,11 @@ class Simulator:
             if self._server is None:
                 self._serve(self._bind[1])
             if self._modbus is not None and not self._modbus.running:
-                self._modbus.start()
+                try:
+                    self._modbus.start()
+                except OSError as error:
+                    self._shutdown()  # not half started: the HTTP server goes too
+                    raise ModbusPortError(error.errno, error.strerror or str(error)) from error
         return self
 
     def _serve(self, port: int, held: socket.socket | None = None) -> None:
@@ -170,7 +179,7 @@ class Simulator:
             self._reboots += 1
             reboot = self._reboots
             if self._modbus is not None:
-                self._modbus.down = True
+                self._modbus.go_down()
             self._state.sessions.forget_all()
             self._charger.reboot()
             if new_token:
@@ -538,7 +547,10 @@ class Simulator:
         ``kind`` is ``"hang"`` (no answer for ``seconds``, default 30), ``"drop"`` (the
         connection closed without an answer), ``"exception"`` (the exception ``code``, default
         4: server device failure) or ``"ignore"`` (a write answered as done, not carried out).
-        ``apply`` says whether a write acts first (default: no).
+        ``apply`` says whether a write acts first (default: no). These carry the request out and
+        garble its answer: ``"short"`` (one register fewer), ``"garbage"`` (an unknown function
+        code), ``"other-unit"`` (another unit id), ``"drip"`` (one byte every ``seconds``,
+        default 0.2).
         """
         from pyPeblar.simulator._modbus import MODBUS_FAULT_KINDS, MODBUS_PATH
 

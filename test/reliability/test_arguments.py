@@ -1,21 +1,21 @@
-"""Property-based: every public constructor option and method argument of all four clients.
+"""Property-based: every public constructor option and method argument of all six clients.
 
-``Peblar``, ``AsyncPeblar``, ``PeblarWeb`` and ``AsyncPeblarWeb`` (the asyncio ones awaited for
-the test, test/clients.py): each parameter, found with ``inspect.signature``, gets either a value
-the client documents or a hostile one (huge integers, NaN, infinities, a bool where a number is
-expected, None, bytes, control characters, very long strings, the wrong type). The only outcomes
-allowed:
+``Peblar``, ``AsyncPeblar``, ``PeblarWeb``, ``AsyncPeblarWeb``, ``PeblarModbus`` and
+``AsyncPeblarModbus`` (the asyncio ones awaited for the test, test/clients.py): each parameter,
+found with ``inspect.signature``, gets either a value the client documents or a hostile one (huge
+integers, NaN, infinities, a bool where a number is expected, None, bytes, control characters,
+very long strings, the wrong type). The only outcomes allowed:
 
 - the documented result, or a ``PeblarError`` in which the charger refuses for a reason of its
   state (a card already listed, nothing to update, a 403, a 404): never a 400, which would mean
   the client sent what no charger takes (``raw()`` alone sends what it is given), and never an
   answer the client did not understand;
 - a ``ValueError`` or ``TypeError`` that names a parameter it was given, raised before anything
-  was sent: the simulator's request counter proves it.
+  was sent: the simulator's request counter (which counts its Modbus requests too) proves it.
 
 ``test_every_parameter_has_values`` fails for a new method or parameter until ``VALID`` knows it,
 so nothing public escapes the fuzz. Each test item has a simulator of its own (the 32 A cable
-charger, so every current the spec allows is one the hardware takes).
+charger, so every current the spec allows is one the hardware takes), serving Modbus too.
 """
 
 from __future__ import annotations
@@ -33,16 +33,19 @@ from hypothesis import strategies as st
 
 from pyPeblar import (
     AsyncPeblar,
+    AsyncPeblarModbus,
     AsyncPeblarWeb,
     ChargerMemory,
     Peblar,
     PeblarBadRequestError,
     PeblarError,
     PeblarInvalidResponseError,
+    PeblarModbus,
     PeblarWeb,
 )
+from pyPeblar._shown import shown
 from pyPeblar.simulator import Simulator
-from test.clients import BlockingAsyncPeblar, BlockingAsyncPeblarWeb
+from test.clients import BlockingAsyncPeblar, BlockingAsyncPeblarModbus, BlockingAsyncPeblarWeb
 
 SETTINGS = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -57,7 +60,7 @@ class Kind(NamedTuple):
 
     cls: Any
     face: Any
-    secret: str  # the constructor's second parameter
+    api: str  # "token" (the local REST API), "password" (the web interface) or "modbus"
 
 
 KINDS: dict[str, Kind] = {
@@ -65,6 +68,8 @@ KINDS: dict[str, Kind] = {
     "AsyncPeblar": Kind(AsyncPeblar, BlockingAsyncPeblar, "token"),
     "PeblarWeb": Kind(PeblarWeb, PeblarWeb, "password"),
     "AsyncPeblarWeb": Kind(AsyncPeblarWeb, BlockingAsyncPeblarWeb, "password"),
+    "PeblarModbus": Kind(PeblarModbus, PeblarModbus, "modbus"),
+    "AsyncPeblarModbus": Kind(AsyncPeblarModbus, BlockingAsyncPeblarModbus, "modbus"),
 }
 
 #: Methods not fuzzed here, and why.
@@ -219,6 +224,18 @@ VALID: dict[str, Values] = {
     "until": lambda sim: st.sampled_from([None, bool]),
 }
 
+#: The Modbus clients' own: where the simulator's Modbus server is, and the unit ids (it answers
+#: every one).
+MODBUS_VALID: dict[str, Values] = {
+    "host": lambda sim: st.sampled_from([sim.modbus_host, f"127.0.0.1:{sim.modbus_port}"]),
+    "port": lambda sim: st.just(sim.modbus_port),
+    "unit": lambda sim: st.sampled_from([0, 1, 255]),
+}
+
+#: A value longer than this (its repr) is named cut short in a refusal (``pyPeblar._shown``),
+#: never repeated whole: not a 100,000-character string, not a 400-digit number.
+LONG_VALUE = 100
+
 #: What a charger may refuse with 400 for a reason of its state, not of what was sent.
 STATE_CONFLICT = re.compile(r"already in the list|up to date")
 
@@ -236,8 +253,10 @@ def parameters(signature: inspect.Signature) -> list[inspect.Parameter]:
     return [p for p in signature.parameters.values() if p.name not in ("self", "cls")]
 
 
-def values_for(method: str, parameter: str) -> Values:
-    return VALID.get(f"{method}.{parameter}") or VALID[parameter]
+def values_for(kind: str, method: str, parameter: str) -> Values | None:
+    """The documented values of ``kind``'s ``parameter`` of ``method`` (None: VALID lacks it)."""
+    found = MODBUS_VALID.get(parameter) if KINDS[kind].api == "modbus" else None
+    return found or VALID.get(f"{method}.{parameter}") or VALID.get(parameter)
 
 
 #: (kind, method) for every public method with a parameter to fuzz.
@@ -257,16 +276,20 @@ def test_every_parameter_has_values() -> None:
         for method, signature in public_methods(spec.cls).items()
         if method not in EXEMPT
         for parameter in parameters(signature)
-        if f"{method}.{parameter.name}" not in VALID and parameter.name not in VALID
+        if values_for(kind, method, parameter.name) is None
     ]
     assert missing == []
-    assert len(CASES) >= 40  # every method with arguments, of four clients
+    assert len(CASES) >= 48  # every method with arguments, of six clients
 
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(
-        profile="three-phase-cable", rate_limit=False, password=PASSWORD, phase_switch_delay=0.01
+        profile="three-phase-cable",
+        rate_limit=False,
+        password=PASSWORD,
+        phase_switch_delay=0.01,
+        modbus_port=0,
     ) as simulator:
         simulator.reboot_duration = 0.05
         simulator.plug_in()
@@ -274,12 +297,14 @@ def sim() -> Iterator[Simulator]:
 
 
 def client_of(kind: str, sim: Simulator) -> Any:
-    options: dict[str, Any] = {"timeout": (1.0, 1.0), "backoff": 0.02, "rate_limit": False}
+    options: dict[str, Any] = {"timeout": (1.0, 1.0), "backoff": 0.02}
     spec = KINDS[kind]
-    if spec.secret == "token":
-        options.update(protect_relays=False, phase_switch_timeout=0.3, memory=ChargerMemory())
-        return spec.face(sim.host, sim.token, **options)
-    return spec.face(sim.host, PASSWORD, **options)
+    if spec.api == "password":
+        return spec.face(sim.host, PASSWORD, rate_limit=False, **options)
+    options.update(protect_relays=False, phase_switch_timeout=0.3, memory=ChargerMemory())
+    if spec.api == "modbus":
+        return spec.face(sim.modbus_host, **options)
+    return spec.face(sim.host, sim.token, rate_limit=False, **options)
 
 
 class Drawn(NamedTuple):
@@ -303,7 +328,9 @@ def draw_arguments(data: st.DataObject, sim: Simulator, kind: str, method: str) 
     names = {parameter.name for parameter in parameters(signature)}
     focus = data.draw(st.none() | st.sampled_from(sorted(names)), label="focus")
     for parameter in parameters(signature):
-        values = values_for(method, parameter.name)(sim)
+        known = values_for(kind, method, parameter.name)
+        assert known is not None, f"VALID lacks {method}({parameter.name})"
+        values = known(sim)
         hostile = HOSTILE_HOSTS if parameter.name == "host" else HOSTILE
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
             extra = data.draw(values | st.dictionaries(st.text(max_size=8), hostile, max_size=2))
@@ -326,6 +353,17 @@ def draw_arguments(data: st.DataObject, sim: Simulator, kind: str, method: str) 
         if value is not inspect.Parameter.empty:
             kwargs[parameter.name] = value
     return Drawn(args, kwargs, names)
+
+
+def repeated_whole(error: BaseException, drawn: Drawn) -> list[str]:
+    """The long values ``error``'s message repeats whole (as their repr or their text)."""
+    text = str(error)
+    values = [*drawn.args, *drawn.kwargs.values()]
+    return [
+        shown(value)
+        for value in values
+        if len(repr(value)) > LONG_VALUE and (repr(value) in text or str(value) in text)
+    ]
 
 
 def call(kind: str, method: str, client: Any, drawn: Drawn) -> Any:
@@ -365,5 +403,6 @@ def test_any_argument(kind: str, method: str, sim: Simulator, data: st.DataObjec
     elif isinstance(error, (ValueError, TypeError)):
         assert sim.stats().requests_total == sent, f"{error!r} after a request"
         assert any(name in str(error) for name in drawn.names), (drawn.names, str(error))
+        assert not repeated_whole(error, drawn), f"a value repeated whole: {error!s:.200}"
     else:
         raise error

@@ -226,6 +226,17 @@ MODBUS_ROWS: list[tuple[str, str, dict[str, Any], type[PeblarError], bool, int, 
     ("server device failure (4)", "exception", {"code": 4}, PeblarModbusError, True, 3, 1.0),
     ("server busy (6)", "exception", {"code": 6}, PeblarModbusError, True, 3, 1.0),
     ("illegal data value (3)", "exception", {"code": 3}, PeblarModbusError, True, 1, 0.5),
+    ("a short answer", "short", {}, PeblarInvalidResponseError, True, 1, 0.5),
+    # pymodbus's clients skip an answer for another unit id and wait on: no answer came.
+    (
+        "an answer for another unit id",
+        "other-unit",
+        {},
+        PeblarConnectionTimeoutError,
+        True,
+        3,
+        2.5,
+    ),
 ]
 
 
@@ -284,6 +295,37 @@ def test_modbus_fault_once_then_success(
         result, _ = outcome(road.meter, bound=2.0)
     assert isinstance(result, MeterResponse)
     assert modbus_attempts(modbus_sim) == 2
+
+
+@pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
+def test_modbus_answer_nobody_can_decode(road_name: str, modbus_sim: Simulator) -> None:
+    """A function code no standard has: ``PeblarModbus`` reads it as a malformed answer, not
+    repeated. pymodbus's asyncio client meets it in asyncio's ``data_received``, which closes
+    the connection (asyncio logs pymodbus's error): ``AsyncPeblarModbus`` sees a lost connection
+    and tries again, as for one (docs/modbus.md)."""
+    modbus_sim.inject_modbus("garbage", times=None)
+    with open_road(road_name, modbus_sim, **QUICK) as road:
+        error, _ = outcome(road.meter, bound=1.0)
+    if road_name == "PeblarModbus":
+        assert type(error) is PeblarInvalidResponseError, error
+        assert modbus_attempts(modbus_sim) == 1
+    else:
+        assert type(error) is PeblarConnectionError, error
+        assert modbus_attempts(modbus_sim) == 3
+    assert error.request_sent is True
+
+
+@pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
+def test_modbus_answer_dripping_ends_at_the_read_timeout(
+    road_name: str, modbus_sim: Simulator
+) -> None:
+    """One byte every 0.9 s: each piece comes within pymodbus's 1 s timeout, so without a
+    deadline for the whole answer the attempt would last until the third byte (1.8 s)."""
+    modbus_sim.inject_modbus("drip", times=None, seconds=0.9)
+    with open_road(road_name, modbus_sim, timeout=(1.0, 1.0), retries=0) as road:
+        error, elapsed = outcome(road.meter, bound=1.5)
+    assert type(error) is PeblarConnectionTimeoutError, error
+    assert elapsed >= 0.95
 
 
 @pytest.mark.parametrize("road_name", MODBUS_CLIENTS)

@@ -8,6 +8,8 @@ mistake in the map cannot hide itself.
 
 from __future__ import annotations
 
+import errno
+import socket
 import struct
 from collections.abc import Iterator
 from typing import Any
@@ -144,3 +146,16 @@ def test_every_unit_id_is_answered(sim: Simulator, client: ModbusTcpClient) -> N
     for unit in (1, 255):
         answer = client.read_input_registers(30092, count=1, device_id=unit)
         assert answer.registers == [sim.profile.phase_count]
+
+
+def test_a_modbus_port_in_use_is_said_and_nothing_is_left_running(busy_port: int) -> None:
+    """The error names the Modbus port (``ModbusPortError``, an ``OSError`` with its errno), and
+    the HTTP server that started first is stopped again."""
+    from pyPeblar.simulator._simulator import ModbusPortError
+
+    simulator = Simulator(modbus_port=busy_port)
+    with pytest.raises(ModbusPortError) as refused:
+        simulator.start()
+    assert refused.value.errno == errno.EADDRINUSE
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", simulator.port), timeout=5).close()
