@@ -2,11 +2,11 @@
 
 pymodbus's synchronous client waits a timeout for each piece of an answer (as urllib3's read
 timeout does): a charger (or anything in between) that sends one byte at a time never trips it.
-While an attempt waits for its answer, its socket is on a watchdog's list with the answer's deadline.
-One daemon thread ends any answer that outlives its deadline by shutting its socket down, so the
-read the engine is blocked in returns at once and the engine reports the connection lost; the
-attempt knows it was the deadline (``AnswerWatch.expired``). Every byte is still read by the
-engine: nothing here reads or writes a socket.
+While an attempt waits for its answer, its socket is on a watchdog's list with the answer's
+deadline. One daemon thread ends any answer that outlives its deadline by shutting its socket
+down, so the read the engine is blocked in returns at once and the engine reports the connection
+lost; the attempt knows it was the deadline (``AnswerWatch.expired``). Every byte is still read
+by the engine: nothing here reads or writes a socket.
 
 Standard library only, so the Modbus road loads nothing more for it: ``_modbus_link`` arms it for
 pymodbus's ``ModbusTcpClient``. (urllib3's connections keep their deadline on their socket instead,
