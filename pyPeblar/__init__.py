@@ -31,16 +31,16 @@ from pyPeblar._lazy import lazy_attributes
 from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
-    from pyPeblar._aio_client import AsyncPeblar
-    from pyPeblar._aio_modbus import AsyncPeblarModbus
-    from pyPeblar._aio_web import AsyncPeblarWeb
-    from pyPeblar._client import Peblar
-    from pyPeblar._events import ChargerEvent
-    from pyPeblar._memory import ChargerMemory
-    from pyPeblar._modbus import PeblarModbus
-    from pyPeblar._policy import Policy
-    from pyPeblar._web import PeblarWeb
-    from pyPeblar._web_base import SmartChargingMode
+    from pyPeblar._local.aio_client import AsyncPeblar
+    from pyPeblar._local.client import Peblar
+    from pyPeblar._modbus.aio_client import AsyncPeblarModbus
+    from pyPeblar._modbus.client import PeblarModbus
+    from pyPeblar._shared.memory import ChargerMemory
+    from pyPeblar._transport.policy import Policy
+    from pyPeblar._web.aio_client import AsyncPeblarWeb
+    from pyPeblar._web.client import PeblarWeb
+    from pyPeblar._web.events import ChargerEvent
+    from pyPeblar._web.flows import SmartChargingMode
     from pyPeblar.api import *  # noqa: F403 - the generated API classes, also top-level names
     from pyPeblar.api_client import ApiClient
     from pyPeblar.api_response import ApiResponse
@@ -85,17 +85,17 @@ __getattr__, __dir__ = lazy_attributes(
     __name__,
     globals(),
     {
-        "Peblar": "pyPeblar._client",
-        "AsyncPeblar": "pyPeblar._aio_client",
-        "PeblarModbus": "pyPeblar._modbus",
-        "AsyncPeblarModbus": "pyPeblar._aio_modbus",
-        "PeblarWeb": "pyPeblar._web",
-        "AsyncPeblarWeb": "pyPeblar._aio_web",
-        "SmartChargingMode": "pyPeblar._web_base",
-        "ChargerEvent": "pyPeblar._events",
+        "Peblar": "pyPeblar._local.client",
+        "AsyncPeblar": "pyPeblar._local.aio_client",
+        "PeblarModbus": "pyPeblar._modbus.client",
+        "AsyncPeblarModbus": "pyPeblar._modbus.aio_client",
+        "PeblarWeb": "pyPeblar._web.client",
+        "AsyncPeblarWeb": "pyPeblar._web.aio_client",
+        "SmartChargingMode": "pyPeblar._web.flows",
+        "ChargerEvent": "pyPeblar._web.events",
         "EventTopic": "pyPeblar.webui.models.event_topic",
-        "Policy": "pyPeblar._policy",
-        "ChargerMemory": "pyPeblar._memory",
+        "Policy": "pyPeblar._transport.policy",
+        "ChargerMemory": "pyPeblar._shared.memory",
         "ApiClient": "pyPeblar.api_client",
         "ApiResponse": "pyPeblar.api_response",
         "Configuration": "pyPeblar.configuration",

@@ -27,8 +27,8 @@ openapi-generator users catch (``pyPeblar.exceptions``), so ``except ApiExceptio
 ``except UnauthorizedException`` keep working on the same objects, with ``status``, ``reason``,
 ``body`` and ``headers`` set as the generator's own exceptions set them. Both roads (``Peblar``
 and a generated API class on any ``ApiClient``) raise only errors of this tree: the policy layer
-under the generated REST client (``pyPeblar._rest``) maps every urllib3, socket, JSON and pydantic
-failure.
+under the generated REST client (``pyPeblar._transport``) maps every urllib3, aiohttp, socket,
+JSON and pydantic failure.
 
 The names and tiers match the async ``peblar`` package that Home Assistant uses, so code that maps
 "re-authenticate" to ``PeblarAuthenticationError`` and "retry later" to ``PeblarConnectionError``

@@ -24,9 +24,9 @@ from pyPeblar.configuration import Configuration
 from pyPeblar.api_response import ApiResponse, T as ApiResponseT
 import pyPeblar.models
 from pyPeblar import rest
-from pyPeblar._exchange import answer_type
-from pyPeblar._policy import invalid_answer
-from pyPeblar._secrets import remember_secrets
+from pyPeblar._transport.exchange import answer_type
+from pyPeblar._transport.policy import invalid_answer
+from pyPeblar._transport.secrets import remember_secrets
 from pyPeblar.exceptions import (
     ApiValueError,
     ApiException,
@@ -282,7 +282,7 @@ class ApiClient:
             model = body
             body = self.sanitize_for_serialization(body)
             # pyPeblar: the values of fields the spec marks `format: password` are redacted from
-            # every error and log line of this client from now on (pyPeblar._secrets).
+            # every error and log line of this client from now on (pyPeblar._transport.secrets).
             remember_secrets(self.rest_client, model, body)
 
         # request url
@@ -370,10 +370,10 @@ class ApiClient:
         assert response_data.data is not None, msg
 
         # pyPeblar: a 2xx is never read as the spec's `default` (its error response), and a 2xx
-        # the operation does not declare is read as the success it does (pyPeblar._exchange).
+        # the operation does not declare is read as the success it does (pyPeblar._transport.exchange).
         response_type = answer_type(response_types_map, response_data.status)
 
-        # deserialize response data. pyPeblar: the REST client (pyPeblar._rest) has already raised
+        # deserialize response data. pyPeblar: the REST client (pyPeblar._transport.sync_rest) has already raised
         # a PeblarError for every answer that is not a 2xx; a model is parsed and validated in one
         # pass (model_validate_json), and a body that is not what the spec says (not JSON, wrong
         # types, nested too deep) becomes a PeblarInvalidResponseError, never a raw pydantic,
@@ -407,7 +407,7 @@ class ApiClient:
             if not 200 <= response_data.status <= 299:
                 raise
             # A POST's 2xx is a success whatever its body: None then, never an error that would
-            # invite a retry undoing what the charger did (pyPeblar._policy.invalid_answer).
+            # invite a retry undoing what the charger did (pyPeblar._transport.policy.invalid_answer).
             failure = invalid_answer(response_data, response_type, error)
             if failure is not None:
                 raise failure from error

@@ -137,9 +137,9 @@ def fresh_process_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     without this, pauses made by one test (a docs example, say) would count against the next
     test's charger in the same worker process.
     """
-    import pyPeblar._memory
+    import pyPeblar._shared.memory
 
-    monkeypatch.setattr(pyPeblar._memory, "_PROCESS_MEMORY", ChargerMemory())
+    monkeypatch.setattr(pyPeblar._shared.memory, "_PROCESS_MEMORY", ChargerMemory())
 
 
 @pytest.fixture

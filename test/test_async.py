@@ -181,8 +181,9 @@ def test_the_plain_asyncio_road_polls_concurrently(charging: Simulator) -> None:
 
 
 class TestCancellation:
-    """The client's own time limits cancel its task internally (_aio_deadlines); a caller's
-    cancellation must still reach the caller, and the client's must leave nothing behind."""
+    """The client's own time limits cancel its task internally (_transport.aio_deadlines); a
+    caller's cancellation must still reach the caller, and the client's must leave nothing
+    behind."""
 
     def test_a_callers_timeout_is_the_callers(self) -> None:
         """``asyncio.wait_for`` around a hanging call: its TimeoutError, at its time, and the
@@ -238,8 +239,8 @@ class TestCancellation:
 
 
 def test_concurrent_calls_end_at_their_own_time_limits() -> None:
-    """One client's attempts share one timer (_aio_deadlines): a call with a shorter read timeout
-    that starts later still ends at its own limit, and the longer one at its own."""
+    """One client's attempts share one timer (_transport.aio_deadlines): a call with a shorter
+    read timeout that starts later still ends at its own limit, and the longer one at its own."""
     with Simulator(rate_limit=False) as sim:
         sim.inject("hang", path="/meter", seconds=3, times=None)
 

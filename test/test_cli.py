@@ -226,13 +226,13 @@ class TestErrors:
     ) -> None:
         """Whatever the SDK raises for a number that overflows (it once raised OverflowError
         for 1e307 A), the command line gives a usage error naming the argument."""
-        import pyPeblar._current
+        import pyPeblar._shared.current
         from pyPeblar.cli import main
 
         def overflows(text: str) -> int:
             raise OverflowError("cannot convert float infinity to integer")
 
-        monkeypatch.setattr(pyPeblar._current, "parse_current", overflows)
+        monkeypatch.setattr(pyPeblar._shared.current, "parse_current", overflows)
         with pytest.raises(SystemExit) as exited:
             main(["set-current", "1" + "0" * 307])
         assert exited.value.code == 2

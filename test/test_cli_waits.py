@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import pytest
 
 from pyPeblar import Peblar
-from pyPeblar._waits import ANSWERED, ATTRIBUTE, CHANGE, CHANGED, REQUEST, RETRY
+from pyPeblar._transport.waits import ANSWERED, ATTRIBUTE, CHANGE, CHANGED, REQUEST, RETRY
 from pyPeblar.simulator import Simulator
 from test.cli import SECRET, Cli
 from test.conftest import client_for

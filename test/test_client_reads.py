@@ -283,7 +283,7 @@ class TestGeneratedLayerOnTheRoad:
         self, sim: Simulator, charger: Peblar
     ) -> None:
         # pydantic's validator of a method is built on the method's first call with an argument
-        # (pyPeblar._validate), so the second call here uses the one the first call built.
+        # (pyPeblar._transport.validate), so the second call here uses the one the first call built.
         api = generated(charger, "MeterApi")
         before = sim.stats().by_route.get("GET /meter", 0)
         for _ in range(2):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from pyPeblar import Peblar
-from pyPeblar._drift import (
+from pyPeblar.cli._drift import (
     MISSING_KEY,
     UNKNOWN_KEY,
     UNKNOWN_VALUE,
@@ -343,7 +343,7 @@ def web_drifts_of(path: str, body: Any) -> list[tuple[str, str]]:
 
 
 def test_check_reads_each_web_answer_with_a_capture() -> None:
-    from pyPeblar._drift import WEB_ENDPOINTS
+    from pyPeblar.cli._drift import WEB_ENDPOINTS
 
     assert set(WEB_ENDPOINTS) == set(WEB_CAPTURES)
 

@@ -77,7 +77,8 @@ def test_the_sync_client_never_imports_the_async_engine() -> None:
         "s = Simulator().__enter__(); c = Peblar(s.host, s.token); c.meter(); c.close(); "
         "w = PeblarWeb(s.host, 'peblar'); e = w.events(); next(e); e.close(); w.close(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'aiohttp', 'yarl', "
-        "'multidict', 'async_timeout'} or m.startswith(('pyPeblar._aio_rest', 'pyPeblar.aio.'))))"
+        "'multidict', 'async_timeout'} "
+        "or m.startswith(('pyPeblar._transport.aio_rest', 'pyPeblar.aio.'))))"
     )
     assert loaded == "[]"
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from pyPeblar import PeblarError
-from pyPeblar._secrets import MASK
+from pyPeblar._transport.secrets import MASK
 from pyPeblar.cli import main
 from pyPeblar.simulator import Simulator
 from test.clients import WEB_CLIENTS, run, web_client_class

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pyPeblar._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from pyPeblar._aio_client import AsyncPeblar
+    from pyPeblar._local.aio_client import AsyncPeblar
     from pyPeblar.aio.api import *  # noqa: F403 - the asyncio API classes, also names here
     from pyPeblar.aio.api_client import ApiClient
     from pyPeblar.api_response import ApiResponse
@@ -39,7 +39,7 @@ __getattr__, __dir__ = lazy_attributes(
     __name__,
     globals(),
     {
-        "AsyncPeblar": "pyPeblar._aio_client",
+        "AsyncPeblar": "pyPeblar._local.aio_client",
         "ApiClient": "pyPeblar.aio.api_client",
         "ApiResponse": "pyPeblar.api_response",
         "Configuration": "pyPeblar.configuration",

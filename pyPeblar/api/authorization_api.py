@@ -8,7 +8,7 @@
 import warnings
 from pydantic import Field, StrictFloat, StrictStr, StrictInt
 # pydantic's validate_call, skipped only for a call that passes no argument at all (see below).
-from pyPeblar._validate import validate_call
+from pyPeblar._transport.validate import validate_call
 from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 

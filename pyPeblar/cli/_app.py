@@ -207,7 +207,7 @@ def modbus_unit(text: str) -> int:
 
 def whole_number(text: str, low: int, high: int, what: str) -> int:
     """``text`` as a whole number from ``low`` to ``high``; a short usage error otherwise."""
-    from pyPeblar._shown import shown
+    from pyPeblar._transport.shown import shown
 
     if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise argparse.ArgumentTypeError(f"{shown(text)} is not {what} ({low} to {high})")
@@ -216,7 +216,7 @@ def whole_number(text: str, low: int, high: int, what: str) -> int:
 
 def positive_seconds(text: str) -> float:
     """Seconds for --timeout and --deadline: more than 0, at most an hour (NaN is neither)."""
-    from pyPeblar._shown import shown
+    from pyPeblar._transport.shown import shown
 
     try:
         value = float(text)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyPeblar._drift import Drift, Report
     from pyPeblar.cli._context import Context
+    from pyPeblar.cli._drift import Drift, Report
 
 __all__ = ["add_dump_arguments", "check", "dump"]
 
@@ -45,8 +45,15 @@ def read(context: Context, path: str) -> tuple[bytes, Any]:
 
 
 def build_report(context: Context) -> Report:
-    from pyPeblar._drift import ENDPOINTS, PROBES, Report, answer_drifts, load_spec, probe_status
     from pyPeblar._errors import PeblarResponseError
+    from pyPeblar.cli._drift import (
+        ENDPOINTS,
+        PROBES,
+        Report,
+        answer_drifts,
+        load_spec,
+        probe_status,
+    )
 
     spec = load_spec()
     charger = context.rest()
@@ -80,7 +87,7 @@ def check_modbus(context: Context, report: Report) -> None:
     """With --modbus, hold the Modbus registers against the REST API's answers."""
     if not context.modbus:
         return
-    from pyPeblar._modbus_drift import modbus_drifts
+    from pyPeblar.cli._modbus_drift import modbus_drifts
 
     rest, modbus = context.rest(), context.modbus_charger()
     report.modbus_not_checked = None
@@ -100,7 +107,7 @@ def read_web(context: Context, api: str, operation: str) -> tuple[bytes, Any]:
     and its JSON (None if it is not JSON)."""
     from importlib import import_module
 
-    from pyPeblar._web_base import WEB_API_CLASSES
+    from pyPeblar._web.flows import WEB_API_CLASSES
 
     module, name = WEB_API_CLASSES[api]
     instance = getattr(import_module(f"pyPeblar.webui.api.{module}"), name)(
@@ -111,7 +118,7 @@ def read_web(context: Context, api: str, operation: str) -> tuple[bytes, Any]:
 
 def check_web(context: Context, report: Report) -> None:
     """With a password, hold the web interface's answers against its spec (never asks for one)."""
-    from pyPeblar._drift import WEB_ENDPOINTS, answer_drifts, load_spec
+    from pyPeblar.cli._drift import WEB_ENDPOINTS, answer_drifts, load_spec
 
     if context.password(ask=False) is None:
         report.web_not_checked = NO_PASSWORD
@@ -132,7 +139,7 @@ def render_endpoints(
     checked: list[str], drifts: list[Drift], agreeing: str = "matches the spec"
 ) -> list[str]:
     """A line per endpoint read, and a pair of lines per difference found in its answer."""
-    from pyPeblar._drift import by_endpoint
+    from pyPeblar.cli._drift import by_endpoint
 
     lines = []
     for endpoint, found in by_endpoint(checked, drifts).items():
@@ -210,7 +217,7 @@ def add_dump_arguments(parser: argparse.ArgumentParser) -> None:
 @contextmanager
 def writing(folder: Path) -> Iterator[None]:
     """A file that cannot be written in ``folder`` is a usage error naming --output."""
-    from pyPeblar._shown import shown
+    from pyPeblar._transport.shown import shown
     from pyPeblar.cli._context import UsageError
 
     try:
@@ -223,7 +230,7 @@ def writing(folder: Path) -> Iterator[None]:
 
 def dump(context: Context) -> int:
     from pyPeblar import __version__
-    from pyPeblar._drift import ENDPOINTS, anonymize
+    from pyPeblar.cli._drift import ENDPOINTS, anonymize
 
     folder: Path = context.args.output
     with writing(folder):  # before anything is asked of the charger

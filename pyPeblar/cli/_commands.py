@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from pyPeblar._shown import shown
+from pyPeblar._transport.shown import shown
 from pyPeblar.cli._context import Context, UsageError, no_arguments
 
 __all__ = ["COMMANDS", "Command"]
@@ -157,7 +157,7 @@ def show_write(context: Context, done: str, result: Any) -> int:
 
 def current_argument(text: str) -> int:
     """AMPS as a checked limit in mA; anything else is a usage error (argparse names AMPS)."""
-    from pyPeblar._current import BelowChargingError, parse_current
+    from pyPeblar._shared.current import BelowChargingError, parse_current
 
     try:
         return parse_current(text)
@@ -186,7 +186,7 @@ def set_current(context: Context) -> int:
 def unless_already(context: Context, paused: bool, done: str) -> int | None:
     """Say ``done`` with the state, and return 0, when charging is already ``paused`` (or not):
     the command then sends nothing, and must not claim it did something."""
-    from pyPeblar._base import is_paused
+    from pyPeblar._shared.control import is_paused
 
     state = context.charger().ev_interface()
     if is_paused(state) is not paused:

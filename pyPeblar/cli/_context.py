@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TextIO
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pyPeblar._client import Peblar
-    from pyPeblar._modbus import PeblarModbus
-    from pyPeblar._web import PeblarWeb
+    from pyPeblar._local.client import Peblar
+    from pyPeblar._modbus.client import PeblarModbus
+    from pyPeblar._web.client import PeblarWeb
 
 __all__ = [
     "EXIT_AUTHENTICATION",
@@ -151,7 +151,7 @@ class Secret(NamedTuple):
 
 def clean_token(text: str, read: bool) -> str:
     """A token: surrounding whitespace is never part of it, and the rest must be a token."""
-    from pyPeblar._base import check_token
+    from pyPeblar._shared.options import check_token
 
     return check_token(text.strip())
 
@@ -370,10 +370,10 @@ class Context:
                     "no charger given: give --host HOST (or PEBLAR_HOST); `pypeblar simulate "
                     "--modbus-port 5020` runs the built-in simulator with Modbus"
                 )
-            from pyPeblar._address import parse_address
-            from pyPeblar._memory import ChargerMemory
-            from pyPeblar._modbus import PeblarModbus
-            from pyPeblar._shown import shown
+            from pyPeblar._modbus.client import PeblarModbus
+            from pyPeblar._shared.memory import ChargerMemory
+            from pyPeblar._transport.address import parse_address
+            from pyPeblar._transport.shown import shown
 
             address = parse_address(host)  # the REST API's port, if --host names one, is not ours
             port = self.args.modbus_port or os.environ.get("PEBLAR_MODBUS_PORT", "").strip()
@@ -402,8 +402,8 @@ class Context:
                 "built-in simulator",
             )
             assert host and token
-            from pyPeblar._client import Peblar
-            from pyPeblar._memory import ChargerMemory
+            from pyPeblar._local.client import Peblar
+            from pyPeblar._shared.memory import ChargerMemory
 
             self._charger = Peblar(
                 host, token, memory=ChargerMemory(state_file()), **self.timeouts()
@@ -434,7 +434,7 @@ class Context:
         self.api = WEB_INTERFACE
         if self._web is None:
             host, password = self.host_and_password()
-            from pyPeblar._web import PeblarWeb
+            from pyPeblar._web.client import PeblarWeb
 
             self._web = PeblarWeb(host, password, **self.timeouts())
         return self._web

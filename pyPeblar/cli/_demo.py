@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyPeblar._client import Peblar
+    from pyPeblar._local.client import Peblar
     from pyPeblar.cli._context import Context
 
 __all__ = ["run"]
@@ -75,8 +75,8 @@ def then(first: Callable[[], object], second: Callable[[], Any]) -> Callable[[],
 
 
 def simulated_session(context: Context) -> list[dict[str, Any]]:
-    from pyPeblar._client import Peblar
-    from pyPeblar._memory import ChargerMemory
+    from pyPeblar._local.client import Peblar
+    from pyPeblar._shared.memory import ChargerMemory
     from pyPeblar.cli._render import render_ev, render_meter
     from pyPeblar.simulator import Simulator
 

@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pyPeblar._signals import stopped_by_signals
+from pyPeblar._shared.signals import stopped_by_signals
 from pyPeblar.cli._context import count_option
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(context: Context) -> int:
-    from pyPeblar._events import check_topics
+    from pyPeblar._web.events import check_topics
     from pyPeblar.cli._context import UsageError, checked_count
     from pyPeblar.cli._render import event_document, event_line
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from pyPeblar._events import ChargerEvent
+    from pyPeblar._web.events import ChargerEvent
     from pyPeblar.models import EVInterfaceResponse, HealthResponse, MeterResponse, SystemResponse
     from pyPeblar.webui.models import MeterHistory, RfidToken, Versions
 

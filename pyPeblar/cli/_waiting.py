@@ -2,10 +2,10 @@
 
 A charger that does not answer keeps a command silent for as long as ``--deadline`` allows, and
 a phase switch waits up to 30 s for the charger: a person at a terminal should see why. The SDK
-reports every wait on the ``pyPeblar`` logger (``pyPeblar._waits``: the answer, a retry, the rate
-limiter, a phase switch); ``WaitLine`` is a logging handler that keeps the wait in progress, and a
-ticker thread shows it on stderr once it has lasted ``AFTER`` seconds, redrawn in place with the
-seconds waited, the way pip, cargo or apt show progress::
+reports every wait on the ``pyPeblar`` logger (``pyPeblar._transport.waits``: the answer, a
+retry, the rate limiter, a phase switch); ``WaitLine`` is a logging handler that keeps the
+wait in progress, and a ticker thread shows it on stderr once it has lasted ``AFTER`` seconds,
+redrawn in place with the seconds waited, the way pip, cargo or apt show progress::
 
     pypeblar: GET /api/wlac/v1/meter: waiting for the answer, attempt 2 of 3 (14 s)
 
@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Final, TextIO
 
-from pyPeblar._waits import ANSWERED, ATTRIBUTE, CHANGE, CHANGED, REQUEST, RETRY
+from pyPeblar._transport.waits import ANSWERED, ATTRIBUTE, CHANGE, CHANGED, REQUEST, RETRY
 
 __all__ = ["WaitLine"]
 

@@ -23,11 +23,11 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pyPeblar._signals import Stop, stopped_by_signals
+from pyPeblar._shared.signals import Stop, stopped_by_signals
 from pyPeblar.cli._context import count_option
 
 if TYPE_CHECKING:
-    from pyPeblar._web import PeblarWeb
+    from pyPeblar._web.client import PeblarWeb
     from pyPeblar.cli._context import Context
 
 __all__ = ["add_arguments", "run"]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from pyPeblar._shown import shown
+from pyPeblar._transport.shown import shown
 from pyPeblar.cli._context import Context, RefusedError, UsageError, no_arguments
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def checked_settings(changes: dict[str, Any]) -> None:
     interface's spec does not allow for its setting: ``HmiBuzzerVolume="1"`` is text where a
     number is wanted, ``HmiBuzzerVolume=true`` a truth value. Names the spec does not know are
     left to the client, which refuses them."""
-    from pyPeblar._drift import load_spec, validate
+    from pyPeblar.cli._drift import load_spec, validate
 
     spec = load_spec("pyPeblar.webui")
     properties = spec["components"]["schemas"]["UserConfigurationUpdate"]["properties"]
@@ -135,7 +135,7 @@ def settings_document(configuration: UserConfiguration) -> dict[str, Any]:
 
 
 def mode_name(configuration: UserConfiguration) -> str | None:
-    from pyPeblar._web_base import mode_of
+    from pyPeblar._web.flows import mode_of
 
     mode = mode_of(configuration)
     return None if mode is None else mode.value
@@ -185,7 +185,7 @@ SMART_CHARGING_KEYS: Final = (
 
 
 def smart_charging_arguments(parser: argparse.ArgumentParser) -> None:
-    from pyPeblar._web_base import SmartChargingMode
+    from pyPeblar._web.flows import SmartChargingMode
 
     parser.add_argument(
         "mode",

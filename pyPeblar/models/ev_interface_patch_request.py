@@ -18,7 +18,7 @@ from typing_extensions import Annotated
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
-from pyPeblar._validate import listed_value, request_value
+from pyPeblar._transport.validate import listed_value, request_value
 
 
 class EVInterfacePatchRequest(BaseModel):
@@ -39,7 +39,7 @@ class EVInterfacePatchRequest(BaseModel):
         extra="forbid",
     )
 
-    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._validate).
+    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._transport.validate).
     peblar_nullable_fields: ClassVar[frozenset] = frozenset(())
     peblar_boolean_fields: ClassVar[frozenset] = frozenset(("force1_phase", ))
 

@@ -20,8 +20,8 @@ from pyPeblar._lazy import lazy_attributes
 if TYPE_CHECKING:
     from pyPeblar.simulator._faults import FAULT_KINDS, Fault
     from pyPeblar.simulator._profiles import PROFILES, Profile
-    from pyPeblar.simulator._server import SimulatorStats
     from pyPeblar.simulator._simulator import Simulator
+    from pyPeblar.simulator._state import SimulatorStats
 
 __all__ = ["FAULT_KINDS", "PROFILES", "Fault", "Profile", "Simulator", "SimulatorStats"]
 
@@ -34,7 +34,7 @@ __getattr__, __dir__ = lazy_attributes(
         "Fault": "pyPeblar.simulator._faults",
         "PROFILES": "pyPeblar.simulator._profiles",
         "Profile": "pyPeblar.simulator._profiles",
-        "SimulatorStats": "pyPeblar.simulator._server",
+        "SimulatorStats": "pyPeblar.simulator._state",
         "Simulator": "pyPeblar.simulator._simulator",
     },
 )

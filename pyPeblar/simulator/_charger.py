@@ -530,7 +530,7 @@ class Charger:
     def write_settings(self, body: object) -> None:
         """A ``PATCH config/user``: every key checked, then all applied (or none)."""
         with self.lock:
-            self.apply_settings(check_changes(body, self.user_configuration(), self))
+            self.apply_settings(check_changes(body, self.user_configuration(), self.profile))
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
         """Set ``config/user`` keys, unchecked (the installer's way); the mirrored ones act."""

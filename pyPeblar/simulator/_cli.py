@@ -12,8 +12,8 @@ import errno
 import sys
 from typing import Final
 
-from pyPeblar._shown import shown
-from pyPeblar._signals import stopped_by_signals
+from pyPeblar._shared.signals import stopped_by_signals
+from pyPeblar._transport.shown import shown
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 
@@ -54,7 +54,7 @@ def address(text: str) -> str:
 
 def token(text: str) -> str:
     """The API token to accept: one a client can send (printable ASCII, no spaces)."""
-    from pyPeblar._base import check_token
+    from pyPeblar._shared.options import check_token
 
     try:
         return check_token(text)
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace, prog: str = "pypeblar") -> int:
     )
     # The signals stop it from the first moment, so one arriving while the banner is printed stops
     # the simulator cleanly instead of raising KeyboardInterrupt mid-print; the handler only sets
-    # a flag (pyPeblar._signals says why an Event deadlocked here under load).
+    # a flag (pyPeblar._shared.signals says why an Event deadlocked here under load).
     with stopped_by_signals() as stop:
         try:
             simulator.start()

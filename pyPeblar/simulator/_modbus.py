@@ -1,8 +1,8 @@
 """The simulated charger's Modbus TCP server: pymodbus's server, in a thread of its own.
 
-It serves the register map (``pyPeblar._modbus_map``) from the same ``Charger`` as the REST and
-web APIs: each request's registers are filled from the charger's state as the REST API would
-answer it, and a write of the holding registers acts on the charger (the Modbus limit, its own
+It serves the register map (``pyPeblar._modbus.registers``) from the same ``Charger`` as the
+REST and web APIs: each request's registers are filled from the charger's state as the REST API
+would answer it, and a write of the holding registers acts on the charger (the Modbus limit, its own
 limit source "Local Modbus API"; the phase flag, as ``Force1Phase``). What real chargers do that
 Peblar's document does not say, and what this server does instead (docs/simulator.md):
 
@@ -28,7 +28,14 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from pyPeblar._modbus_map import CP_STATES, HOLDING, LIMIT_SOURCES, NO_SIGNAL, REGISTERS, Register
+from pyPeblar._modbus.registers import (
+    CP_STATES,
+    HOLDING,
+    LIMIT_SOURCES,
+    NO_SIGNAL,
+    REGISTERS,
+    Register,
+)
 from pyPeblar.simulator._reply import RefusedError
 
 try:
@@ -43,7 +50,7 @@ except ImportError:
 if TYPE_CHECKING:
     from pyPeblar.simulator._charger import Charger
     from pyPeblar.simulator._faults import FaultList
-    from pyPeblar.simulator._server import Counters
+    from pyPeblar.simulator._state import Counters
 
 __all__ = ["MODBUS_FAULT_KINDS", "MODBUS_PATH", "ModbusServer"]
 

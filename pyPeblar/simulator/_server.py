@@ -14,17 +14,13 @@ import logging
 import socket
 import struct
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
-from pyPeblar._ratelimit import TokenBucket
-from pyPeblar.simulator._charger import Charger
-from pyPeblar.simulator._events import WEBSOCKET_PATH, EventHub
-from pyPeblar.simulator._faults import Fault, FaultList
+from pyPeblar.simulator._events import WEBSOCKET_PATH
+from pyPeblar.simulator._faults import Fault
 from pyPeblar.simulator._reply import (
     MethodNotAllowedError,
     RefusedError,
@@ -32,9 +28,10 @@ from pyPeblar.simulator._reply import (
     charger_json,
     parse_json,
 )
-from pyPeblar.simulator._webui import WebSessions, WebState, route_web, session_of
+from pyPeblar.simulator._state import State
+from pyPeblar.simulator._webui import route_web, session_of
 
-__all__ = ["BASE", "MAX_BODY", "SimulatorStats", "State", "make_server"]
+__all__ = ["BASE", "MAX_BODY", "Server", "drop_connections", "hold_port", "make_server"]
 
 logger = logging.getLogger("pyPeblar.simulator")
 
@@ -43,94 +40,6 @@ BASE: Final = "/api/wlac/v1"
 MAX_BODY: Final = 16 * 1024
 #: How long after answering 202 the charger acts on a charge-session call.
 TOGGLE_DELAY: Final = 0.1
-
-
-@dataclass(frozen=True)
-class SimulatorStats:
-    """What the simulator has seen since it started (or since ``reset_stats()``)."""
-
-    connections_opened: int = 0
-    requests_total: int = 0
-    by_route: dict[str, int] = field(default_factory=dict)
-    by_status: dict[int, int] = field(default_factory=dict)
-    rate_limited: int = 0
-    charge_session_posts: int = 0
-
-
-class Counters:
-    """The mutable counters behind ``SimulatorStats``."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        self.connections = 0
-        self.requests = 0
-        self.routes: dict[str, int] = {}
-        self.statuses: dict[int, int] = {}
-
-    def request(self, route: str) -> None:
-        with self.lock:
-            self.requests += 1
-            self.routes[route] = self.routes.get(route, 0) + 1
-
-    def status(self, status: int) -> None:
-        with self.lock:
-            self.statuses[status] = self.statuses.get(status, 0) + 1
-
-    def connection(self) -> None:
-        with self.lock:
-            self.connections += 1
-
-    def snapshot(self) -> SimulatorStats:
-        with self.lock:
-            return SimulatorStats(
-                connections_opened=self.connections,
-                requests_total=self.requests,
-                by_route=dict(self.routes),
-                by_status=dict(self.statuses),
-                rate_limited=self.statuses.get(429, 0),
-                charge_session_posts=self.routes.get("POST /authorization/charge-session", 0),
-            )
-
-
-#: An added operation: the request's JSON body (None if empty) -> (status, JSON payload or None).
-ExtraRoute = Callable[[Any], tuple[int, Any]]
-
-
-class State:
-    """Everything the request handlers share: the charger, token, limiter, faults, counters."""
-
-    def __init__(
-        self,
-        charger: Charger,
-        *,
-        token: str,
-        password: str,
-        rate_limit: bool,
-        retry_after: int | None,
-        connection_timeout: float,
-    ) -> None:
-        self.charger = charger
-        self.token = token
-        self.password = password
-        self.rate_limit = rate_limit
-        self.retry_after = retry_after
-        self.connection_timeout = connection_timeout
-        self.limiter = TokenBucket(5, 10)
-        self.faults = FaultList()
-        self.counters = Counters()
-        self.sessions = WebSessions()
-        #: The websocket's subscriptions and events (``_events``).
-        self.events = EventHub(charger)
-        #: What the web interface keeps besides the charger (versions, identify count, lists).
-        self.web = WebState.for_firmware(charger.profile.firmware)
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        self.stopping = threading.Event()
-        #: Operations a test or user added (``Simulator.add_route``): (method, path) -> handler.
-        self.extra_routes: dict[tuple[str, str], ExtraRoute] = {}
 
 
 # -- the REST API's routes ---------------------------------------------------------------------

@@ -11,12 +11,10 @@ the charger, never stored twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from pyPeblar.simulator._profiles import Profile
 from pyPeblar.simulator._reply import RefusedError, json_object
-
-if TYPE_CHECKING:
-    from pyPeblar.simulator._charger import Charger
 
 __all__ = [
     "SOLAR_LIMIT_MA",
@@ -120,24 +118,25 @@ def default_settings(max_amps: int, firmware: str) -> dict[str, Any]:
     return settings
 
 
-Check = Callable[[Any, "Charger"], str | None]  # the problem with a value, or None
+#: The problem with a value for the charger ``Profile`` (its firmware, its most current), or None.
+Check = Callable[[Any, Profile], str | None]
 
 
-def _bool(value: Any, charger: Charger) -> str | None:
+def _bool(value: Any, profile: Profile) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
 
 
 def _one_of(*choices: Any) -> Check:
-    def check(value: Any, charger: Charger) -> str | None:
+    def check(value: Any, profile: Profile) -> str | None:
         ok = any(value == choice and type(value) is type(choice) for choice in choices)
         return None if ok else "must be " + " or ".join(str(choice) for choice in choices)
 
     return check
 
 
-def _int(low: int | None = None, high: Callable[[Charger], int] | int | None = None) -> Check:
-    def check(value: Any, charger: Charger) -> str | None:
-        top = high(charger) if callable(high) else high
+def _int(low: int | None = None, high: Callable[[Profile], int] | int | None = None) -> Check:
+    def check(value: Any, profile: Profile) -> str | None:
+        top = high(profile) if callable(high) else high
         if isinstance(value, bool) or not isinstance(value, int):
             return "must be an integer"
         if (low is not None and value < low) or (top is not None and value > top):
@@ -147,9 +146,9 @@ def _int(low: int | None = None, high: Callable[[Charger], int] | int | None = N
     return check
 
 
-def _solar_mode(value: Any, charger: Charger) -> str | None:
-    modes = SOLAR_MODES if firmware_at_least(charger.profile.firmware, 1, 10) else SOLAR_MODES[:3]
-    return _one_of(*modes)(value, charger)
+def _solar_mode(value: Any, profile: Profile) -> str | None:
+    modes = SOLAR_MODES if firmware_at_least(profile.firmware, 1, 10) else SOLAR_MODES[:3]
+    return _one_of(*modes)(value, profile)
 
 
 #: The most any power setting takes, in W (openapi/webui.yaml: pyPeblar's choice, 1 MW).
@@ -171,7 +170,7 @@ WRITABLE_SETTINGS: Final[dict[str, tuple[Check, str | None]]] = {
     "SolarChargingCustomPowerTarget": (_int(-MAX_WATTS, MAX_WATTS), "SolarChargingAllowed"),
     "SolarChargingCustomPowerThreshold": (_int(0, MAX_WATTS), "SolarChargingAllowed"),
     "UserDefinedChargeLimitCurrent": (
-        _int(6, lambda charger: charger.profile.max_current_ma // 1000),
+        _int(6, lambda profile: profile.max_current_ma // 1000),
         "UserDefinedChargeLimitCurrentAllowed",
     ),
     "UserDefinedHouseholdPowerLimit": (_int(0, MAX_WATTS), "UserDefinedHouseholdPowerLimitAllowed"),
@@ -180,19 +179,20 @@ WRITABLE_SETTINGS: Final[dict[str, tuple[Check, str | None]]] = {
 }
 
 
-def check_changes(body: Any, current: dict[str, Any], charger: Charger) -> dict[str, Any]:
-    """The changes of a PATCH, all checked before any is applied; RefusedError otherwise."""
+def check_changes(body: Any, current: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """The changes of a PATCH to a charger of ``profile``, all checked before any is applied;
+    RefusedError otherwise."""
     body = json_object(body)
     if not body:
         raise RefusedError(400, "Bad request: nothing to change")
-    new_firmware = firmware_at_least(charger.profile.firmware, 1, 10)
+    new_firmware = firmware_at_least(profile.firmware, 1, 10)
     for key, value in body.items():
         if key not in WRITABLE_SETTINGS or (key in NEW_IN_1_10 and not new_firmware):
             if key in current:
                 raise RefusedError(400, f"Bad request: {key} is read-only")
             raise RefusedError(400, f"Bad request: unknown key {key}")
         check, allowed = WRITABLE_SETTINGS[key]
-        problem = check(value, charger)
+        problem = check(value, profile)
         if problem is not None:
             raise RefusedError(400, f"Bad request: {key} {problem}")
         if allowed is not None and current.get(allowed) is not True:

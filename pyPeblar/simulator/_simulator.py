@@ -13,14 +13,8 @@ from pyPeblar.simulator._charger import Charger
 from pyPeblar.simulator._events import RFID_TOPIC, VEHICLE_TOPIC
 from pyPeblar.simulator._faults import Fault
 from pyPeblar.simulator._profiles import Profile, profile_named
-from pyPeblar.simulator._server import (
-    BASE,
-    Server,
-    SimulatorStats,
-    State,
-    drop_connections,
-    hold_port,
-)
+from pyPeblar.simulator._server import BASE, Server, drop_connections, hold_port
+from pyPeblar.simulator._state import SimulatorStats, State
 
 if TYPE_CHECKING:
     from pyPeblar.simulator._modbus import ModbusServer

@@ -10,47 +10,18 @@ APIs share one ``Charger``: a setting changed here acts on the local REST API. N
 from __future__ import annotations
 
 import secrets
-import threading
 import zlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pyPeblar.simulator._reply import MethodNotAllowedError, RefusedError, Reply, parse_json
 from pyPeblar.simulator._settings import firmware_at_least
-from pyPeblar.simulator._webui_routes import MOVED, ROUTES, WebHandler, WebRequest, WebState
+from pyPeblar.simulator._state import State
+from pyPeblar.simulator._webui_routes import MOVED, ROUTES, WebHandler, WebRequest
 
-if TYPE_CHECKING:
-    from pyPeblar.simulator._server import State
-
-__all__ = ["COOKIE", "WEB_ROUTES", "WebSessions", "WebState", "route_web", "session_of"]
+__all__ = ["COOKIE", "WEB_ROUTES", "route_web", "session_of"]
 
 COOKIE: Final = "peblar_session"
-
-
-class WebSessions:
-    """Logged-in web sessions, by cookie value."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: set[str] = set()
-
-    def open(self) -> str:
-        session = secrets.token_hex(16)
-        with self._lock:
-            self._active.add(session)
-        return session
-
-    def close(self, session: str | None) -> None:
-        with self._lock:
-            self._active.discard(session or "")
-
-    def valid(self, session: str | None) -> bool:
-        with self._lock:
-            return session in self._active
-
-    def forget_all(self) -> None:
-        with self._lock:
-            self._active.clear()
 
 
 def session_of(cookie_header: str | None) -> str | None:

@@ -8,21 +8,17 @@ schedules) is a ``WebState``; everything the local REST API also sees lives on t
 from __future__ import annotations
 
 import re
-import threading
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 from pyPeblar.simulator._reply import JSON_NULL, RefusedError, Reply, json_object
-from pyPeblar.simulator._settings import default_settings, firmware_at_least, firmware_version
+from pyPeblar.simulator._settings import default_settings, firmware_at_least
+from pyPeblar.simulator._state import DAYS, State
 
-if TYPE_CHECKING:
-    from pyPeblar.simulator._server import State
+__all__ = ["ROUTES", "WebRequest"]
 
-__all__ = ["DAYS", "ROUTES", "WebRequest", "WebState", "next_firmware"]
-
-DAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 #: What the lists and the schedule take, as openapi/webui.yaml says (pyPeblar's choices where
 #: Peblar has published nothing): a card's UID in hex, 4 to 10 bytes; an EVCC ID of letters,
 #: digits and ``:._-``; an owner's name of at most 64 characters, none a control character.
@@ -40,50 +36,6 @@ MOVED: Final = {
     "/api/v1/connector/plug-state": "/api/v1/system/connector",
     "/api/v1/connector/socket-unlock": "/api/v1/system/socket-unlock",
 }
-
-
-def customization_for(firmware: str) -> str:
-    """``Peblar-1.9`` for firmware ``1.9.2+1+WL-1``."""
-    major, _, rest = firmware.split("+", 1)[0].partition(".")
-    return f"Peblar-{major}.{rest.split('.')[0] or 0}"
-
-
-def next_firmware(firmware: str) -> str:
-    """The next minor release: ``1.10.0+1+WL-1`` after ``1.9.2+1+WL-1``."""
-    version = firmware_version(firmware)
-    if version is None:
-        return firmware
-    _, plus, build = firmware.partition("+")
-    return f"{version[0]}.{version[1] + 1}.0{plus}{build}"
-
-
-@dataclass
-class WebState:
-    """The web interface's own state."""
-
-    customization: str
-    available_firmware: str | None
-    identify_count: int = 0
-    vehicle_tokens: dict[str, str] = field(default_factory=dict)
-    schedules: dict[str, list[dict[str, int]]] = field(default_factory=dict)
-    #: Takes the charger down, runs the given install step (if any) while it is down, and brings it
-    #: back (set by the ``Simulator``).
-    restart: Callable[[Callable[[], None] | None], None] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def available_customization(self) -> str | None:
-        """The customisation that comes with ``available_firmware`` (``Peblar-1.10``)."""
-        firmware = self.available_firmware
-        return None if firmware is None else customization_for(firmware)
-
-    @classmethod
-    def for_firmware(cls, firmware: str) -> WebState:
-        return cls(
-            customization=customization_for(firmware),
-            available_firmware=next_firmware(firmware),
-            schedules={day: [] for day in DAYS},
-        )
 
 
 @dataclass

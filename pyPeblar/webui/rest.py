@@ -8,13 +8,13 @@
 """  # noqa: E501
 
 
-import ipaddress
 import re
-from urllib.parse import urlparse
 
 from pyPeblar.exceptions import ApiException, ApiValueError
 # The REST client every generated ApiClient uses: pyPeblar's policy layer over urllib3.
-from pyPeblar._rest import RESTClientObject, RESTResponse, RESTResponseType
+from pyPeblar._transport.sync_rest import RESTClientObject, RESTResponse, RESTResponseType
+# Upstream's no_proxy helper, which the transport keeps (so that it never imports this module).
+from pyPeblar._transport.exchange import should_bypass_proxies
 
 SUPPORTED_SOCKS_PROXIES = {"socks5", "socks5h", "socks4", "socks4a"}
 
@@ -43,40 +43,3 @@ def contenttype_matches(contenttype, maintype, subtype):
         subtype = re.escape(subtype),
     )
     return re.fullmatch(pattern, contenttype, re.IGNORECASE) is not None
-
-def should_bypass_proxies(url: str, no_proxy: str) -> bool:
-    """Return whether ``url`` matches the comma-separated ``no_proxy`` rules."""
-    parsed_url = urlparse(url)
-    if not parsed_url.hostname:
-        return True
-
-    host = parsed_url.hostname.lower()
-    host_and_port = parsed_url.netloc.lower()
-    try:
-        host_ip = ipaddress.ip_address(host)
-    except ValueError:
-        host_ip = None
-
-    for entry in (entry.strip().lower() for entry in no_proxy.split(',')):
-        if not entry:
-            continue
-        if entry == '*':
-            return True
-
-        if host_ip is not None:
-            try:
-                if host_ip in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-
-        entry = entry.lstrip('.')
-        if (
-            host == entry
-            or host.endswith('.' + entry)
-            or host_and_port == entry
-            or host_and_port.endswith('.' + entry)
-        ):
-            return True
-
-    return False

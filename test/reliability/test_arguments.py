@@ -43,7 +43,7 @@ from pyPeblar import (
     PeblarModbus,
     PeblarWeb,
 )
-from pyPeblar._shown import shown
+from pyPeblar._transport.shown import shown
 from pyPeblar.simulator import Simulator
 from test.clients import BlockingAsyncPeblar, BlockingAsyncPeblarModbus, BlockingAsyncPeblarWeb
 
@@ -232,8 +232,9 @@ MODBUS_VALID: dict[str, Values] = {
     "unit": lambda sim: st.sampled_from([0, 1, 255]),
 }
 
-#: A value longer than this (its repr) is named cut short in a refusal (``pyPeblar._shown``),
-#: never repeated whole: not a 100,000-character string, not a 400-digit number.
+#: A value longer than this (its repr) is named cut short in a refusal
+#: (``pyPeblar._transport.shown``), never repeated whole: not a 100,000-character string, not a
+#: 400-digit number.
 LONG_VALUE = 100
 
 #: What a charger may refuse with 400 for a reason of its state, not of what was sent.

@@ -2,8 +2,8 @@
 
 Its registers must say what its REST API says, in the layout Peblar documents
 (/work/shared/peblar-modbus-facts.md, docs/modbus.md): read here with pymodbus's own client and
-decoded with ``struct``, written out again rather than taken from ``pyPeblar._modbus_map``, so a
-mistake in the map cannot hide itself.
+decoded with ``struct``, written out again rather than taken from
+``pyPeblar._modbus.registers``, so a mistake in the map cannot hide itself.
 """
 
 from __future__ import annotations

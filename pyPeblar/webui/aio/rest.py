@@ -10,6 +10,6 @@
 
 from pyPeblar.exceptions import ApiException, ApiValueError
 # The REST client every generated asyncio ApiClient uses: pyPeblar's policy layer over aiohttp.
-from pyPeblar._aio_rest import RESTClientObject, RESTResponse, RESTResponseType
+from pyPeblar._transport.aio_rest import RESTClientObject, RESTResponse, RESTResponseType
 
 __all__ = ["ApiException", "ApiValueError", "RESTClientObject", "RESTResponse", "RESTResponseType"]

@@ -18,9 +18,9 @@ from typing_extensions import Annotated
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
-from pyPeblar._validate import listed_value, request_value
+from pyPeblar._transport.validate import listed_value, request_value
 from typing import Tuple
-from pyPeblar._secrets import hide_secret_fields
+from pyPeblar._transport.secrets import hide_secret_fields
 
 
 class LoginRequest(BaseModel):
@@ -42,7 +42,7 @@ class LoginRequest(BaseModel):
     )
 
     #: The keys whose values are secrets (`format: password` in the spec): hidden in the repr,
-    #: and redacted by the REST client from every error and log line (pyPeblar._secrets).
+    #: and redacted by the REST client from every error and log line (pyPeblar._transport.secrets).
     peblar_secrets: ClassVar[Tuple[str, ...]] = (
         "Password",
     )
@@ -50,7 +50,7 @@ class LoginRequest(BaseModel):
     def __repr_args__(self):
         return hide_secret_fields(self, super().__repr_args__())
 
-    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._validate).
+    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._transport.validate).
     peblar_nullable_fields: ClassVar[frozenset] = frozenset(())
     peblar_boolean_fields: ClassVar[frozenset] = frozenset(("persistent_session", ))
 

@@ -23,7 +23,7 @@ from pyPeblar.webui.models.solar_charging_mode import SolarChargingMode
 from typing import Union
 from pydantic import field_validator, model_validator  # noqa: F401, F811
 from typing_extensions import Self
-from pyPeblar._validate import listed_value, request_value
+from pyPeblar._transport.validate import listed_value, request_value
 
 
 class UserConfigurationUpdate(BaseModel):
@@ -59,7 +59,7 @@ class UserConfigurationUpdate(BaseModel):
         extra="forbid",
     )
 
-    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._validate).
+    #: Strict: the fields that take JSON null, and those that take true/false (pyPeblar._transport.validate).
     peblar_nullable_fields: ClassVar[frozenset] = frozenset(())
     peblar_boolean_fields: ClassVar[frozenset] = frozenset(("local_rest_api_enable", "modbus_server_enable", "scheduled_charging_enable", "solar_charging_enable", "solar_charging_custom_always_charge", "user_defined_household_power_limit_enable", "user_keep_socket_locked", ))
 
