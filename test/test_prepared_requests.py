@@ -8,11 +8,12 @@ next call, on both generated roads, as it did when every call built its request 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from pyPeblar import MeterResponse, PeblarAuthenticationError
+from pyPeblar import MeterResponse, PeblarAuthenticationError, PeblarConnectionTimeoutError
 from pyPeblar.simulator import Simulator
 from test.conftest import Road
 
@@ -62,3 +63,18 @@ def test_a_refresh_hook_is_asked_on_every_call(generated_road: Road, sim: Simula
     for _ in range(3):
         assert isinstance(generated_road.meter(), MeterResponse)
     assert len(asked) == 3
+
+
+@pytest.mark.parametrize("name", GENERATED_ROADS)
+def test_a_policy_replaced_between_calls_times_the_next_one(name: str, sim: Simulator) -> None:
+    """The REST client keeps a poll's request with the policy's timeouts
+    (``_transport.exchange.Requests``); a policy set in its place applies from the next call."""
+    with Road(name, sim.host, sim.token, rate_limit=False) as road:
+        assert isinstance(road.meter(), MeterResponse)  # kept, with a read timeout of 10 s
+        rest_client = road.api_client.rest_client
+        rest_client.policy = rest_client.policy.replace(read_timeout=0.3, retries=0)
+        sim.inject("hang", path="/meter", seconds=5)
+        started = time.monotonic()
+        with pytest.raises(PeblarConnectionTimeoutError):
+            road.meter()
+        assert time.monotonic() - started < 2.5

@@ -149,6 +149,35 @@ def test_a_plain_generated_web_client_redacts_the_password(asyncio: bool) -> Non
     assert_no_secret(list(texts_of(info.value)))
 
 
+@pytest.mark.parametrize("asyncio", [False, True], ids=["sync", "asyncio"])
+def test_a_password_sent_after_a_request_was_kept_is_redacted_from_it(asyncio: bool) -> None:
+    """The REST client keeps a poll's request with its secrets (``_transport.exchange.Requests``):
+    a password it sends later must be redacted from that request's errors all the same."""
+    import pyPeblar.webui
+    import pyPeblar.webui.aio
+    from pyPeblar.webui import Configuration, LoginRequest
+
+    package: Any = pyPeblar.webui.aio if asyncio else pyPeblar.webui
+
+    def call(answer: Any) -> Any:
+        return run(answer) if asyncio else answer
+
+    with Simulator(password=PASSWORD) as sim:
+        api_client = package.ApiClient(Configuration(host=f"http://{sim.host}/api/v1"))
+        settings = package.SettingsApi(api_client)
+        with pytest.raises(PeblarError):  # no session yet: the request is kept all the same
+            call(settings.get_user_configuration())
+        call(package.SessionApi(api_client).login(LoginRequest(password=PASSWORD)))
+        said = {"statusmsg": f"refused: the password was {PASSWORD}"}
+        sim.inject("status", path="/api/v1/config/user", status=400, body=said)
+        with pytest.raises(PeblarError) as info:
+            call(settings.get_user_configuration())
+        if asyncio:
+            run(api_client.close())
+    assert MASK in info.value.statusmsg  # type: ignore[attr-defined]
+    assert_no_secret(list(texts_of(info.value)))
+
+
 #: A command of each API: (arguments, whether it needs the web password).
 COMMANDS = {"local REST API": ["meter"], "web interface": ["config"]}
 

@@ -50,10 +50,10 @@ from pyPeblar._transport.exchange import (
     POOL_SIZE,
     Answer,
     Endpoint,
+    Requests,
     Target,
     describe,
     policy_for,
-    request_of,
 )
 from pyPeblar._transport.policy import Attempts, Policy, shared_limiter, status_error
 from pyPeblar._transport.secrets import Secrets
@@ -95,6 +95,7 @@ class RESTClientObject:
         #: Secrets its requests have sent (the web password): redacted from every error.
         self.secrets = Secrets()
         self._endpoint = Endpoint.of(configuration)
+        self._requests = Requests(self._endpoint, self.secrets)
         self.netloc = self._endpoint.netloc
         self.closed = False
         self._limiter = shared_limiter(self.netloc)
@@ -149,12 +150,12 @@ class RESTClientObject:
         retry: bool | None = None,
     ) -> RESTResponse:
         """Send a request under the policy; return the 2xx answer or raise a ``PeblarError``."""
-        request = request_of(
-            self._endpoint, self.policy, method, url, headers, body, post_params, _request_timeout
+        policy = self.policy
+        request, secrets = self._requests.resolve(
+            policy, method, url, headers, body, post_params, _request_timeout
         )
-        secrets = self.secrets.of_request(request.headers)
         attempts = Attempts(
-            self.policy, self._limiter, request.method, request.path, retry=retry, secrets=secrets
+            policy, self._limiter, request.method, request.path, retry=retry, secrets=secrets
         )
         while True:
             wait = attempts.admit()
@@ -217,7 +218,8 @@ class RESTClientObject:
             deadlines.stop(clock)
             current_clock.reset(current)
         status = response.status
-        answered(method, path, status, len(data), started)
+        if attempts.debug:
+            answered(method, path, status, len(data), started)
         answer_headers = response.headers  # aiohttp's CIMultiDictProxy, case-insensitive
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", answer_headers, data, method, path)

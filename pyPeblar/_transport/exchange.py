@@ -17,14 +17,17 @@ from urllib.parse import urlencode, urlsplit
 
 from pyPeblar._transport.address import parse_address
 from pyPeblar._transport.policy import Policy, timeout_pair
+from pyPeblar._transport.secrets import Secrets
 from pyPeblar._transport.shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = [
+    "KEPT_REQUESTS",
     "POOL_SIZE",
     "Answer",
     "Endpoint",
     "Request",
+    "Requests",
     "Target",
     "answer_type",
     "check_proxy",
@@ -144,6 +147,65 @@ def request_of(  # noqa: PLR0917 - the request as the generated ApiClient hands 
     else:
         connect, read = timeout_pair("_request_timeout", request_timeout)
     return Request(method.upper(), endpoint.path_of(url), headers, payload, connect, read)
+
+
+#: How many requests a client keeps resolved (``Requests``): more than the operations a program
+#: polls; when full, it starts again.
+KEPT_REQUESTS: Final = 32
+
+
+class Requests:
+    """A REST client's requests, resolved for its engine (``request_of``) with their secrets.
+
+    A request without a body or a timeout of its own (every poll: ``get_meter()``) is kept and
+    sent again while the call hands over equal headers, the client's policy is the same object
+    and its known secrets (``Secrets.known``) are the same tuple; anything else is resolved
+    afresh. The generated ``ApiClient`` hands such a call the same request every time
+    (``ApiClient.prepared``), so a poll resolves nothing: no copy of the headers, no path split
+    off the URL, no search of the headers for credentials (docs/performance.md). A kept
+    request's headers are never changed: both engines copy what they are given.
+    """
+
+    __slots__ = ("_endpoint", "_kept", "_secrets")
+
+    def __init__(self, endpoint: Endpoint, secrets: Secrets) -> None:
+        self._endpoint = endpoint
+        self._secrets = secrets
+        #: URL -> (method as given, policy, known secrets, the request, its secrets).
+        self._kept: dict[str, tuple[str, Policy, tuple[str, ...], Request, tuple[str, ...]]] = {}
+
+    def resolve(  # noqa: PLR0917 - the request as the generated ApiClient hands it over
+        self,
+        policy: Policy,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        body: Any,
+        post_params: Any,
+        request_timeout: Any,
+    ) -> tuple[Request, tuple[str, ...]]:
+        """The request to send and the secrets its errors must not show."""
+        known = self._secrets.known
+        plain = body is None and not post_params and request_timeout is None
+        if plain:
+            kept = self._kept.get(url)
+            if (
+                kept is not None
+                and kept[0] == method
+                and kept[1] is policy
+                and kept[2] is known
+                and kept[3].headers == headers
+            ):
+                return kept[3], kept[4]
+        request = request_of(
+            self._endpoint, policy, method, url, headers, body, post_params, request_timeout
+        )
+        secrets = self._secrets.of_request(request.headers)
+        if plain:
+            if len(self._kept) >= KEPT_REQUESTS:
+                self._kept.clear()
+            self._kept[url] = (method, policy, known, request, secrets)
+        return request, secrets
 
 
 def answer_type(types: Mapping[str, str | None], status: int) -> str | None:

@@ -418,12 +418,13 @@ class Attempts:
     __slots__ = (
         "attempt",
         "deadline",
+        "debug",
         "limiter",
         "method",
         "path",
         "policy",
         "reached",
-        "repeat",
+        "retry",
         "secrets",
         "started",
     )
@@ -444,7 +445,9 @@ class Attempts:
         self.limiter = limiter
         self.method = method
         self.path = path
-        self.repeat = policy.repeatable(method) if retry is None else retry
+        #: Whether a failure may be tried again; None: ``policy.repeatable`` decides (asked only
+        #: when an attempt fails, so that a call answered at once never asks).
+        self.retry = retry
         self.started = started = time.monotonic()
         deadline = started + policy.deadline
         ambient = _deadline.get()
@@ -452,6 +455,9 @@ class Attempts:
         self.attempt = 0
         #: Whether any attempt so far may have reached the charger.
         self.reached = False
+        #: Whether the call's waits are logged (``waits``): asked once a call, not per record;
+        #: the engine logs the answer only then (``waits.answered``).
+        self.debug = logger.isEnabledFor(logging.DEBUG)  # the same logger as waits'
 
     def admit(self) -> float:
         """Seconds to wait for the rate limiter before the next attempt (0 without a wait).
@@ -466,6 +472,12 @@ class Attempts:
                     request_sent=False,
                 )
             )
+        if self.debug:
+            self._report_wait(wait)
+        return wait
+
+    def _report_wait(self, wait: float) -> None:
+        """Log the wait that begins (``waits``): for the rate limiter, then for the answer."""
         kind, which = REQUEST, ""
         if self.attempt:
             kind, which = RETRY, f", attempt {self.attempt + 1} of {self.policy.retries + 1}"
@@ -480,7 +492,6 @@ class Attempts:
             )
         else:
             report(kind, "%s %s: waiting for the answer%s", self.method, self.path, which)
-        return wait
 
     def remaining(self) -> float:
         """Seconds the next attempt may take; raises once the call's deadline has passed."""
@@ -498,7 +509,8 @@ class Attempts:
         if self.secrets:  # before it is logged: the charger's words may repeat the request
             redact_error(error, self.secrets)
         self.reached = self.reached or error.request_sent is not False
-        wait = None if not self.repeat or closed else retry_wait(error, self.policy, self.attempt)
+        repeat = self.policy.repeatable(self.method) if self.retry is None else self.retry
+        wait = None if not repeat or closed else retry_wait(error, self.policy, self.attempt)
         if wait is None or time.monotonic() + wait >= self.deadline:
             self.give_up(error)
         if isinstance(error, PeblarRateLimitError) and self.policy.rate_limit:

@@ -37,22 +37,24 @@ MIN_COOKIE = 8
 class Secrets:
     """The secrets one REST client has sent (passwords from request bodies); thread-safe."""
 
-    __slots__ = ("_known", "_lock")
+    __slots__ = ("_lock", "known")
 
     def __init__(self) -> None:
-        self._known: tuple[str, ...] = ()
+        #: The secrets known so far; replaced (never changed) when one is added, so that a kept
+        #: request's secrets are still this client's while it is the same tuple.
+        self.known: tuple[str, ...] = ()
         self._lock = threading.Lock()
 
     def add(self, value: object) -> None:
         """Redact ``value`` (a non-empty string) from this client's errors from now on."""
-        if isinstance(value, str) and value and value not in self._known:
+        if isinstance(value, str) and value and value not in self.known:
             with self._lock:
-                if value not in self._known:
-                    self._known = (*self._known, value)
+                if value not in self.known:
+                    self.known = (*self.known, value)
 
     def of_request(self, headers: Mapping[str, str]) -> tuple[str, ...]:
         """The secrets a request's error may repeat: the known ones and its credential headers."""
-        found = list(self._known)
+        found = list(self.known)
         for name, value in headers.items():
             lowered = name.lower()
             if lowered == "authorization" and value:

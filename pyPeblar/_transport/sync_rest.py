@@ -38,10 +38,10 @@ from pyPeblar._transport.exchange import (
     POOL_SIZE,
     Answer,
     Endpoint,
+    Requests,
     Target,
     describe,
     policy_for,
-    request_of,
 )
 from pyPeblar._transport.policy import (
     Attempts,
@@ -54,6 +54,10 @@ from pyPeblar._transport.waits import answered
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
 
+
+#: urllib3's own retries and redirects off (the policy decides), as urllib3 makes them of
+#: ``retries=False``: made once, not on every request (``Retry.from_int`` and a DEBUG record).
+NO_RETRIES = urllib3.Retry(total=False, redirect=False)
 
 #: What ``*_without_preload_content`` methods return: urllib3's response, body already read.
 RESTResponseType = urllib3.HTTPResponse
@@ -96,6 +100,7 @@ class RESTClientObject:
         #: Secrets its requests have sent (the web password): redacted from every error.
         self.secrets = Secrets()
         self._endpoint = target = Endpoint.of(configuration)
+        self._requests = Requests(target, self.secrets)
         self.netloc = target.netloc
         self._timeouts_made: dict[tuple[float, float], urllib3.Timeout] = {}
         self.closed = False
@@ -142,12 +147,12 @@ class RESTClientObject:
         ``retry`` (not part of the generated interface) forces retries on or off; by default a
         request is retried when its method is safe to repeat.
         """
-        request = request_of(
-            self._endpoint, self.policy, method, url, headers, body, post_params, _request_timeout
+        policy = self.policy
+        request, secrets = self._requests.resolve(
+            policy, method, url, headers, body, post_params, _request_timeout
         )
-        secrets = self.secrets.of_request(request.headers)
         attempts = Attempts(
-            self.policy, self._limiter, request.method, request.path, retry=retry, secrets=secrets
+            policy, self._limiter, request.method, request.path, retry=retry, secrets=secrets
         )
         while True:
             wait = attempts.admit()
@@ -174,7 +179,9 @@ class RESTClientObject:
         if self.closed:
             return PeblarClosedError("this client is closed")
         remaining = attempts.remaining()
-        timeout = self._timeout(connect, read, remaining)
+        timeout = self._timeouts_made.get((connect, read))
+        if timeout is None or remaining < connect or remaining < read:
+            timeout = self._timeout(connect, read, remaining)
         started = time.perf_counter()
         try:
             response = self.pool.urlopen(
@@ -182,7 +189,7 @@ class RESTClientObject:
                 self._prefix + path,
                 body=body,
                 headers=headers,
-                retries=False,
+                retries=NO_RETRIES,
                 redirect=False,
                 assert_same_host=False,
                 timeout=timeout,
@@ -197,7 +204,8 @@ class RESTClientObject:
             # The whole-answer deadline (_connection) ends a dripping answer as a read timeout.
             return self._connection_error(method, path, exc, connect, read)
         status = response.status
-        answered(method, path, status, len(data), started)
+        if attempts.debug:
+            answered(method, path, status, len(data), started)
         if 200 <= status < 300:
             return RESTResponse(status, response.reason or "", response.headers, data, method, path)
         return status_error(
@@ -210,7 +218,8 @@ class RESTClientObject:
         )
 
     def _timeout(self, connect: float, read: float, remaining: float) -> urllib3.Timeout:
-        """urllib3's timeout for an attempt, within the call's remaining time (usually cached)."""
+        """urllib3's timeout for an attempt, within the call's remaining time (kept, unless it
+        must be shorter)."""
         if remaining < connect or remaining < read:
             return urllib3.Timeout(connect=min(connect, remaining), read=min(read, remaining))
         timeout = self._timeouts_made.get((connect, read))
