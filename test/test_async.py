@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -58,6 +58,28 @@ class LagProbe:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
+def assert_loop_kept_running(
+    main: Callable[[], Coroutine[Any, Any, float]], tries: int = 3
+) -> None:
+    """``asyncio.run(main())`` (the worst lag it measured) stays under ``MAX_LOOP_LAG``.
+
+    A busy machine can hold the loop up once (another process on the CPU, the simulator's threads
+    holding the GIL); a blocking call in pyPeblar holds it up every time. So the measurement is
+    made again, up to ``tries`` times, until one run stays under the bound, and fails only when
+    none does: a blocking call cannot pass, a busy 2-core machine does not fail it.
+    """
+    lags = []
+    for _ in range(tries):
+        lag = asyncio.run(main())
+        if lag < MAX_LOOP_LAG:
+            return
+        lags.append(lag)
+    pytest.fail(
+        f"the event loop was held up {min(lags) * 1000:.0f} ms at best in {tries} runs "
+        f"(the bound: {MAX_LOOP_LAG * 1000:.0f} ms)"
+    )
+
+
 async def lag_during(work: Callable[[], Awaitable[Any]]) -> float:
     """The worst loop lag while ``work`` runs (after one warm-up call, which imports modules)."""
     await work()
@@ -91,7 +113,7 @@ class TestTheLoopIsNeverBlocked:
 
                 return await lag_during(work)
 
-        assert asyncio.run(main()) < MAX_LOOP_LAG
+        assert_loop_kept_running(main)
 
     def test_retries_and_their_back_off(self, charging: Simulator) -> None:
         async def main() -> float:
@@ -103,7 +125,7 @@ class TestTheLoopIsNeverBlocked:
 
                 return await lag_during(work)
 
-        assert asyncio.run(main()) < MAX_LOOP_LAG
+        assert_loop_kept_running(main)
 
     def test_rate_limit_waits(self, charging: Simulator) -> None:
         async def main() -> float:
@@ -114,7 +136,7 @@ class TestTheLoopIsNeverBlocked:
 
                 return await lag_during(work)
 
-        assert asyncio.run(main()) < MAX_LOOP_LAG
+        assert_loop_kept_running(main)
         assert charging.stats().rate_limited == 0
 
     def test_phase_switch_waits(self, charging: Simulator) -> None:
@@ -128,7 +150,7 @@ class TestTheLoopIsNeverBlocked:
 
                 return await lag_during(work)
 
-        assert asyncio.run(main()) < MAX_LOOP_LAG
+        assert_loop_kept_running(main)
 
     def test_token_setup_through_the_web_interface(self, charging: Simulator) -> None:
         async def main() -> float:
@@ -139,7 +161,7 @@ class TestTheLoopIsNeverBlocked:
 
             return await lag_during(work)
 
-        assert asyncio.run(main()) < MAX_LOOP_LAG
+        assert_loop_kept_running(main)
 
 
 def test_ten_chargers_from_one_loop() -> None:
