@@ -124,7 +124,7 @@ class TestErrorStatuses:
         started = time.monotonic()
         with client_for(sim) as charger, pytest.raises(PeblarRateLimitError) as info:
             charger.meter()
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 10.0  # an hour's wait is not begun (slack: busy CPUs)
         assert info.value.retry_after == 3600
 
     @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ class TestDeadlines:
             started = time.monotonic()
             with pytest.raises(PeblarConnectionTimeoutError) as info:
                 road.meter()
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 0.5 + 2.0  # the answer's deadline, not ~30 s of drip
         assert info.value.request_sent is True
 
     def test_a_connection_never_accepted_ends_at_the_connect_timeout(self, road_name: str) -> None:
@@ -222,7 +222,7 @@ class TestDeadlines:
             started = time.monotonic()
             with pytest.raises(PeblarRateLimitError) as info:
                 road.meter()
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 10.0  # not a day's wait (slack: busy CPUs)
         assert info.value.retry_after == 99999
 
     @pytest.mark.parametrize(
