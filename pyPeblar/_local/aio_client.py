@@ -11,13 +11,13 @@ extra (aiohttp); importing ``pyPeblar`` or ``Peblar`` never imports it.
 from __future__ import annotations
 
 import functools
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyPeblar._errors import PeblarClosedError
 from pyPeblar._local.flows import API_CLASSES, BaseClient
 from pyPeblar._shared.aio_flow import drive_async
 from pyPeblar._shared.flow import Flow, GeneratedApis
+from pyPeblar._shared.lifecycle import AsyncClosing
 from pyPeblar._transport.policy import call_deadline
 from pyPeblar._version import __version__
 
@@ -49,7 +49,7 @@ class AsyncApis(GeneratedApis):
     authorization: AuthorizationApi
 
 
-class AsyncPeblar(BaseClient):
+class AsyncPeblar(BaseClient, AsyncClosing):
     """A Peblar charger's local REST API, from asyncio. Use it with ``async with``.
 
     >>> async with AsyncPeblar("192.168.1.50", token="...") as charger:   # doctest: +SKIP
@@ -89,17 +89,6 @@ class AsyncPeblar(BaseClient):
         self._closed = True
         if self._rest_client is not None:
             await self._rest_client.close()
-
-    async def __aenter__(self) -> AsyncPeblar:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def api_client(self) -> ApiClient:

@@ -13,12 +13,12 @@ The generated layers are imported on first use, so ``from pyPeblar import Peblar
 from __future__ import annotations
 
 import functools
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyPeblar._errors import PeblarClosedError
 from pyPeblar._local.flows import API_CLASSES, BaseClient
 from pyPeblar._shared.flow import Flow, GeneratedApis, drive
+from pyPeblar._shared.lifecycle import Closing
 from pyPeblar._transport.policy import call_deadline
 from pyPeblar._version import __version__
 
@@ -50,7 +50,7 @@ class Apis(GeneratedApis):
     authorization: AuthorizationApi
 
 
-class Peblar(BaseClient):
+class Peblar(BaseClient, Closing):
     """A Peblar charger's local REST API, over one keep-alive connection pool.
 
     >>> with Peblar("192.168.1.50", token="...") as charger:   # doctest: +SKIP
@@ -108,17 +108,6 @@ class Peblar(BaseClient):
             self._closed = True
             if self._rest_client is not None:
                 self._rest_client.close()
-
-    def __enter__(self) -> Peblar:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def api_client(self) -> ApiClient:

@@ -7,12 +7,12 @@ flows ``PeblarModbus`` runs (``_modbus_base``, ``_control``), driven with ``awai
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from pyPeblar._modbus.flows import ModbusApis, ModbusBase
 from pyPeblar._shared.aio_flow import drive_async
 from pyPeblar._shared.flow import Flow
+from pyPeblar._shared.lifecycle import AsyncClosing
 from pyPeblar._transport.policy import call_deadline
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ __all__ = ["AsyncPeblarModbus"]
 R = TypeVar("R")
 
 
-class AsyncPeblarModbus(ModbusBase):
+class AsyncPeblarModbus(ModbusBase, AsyncClosing):
     """A Peblar charger's Modbus TCP API, from asyncio. Use it with ``async with``.
 
     >>> async with AsyncPeblarModbus("192.168.1.50") as charger:   # doctest: +SKIP
@@ -42,17 +42,6 @@ class AsyncPeblarModbus(ModbusBase):
         self._closed = True
         if self._link is not None:
             await self._link.close()
-
-    async def __aenter__(self) -> AsyncPeblarModbus:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def _run(self, flow: Flow[R], *, switches_phases: bool = False) -> R:
         """Run a flow with the asyncio engine, in one deadline."""

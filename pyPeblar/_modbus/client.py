@@ -11,11 +11,11 @@ Needs the ``modbus`` extra (pymodbus); importing ``pyPeblar`` never imports it.
 from __future__ import annotations
 
 import functools
-from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from pyPeblar._modbus.flows import ModbusApis, ModbusBase
 from pyPeblar._shared.flow import Flow, drive
+from pyPeblar._shared.lifecycle import Closing
 from pyPeblar._transport.policy import call_deadline
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ __all__ = ["PeblarModbus"]
 R = TypeVar("R")
 
 
-class PeblarModbus(ModbusBase):
+class PeblarModbus(ModbusBase, Closing):
     """A Peblar charger's Modbus TCP API (firmware 1.6+, enabled in the web interface).
 
     >>> with PeblarModbus("192.168.1.50") as charger:   # doctest: +SKIP
@@ -54,17 +54,6 @@ class PeblarModbus(ModbusBase):
             self._closed = True
             if self._link is not None:
                 self._link.close()
-
-    def __enter__(self) -> PeblarModbus:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @functools.cached_property
     def _apis(self) -> ModbusApis:

@@ -11,12 +11,12 @@ import contextlib
 import functools
 import weakref
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyPeblar._errors import PeblarClosedError, PeblarError
 from pyPeblar._shared.aio_flow import drive_async
 from pyPeblar._shared.flow import Flow, GeneratedApis
+from pyPeblar._shared.lifecycle import AsyncClosing
 from pyPeblar._transport.policy import call_deadline
 from pyPeblar._version import __version__
 from pyPeblar._web.flows import WEB_API_CLASSES, SmartChargingMode, WebBase, mode_of
@@ -70,7 +70,7 @@ class AsyncWebApis(GeneratedApis):
     schedules: SchedulesApi
 
 
-class AsyncPeblarWeb(WebBase):
+class AsyncPeblarWeb(WebBase, AsyncClosing):
     """The charger's web-interface API from asyncio; use it with ``async with``.
 
     >>> async with AsyncPeblarWeb("192.168.1.50", password="...") as web:   # doctest: +SKIP
@@ -98,17 +98,6 @@ class AsyncPeblarWeb(WebBase):
         self._closed = True
         if self._rest_client is not None:
             await self._rest_client.close()
-
-    async def __aenter__(self) -> AsyncPeblarWeb:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def api_client(self) -> ApiClient:

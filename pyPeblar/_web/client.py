@@ -14,11 +14,11 @@ import functools
 import weakref
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyPeblar._errors import PeblarClosedError, PeblarError
 from pyPeblar._shared.flow import Flow, GeneratedApis, drive
+from pyPeblar._shared.lifecycle import Closing
 from pyPeblar._transport.policy import call_deadline
 from pyPeblar._version import __version__
 from pyPeblar._web.flows import WEB_API_CLASSES, SmartChargingMode, WebBase, mode_of
@@ -72,7 +72,7 @@ class WebApis(GeneratedApis):
     schedules: SchedulesApi
 
 
-class PeblarWeb(WebBase):
+class PeblarWeb(WebBase, Closing):
     """The charger's web-interface API, logged in with the owner's password.
 
     >>> with PeblarWeb("192.168.1.50", password="...") as web:   # doctest: +SKIP
@@ -106,17 +106,6 @@ class PeblarWeb(WebBase):
         self._closed = True
         if self._rest_client is not None:
             self._rest_client.close()
-
-    def __enter__(self) -> PeblarWeb:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def api_client(self) -> ApiClient:

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from contextlib import ExitStack
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 try:
@@ -30,6 +29,7 @@ except ImportError:  # pragma: no cover - tested in a fresh environment by test_
 
 from pyPeblar._errors import PeblarConnectionTimeoutError, PeblarInvalidResponseError
 from pyPeblar._shared.flow import Call, Sleep
+from pyPeblar._shared.lifecycle import Closing
 from pyPeblar._transport.policy import call_deadline, status_error
 from pyPeblar._version import __version__
 from pyPeblar._web.events import (
@@ -77,7 +77,7 @@ class StopRequestedError(Exception):
     """The stream was asked to stop while it waited."""
 
 
-class EventStream(StreamBase):
+class EventStream(StreamBase, Closing):
     """The events of ``PeblarWeb.events()``: ``for event in stream``.
 
     Leaving the loop closes the websocket (the stream is dropped; ``with web.events() as
@@ -114,17 +114,6 @@ class EventStream(StreamBase):
         if inspect.getgeneratorstate(self._events) != inspect.GEN_RUNNING:
             # (A running iteration, in another thread, ends by itself.)
             self._events.close()
-
-    def __enter__(self) -> EventStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class Runner:
