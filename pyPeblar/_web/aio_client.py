@@ -170,10 +170,9 @@ class AsyncPeblarWeb(WebBase, AsyncClosing):
         ``PeblarWeb.events``' arguments and guarantees; the websocket opens when the iteration
         starts. Leaving the loop closes it (``async with web.events() as events:`` at once).
         """
-        from pyPeblar._web.events import StreamSettings, check_topics
+        from pyPeblar._web.events import stream_arguments
 
-        chosen = check_topics(topics)
-        settings = StreamSettings.checked(reconnect_backoff, max_reconnect_backoff)
+        chosen, settings = stream_arguments(topics, reconnect_backoff, max_reconnect_backoff)
         if self._closed:
             raise PeblarClosedError("this AsyncPeblarWeb client is closed")
         from pyPeblar._web.aio_events import AsyncEventStream

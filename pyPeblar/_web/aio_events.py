@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from pyPeblar._errors import PeblarConnectionError, PeblarConnectionTimeoutError
+from pyPeblar._errors import PeblarConnectionError
 from pyPeblar._shared.flow import Call, Sleep
 from pyPeblar._transport.policy import call_deadline, status_error
 from pyPeblar._version import __version__
@@ -31,6 +31,7 @@ from pyPeblar._web.events import (
     Disconnect,
     Emit,
     Receive,
+    RunnerBase,
     Send,
     StreamBase,
     StreamFlow,
@@ -39,6 +40,7 @@ from pyPeblar._web.events import (
     closed_error,
     connection_failure,
     event_flow,
+    silence_error,
 )
 
 if sys.version_info >= (3, 11):
@@ -73,7 +75,7 @@ class AsyncEventStream(StreamBase):
         whose ``rest`` client's aiohttp session opens the websocket."""
         super().__init__(client, topics)
         flow = event_flow(client, topics, settings, self._state)
-        self._runner = Runner(client, apis, rest, url=self.url, flow=flow, state=self._state)
+        self._runner = Runner(client, apis, flow, self._state, rest)
         # The generator refers to the runner, not to this stream: once the program drops the
         # stream (leaving its loop), nothing holds the generator, and asyncio closes it.
         self._events = self._runner.drive()
@@ -103,26 +105,19 @@ class AsyncEventStream(StreamBase):
         await self.aclose()
 
 
-class Runner:
+class Runner(RunnerBase):
     """Runs a stream's flow: each step awaited, each event yielded, the socket closed at the end."""
 
     def __init__(
         self,
         client: WebBase,
         apis: Any,
-        rest: RESTClientObject,
-        *,
-        url: str,
         flow: StreamFlow[None],
         state: StreamState,
+        rest: RESTClientObject,
     ) -> None:
-        self._client = client
-        self._apis = apis
+        super().__init__(client, apis, flow, state)
         self._rest = rest
-        self._flow = flow
-        self._state = state
-        self.url = url
-        self.where = client.host
         self._socket: aiohttp.ClientWebSocketResponse[bool] | None = None
 
     async def drive(self) -> AsyncGenerator[ChargerEvent, None]:
@@ -152,7 +147,7 @@ class Runner:
             return await self._receive(step.timeout)
         if isinstance(step, Call):
             with call_deadline(self._client.policy.deadline):
-                return await getattr(getattr(self._apis, step.api), step.operation)(*step.args)
+                return await self._operation(step)(*step.args)
         if isinstance(step, Sleep):
             await asyncio.sleep(step.seconds)
         elif isinstance(step, Connect):
@@ -201,9 +196,7 @@ class Runner:
         try:
             await socket.send_str(text)
         except (aiohttp.ClientError, OSError) as exc:
-            raise PeblarConnectionError(
-                f"the websocket to {self.where} broke: {exc}", request_sent=True
-            ) from None
+            raise broken_error(self.where, exc) from None
 
     async def _receive(self, timeout: float | None) -> str | bytes:
         socket = self._socket
@@ -213,16 +206,12 @@ class Runner:
             try:
                 message = await socket.receive(timeout=timeout)
             except asyncio.TimeoutError:
-                raise PeblarConnectionTimeoutError(
-                    f"no message from {self.where} within {timeout:g} s", request_sent=True
-                ) from None
+                raise silence_error(self.where, timeout) from None
             if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 data: str | bytes = message.data
                 return data
             if message.type is aiohttp.WSMsgType.ERROR:
-                raise PeblarConnectionError(
-                    f"the websocket to {self.where} broke: {message.data}", request_sent=True
-                )
+                raise broken_error(self.where, message.data)
             if message.type in (
                 aiohttp.WSMsgType.CLOSE,
                 aiohttp.WSMsgType.CLOSING,
@@ -235,3 +224,8 @@ class Runner:
         if socket is not None and not socket.closed:
             with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
                 await socket.close()
+
+
+def broken_error(where: str, why: object) -> PeblarConnectionError:
+    """The error for a websocket that broke while open (``why``: aiohttp's error or message)."""
+    return PeblarConnectionError(f"the websocket to {where} broke: {why}", request_sent=True)

@@ -188,12 +188,9 @@ class PeblarWeb(WebBase, Closing):
         checked about ten times a second while the stream waits; once it returns True the
         iteration ends (to stop from a signal handler). Needs the ``events`` extra.
         """
-        from pyPeblar._web.events import StreamSettings, check_topics
+        from pyPeblar._web.events import stream_arguments
 
-        chosen = check_topics(topics)
-        settings = StreamSettings.checked(reconnect_backoff, max_reconnect_backoff)
-        if until is not None and not callable(until):
-            raise ValueError(f"until must be a function returning True to stop, not {until!r:.80}")
+        chosen, settings = stream_arguments(topics, reconnect_backoff, max_reconnect_backoff, until)
         if self._closed:
             raise PeblarClosedError("this PeblarWeb client is closed")
         from pyPeblar._web.sync_events import EventStream

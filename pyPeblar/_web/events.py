@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from pyPeblar.webui.models import FirmwareUpdateStatus, SessionStatus, TokenFound
 
 __all__ = [
+    "CLOSE_TIMEOUT",
     "DEFAULT_TOPIC",
     "HEARTBEAT",
     "WEBSOCKET_PATH",
@@ -48,6 +49,7 @@ __all__ = [
     "Disconnect",
     "Emit",
     "Receive",
+    "RunnerBase",
     "Send",
     "StreamBase",
     "StreamFlow",
@@ -57,6 +59,8 @@ __all__ = [
     "closed_error",
     "connection_failure",
     "event_flow",
+    "silence_error",
+    "stream_arguments",
 ]
 
 logger = logging.getLogger("pyPeblar")
@@ -195,7 +199,7 @@ class StreamBase:
         #: The topics followed, as the charger names them.
         self.topics = topics
         self.where = client.host
-        self.url = f"ws://{client.host}{WEBSOCKET_PATH}"
+        self.url = websocket_url(client.host)
 
     def __repr__(self) -> str:
         state = "connected" if self._state.connected else "not connected"
@@ -211,6 +215,46 @@ class StreamBase:
         """How many times the connection was lost since the stream started; events may have
         been missed each time (the first event of each topic after it is marked ``resumed``)."""
         return self._state.interruptions
+
+
+class RunnerBase:
+    """What each engine's runner of a stream holds: the client, its generated ``apis`` (which
+    log in), the stream's flow and state, and where the websocket is."""
+
+    def __init__(
+        self, client: WebBase, apis: Any, flow: StreamFlow[None], state: StreamState
+    ) -> None:
+        self._client = client
+        self._apis = apis
+        self._flow = flow
+        self._state = state
+        self.where = client.host
+        self.url = websocket_url(client.host)
+
+    def _operation(self, step: Call) -> Any:
+        """The generated API method a ``Call`` step names."""
+        return getattr(getattr(self._apis, step.api), step.operation)
+
+
+def websocket_url(host: str) -> str:
+    """The charger's websocket, at ``host`` (``host`` or ``host:port``)."""
+    return f"ws://{host}{WEBSOCKET_PATH}"
+
+
+def stream_arguments(
+    topics: Iterable[object],
+    reconnect_backoff: object,
+    max_reconnect_backoff: object,
+    until: object = None,
+) -> tuple[tuple[str, ...], StreamSettings]:
+    """``events()``' arguments (both clients'), checked before anything is sent: the topics to
+    follow and how to reconnect. ``until``, which only the plain iterator takes, must be a
+    function if given."""
+    chosen = check_topics(topics)
+    settings = StreamSettings.checked(reconnect_backoff, max_reconnect_backoff)
+    if until is not None and not callable(until):
+        raise ValueError(f"until must be a function returning True to stop, not {until!r:.80}")
+    return chosen, settings
 
 
 def check_topics(topics: Iterable[object]) -> tuple[str, ...]:
@@ -473,7 +517,14 @@ def connection_failure(where: str, exc: BaseException, timeout: float) -> Peblar
     )
 
 
-def closed_error(where: str, code: int | None, reason: str = "") -> PeblarConnectionError:
+def closed_error(where: str, code: int | None) -> PeblarConnectionError:
     """The error for a websocket that closed (``code`` as the engine saw it, if any)."""
-    said = f" (code {code}{', ' + reason[:100] if reason else ''})" if code else ""
+    said = f" (code {code})" if code else ""
     return PeblarConnectionError(f"the websocket to {where} closed{said}", request_sent=True)
+
+
+def silence_error(where: str, timeout: float | None) -> PeblarConnectionTimeoutError:
+    """The error for a websocket that sent nothing within a ``Receive``'s ``timeout``."""
+    return PeblarConnectionTimeoutError(
+        f"no message from {where} within {timeout:g} s", request_sent=True
+    )

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - tested in a fresh environment by test_
         "PeblarWeb.events() needs the websockets library: pip install 'pyPeblar[events]'"
     ) from None
 
-from pyPeblar._errors import PeblarConnectionTimeoutError, PeblarInvalidResponseError
+from pyPeblar._errors import PeblarInvalidResponseError
 from pyPeblar._shared.flow import Call, Sleep
 from pyPeblar._shared.lifecycle import Closing
 from pyPeblar._transport.policy import call_deadline, status_error
@@ -41,6 +41,7 @@ from pyPeblar._web.events import (
     Disconnect,
     Emit,
     Receive,
+    RunnerBase,
     Send,
     StreamBase,
     StreamFlow,
@@ -49,6 +50,7 @@ from pyPeblar._web.events import (
     closed_error,
     connection_failure,
     event_flow,
+    silence_error,
 )
 
 if TYPE_CHECKING:
@@ -97,7 +99,7 @@ class EventStream(StreamBase, Closing):
         """The events of ``client`` (``PeblarWeb``), whose generated ``apis`` log in."""
         super().__init__(client, topics)
         flow = event_flow(client, topics, settings, self._state)
-        runner = Runner(client, apis, url=self.url, flow=flow, state=self._state, until=until)
+        runner = Runner(client, apis, flow, self._state, until)
         # The generator refers to the runner, not to this stream: once the program drops the
         # stream (leaving its loop), the generator goes too, and its end closes the websocket.
         self._events = runner.drive()
@@ -116,26 +118,19 @@ class EventStream(StreamBase, Closing):
             self._events.close()
 
 
-class Runner:
+class Runner(RunnerBase):
     """Runs a stream's flow: each step done, each event yielded, the socket closed at the end."""
 
     def __init__(
         self,
         client: WebBase,
         apis: Any,
-        *,
-        url: str,
         flow: StreamFlow[None],
         state: StreamState,
         until: Callable[[], bool] | None,
     ) -> None:
-        self._client = client
-        self._apis = apis
-        self._flow = flow
-        self._state = state
+        super().__init__(client, apis, flow, state)
         self._until = until
-        self.url = url
-        self.where = client.host
         self._socket: ClientConnection | None = None
         self._opened = ExitStack()  # the socket's context: closing it closes the socket
 
@@ -171,7 +166,7 @@ class Runner:
             return self._receive(step.timeout)
         if isinstance(step, Call):
             with call_deadline(self._client.policy.deadline):
-                return getattr(getattr(self._apis, step.api), step.operation)(*step.args)
+                return self._operation(step)(*step.args)
         if isinstance(step, Sleep):
             self._sleep(step.seconds)
         elif isinstance(step, Connect):
@@ -246,9 +241,7 @@ class Runner:
                 raise StopRequestedError
             slice_ = SLICE if until is None else min(SLICE, until - time.monotonic())
             if slice_ <= 0:
-                raise PeblarConnectionTimeoutError(
-                    f"no message from {self.where} within {timeout:g} s", request_sent=True
-                )
+                raise silence_error(self.where, timeout)
             try:
                 return socket.recv(timeout=slice_)
             except TimeoutError:
