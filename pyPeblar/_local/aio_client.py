@@ -18,8 +18,8 @@ from pyPeblar._local.flows import API_CLASSES, BaseClient
 from pyPeblar._shared.aio_flow import drive_async
 from pyPeblar._shared.flow import Flow, GeneratedApis
 from pyPeblar._shared.lifecycle import AsyncClosing
+from pyPeblar._shared.wiring import on_road
 from pyPeblar._transport.policy import call_deadline
-from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._transport.aio_rest import RESTClientObject
@@ -102,10 +102,7 @@ class AsyncPeblar(BaseClient, AsyncClosing):
         if self._api_client is None:
             from pyPeblar.aio.api_client import ApiClient
 
-            api_client = ApiClient(self._configuration())
-            api_client.rest_client = self._rest()  # one pool, one policy, for both
-            api_client.user_agent = f"pyPeblar/{__version__}"
-            self._api_client = api_client
+            self._api_client = on_road(ApiClient(self._configuration()), self._rest())
         return self._api_client
 
     @functools.cached_property

@@ -19,8 +19,8 @@ from pyPeblar._errors import PeblarClosedError
 from pyPeblar._local.flows import API_CLASSES, BaseClient
 from pyPeblar._shared.flow import Flow, GeneratedApis, drive
 from pyPeblar._shared.lifecycle import Closing
+from pyPeblar._shared.wiring import on_road
 from pyPeblar._transport.policy import call_deadline
-from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from pyPeblar._transport.sync_rest import RESTClientObject
@@ -127,10 +127,7 @@ class Peblar(BaseClient, Closing):
             if self._api_client is None:
                 from pyPeblar.api_client import ApiClient
 
-                api_client = ApiClient(self._configuration())
-                api_client.rest_client = rest  # one pool, one policy, for both
-                api_client.user_agent = f"pyPeblar/{__version__}"
-                self._api_client = api_client
+                self._api_client = on_road(ApiClient(self._configuration()), rest)
             return self._api_client
 
     @functools.cached_property

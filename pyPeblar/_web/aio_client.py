@@ -17,8 +17,8 @@ from pyPeblar._errors import PeblarClosedError, PeblarError
 from pyPeblar._shared.aio_flow import drive_async
 from pyPeblar._shared.flow import Flow, GeneratedApis
 from pyPeblar._shared.lifecycle import AsyncClosing
+from pyPeblar._shared.wiring import on_road
 from pyPeblar._transport.policy import call_deadline
-from pyPeblar._version import __version__
 from pyPeblar._web.flows import WEB_API_CLASSES, SmartChargingMode, WebBase, mode_of
 
 if TYPE_CHECKING:
@@ -109,11 +109,10 @@ class AsyncPeblarWeb(WebBase, AsyncClosing):
             from pyPeblar.webui.aio.api_client import ApiClient
 
             api_client = ApiClient(self._configuration())
-            self._rest_client = api_client.rest_client = RESTClientObject.for_url(
+            self._rest_client = RESTClientObject.for_url(
                 self.api_base, policy=self._policy, proxy=self._proxy
             )
-            api_client.user_agent = f"pyPeblar/{__version__}"
-            self._api_client = api_client
+            self._api_client = on_road(api_client, self._rest_client)
         return self._api_client
 
     def _use_cookie(self, cookie: str) -> None:

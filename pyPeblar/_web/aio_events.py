@@ -20,8 +20,8 @@ import aiohttp
 
 from pyPeblar._errors import PeblarConnectionError
 from pyPeblar._shared.flow import Call, Sleep
+from pyPeblar._shared.wiring import USER_AGENT
 from pyPeblar._transport.policy import call_deadline, status_error
-from pyPeblar._version import __version__
 from pyPeblar._web.events import (
     CLOSE_TIMEOUT,
     HEARTBEAT,
@@ -167,7 +167,7 @@ class Runner(RunnerBase):
             async with time_limit(step.timeout):
                 self._socket = await rest._session_now()[0].ws_connect(
                     self.url,
-                    headers={"Cookie": step.cookie, "User-Agent": f"pyPeblar/{__version__}"},
+                    headers={"Cookie": step.cookie, "User-Agent": USER_AGENT},
                     heartbeat=HEARTBEAT,
                     proxy=client._proxy,
                     timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),

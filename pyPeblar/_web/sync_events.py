@@ -30,8 +30,8 @@ except ImportError:  # pragma: no cover - tested in a fresh environment by test_
 from pyPeblar._errors import PeblarInvalidResponseError
 from pyPeblar._shared.flow import Call, Sleep
 from pyPeblar._shared.lifecycle import Closing
+from pyPeblar._shared.wiring import USER_AGENT
 from pyPeblar._transport.policy import call_deadline, status_error
-from pyPeblar._version import __version__
 from pyPeblar._web.events import (
     CLOSE_TIMEOUT,
     HEARTBEAT,
@@ -193,7 +193,7 @@ class Runner(RunnerBase):
             socket = connect(
                 self.url,
                 additional_headers={"Cookie": step.cookie},
-                user_agent_header=f"pyPeblar/{__version__}",
+                user_agent_header=USER_AGENT,
                 proxy=client._proxy,
                 compression=None,
                 open_timeout=step.timeout,
