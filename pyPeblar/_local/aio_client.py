@@ -2,10 +2,10 @@
 
 The same constructor, options, methods, errors and guarantees as ``Peblar``, awaited. Its calls go
 through the asyncio generated API classes (``pyPeblar.aio.api``) over the same policy, written once
-in ``_policy`` and run over aiohttp by ``_aio_rest``; its logic is ``_base``'s flows, the very ones
-``Peblar`` runs, driven here with ``await`` and ``asyncio.sleep``. A sync and an async client of
-one charger in one process share its rate limiter and its relay history. Needs the ``async``
-extra (aiohttp); importing ``pyPeblar`` or ``Peblar`` never imports it.
+in ``_transport.policy`` and run over aiohttp by ``_transport.aio_rest``; its logic is
+``_local.flows``', the very ones ``Peblar`` runs, driven here with ``await`` and ``asyncio.sleep``.
+A sync and an async client of one charger in one process share its rate limiter and its relay
+history. Needs the ``async`` extra (aiohttp); importing ``pyPeblar`` or ``Peblar`` never imports it.
 """
 
 from __future__ import annotations
@@ -123,7 +123,8 @@ class AsyncPeblar(BaseClient, AsyncClosing):
         return self._rest_client
 
     async def _run(self, flow: Flow[R], *, switches_phases: bool = False) -> R:
-        """Run a flow of ``_base`` with the asyncio generated API classes, in one deadline."""
+        """Run a flow of ``_local.flows`` with the asyncio generated API classes, in one
+        deadline."""
         with call_deadline(self._call_seconds(switches_phases=switches_phases)):
             return await drive_async(flow, self._apis)
 

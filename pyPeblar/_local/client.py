@@ -2,12 +2,13 @@
 
 Every call goes through the generated API classes (``MeterApi``, ``EVInterfaceApi``,
 ``AuthorizationApi``...) on one generated ``ApiClient``, whose REST client is pyPeblar's policy
-layer (``_rest``): timeouts, the call deadline, safe retries, the shared rate limiter and the error
-tree live there, for this client and for anyone using the generated classes directly. What a spec
-cannot say (argument checks, pause memory, the relay guard, verified phase switching, read-back
-after an uncertain write) is written once, as flows, in ``_base``, which ``AsyncPeblar`` runs too;
-this module runs them with the synchronous generated classes and ``time.sleep``.
-The generated layers are imported on first use, so ``from pyPeblar import Peblar`` stays light.
+layer (``_transport.sync_rest``): timeouts, the call deadline, safe retries, the shared rate limiter
+and the error tree live there, for this client and for anyone using the generated classes directly.
+What a spec cannot say (argument checks, pause memory, the relay guard, verified phase switching,
+read-back after an uncertain write) is written once, as flows, in ``_local.flows``, which
+``AsyncPeblar`` runs too; this module runs them with the synchronous generated classes and
+``time.sleep``. The generated layers are imported on first use, so ``from pyPeblar import Peblar``
+stays light.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ class Peblar(BaseClient, Closing):
             return self._rest_client
 
     def _run(self, flow: Flow[R], *, switches_phases: bool = False) -> R:
-        """Run a flow of ``_base`` with the synchronous generated API classes, in one deadline."""
+        """Run a flow of ``_local.flows`` with the synchronous generated API classes, in one
+        deadline."""
         with call_deadline(self._call_seconds(switches_phases=switches_phases)):
             return drive(flow, self._apis)
 

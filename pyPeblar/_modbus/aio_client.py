@@ -1,8 +1,8 @@
 """``AsyncPeblarModbus``: ``PeblarModbus`` for asyncio programs.
 
 The same constructor, options, methods, models, errors and guarantees, awaited: its logic is the
-flows ``PeblarModbus`` runs (``_modbus_base``, ``_control``), driven with ``await`` over
-``_aio_modbus_link``. Needs the ``modbus`` extra (pymodbus), and nothing of the ``async`` extra.
+flows ``PeblarModbus`` runs (``_modbus.flows``, ``_shared.control``), driven with ``await`` over
+``_modbus.aio_link``. Needs the ``modbus`` extra (pymodbus), and nothing of the ``async`` extra.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 A script moves between the REST and Modbus roads by changing one line: ``meter()``,
 ``ev_interface()`` and ``system()`` return the same generated models (what the registers do not
 carry is None), and ``set_charge_current_limit()``, ``pause()``, ``resume()`` and
-``force_single_phase()`` run the very flows ``Peblar`` runs (``_control``), with the same checks,
-pause memory, relay guard (shared with ``Peblar`` for the same charger) and confirmed writes.
-Needs the ``modbus`` extra (pymodbus); importing ``pyPeblar`` never imports it.
+``force_single_phase()`` run the very flows ``Peblar`` runs (``_shared.control``), with the same
+checks, pause memory, relay guard (shared with ``Peblar`` for the same charger) and confirmed
+writes. Needs the ``modbus`` extra (pymodbus); importing ``pyPeblar`` never imports it.
 """
 
 from __future__ import annotations

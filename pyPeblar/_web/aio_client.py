@@ -2,7 +2,7 @@
 
 The same constructor, options, methods and guarantees as ``PeblarWeb``, awaited: calls go through
 the asyncio generated classes (``pyPeblar.webui.aio``) over the same policy (aiohttp, the
-``async`` extra), and the logic is ``_web_base``'s flows, the ones ``PeblarWeb`` runs.
+``async`` extra), and the logic is ``_web.flows``', the ones ``PeblarWeb`` runs.
 """
 
 from __future__ import annotations

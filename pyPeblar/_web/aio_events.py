@@ -1,6 +1,6 @@
 """``AsyncPeblarWeb.events()``: the charger's live events, from asyncio, over aiohttp's websocket.
 
-The stream's logic is ``_events.event_flow``, the one ``PeblarWeb.events()`` runs too; this module
+The stream's logic is ``events.event_flow``, the one ``PeblarWeb.events()`` runs too; this module
 runs its steps on the client's aiohttp session (the ``async`` extra): the log-in through the
 asyncio generated API, the websocket through ``ClientSession.ws_connect``, with aiohttp's pings
 every ``HEARTBEAT`` seconds to find a charger that went away without a word. Waiting never blocks

@@ -3,7 +3,7 @@
 Smart (solar) charging, LED and buzzer, the socket lock, RFID and vehicle tokens, meter and
 energy history, charging schedules, versions and updates, identify, reboot, the local REST API and
 Modbus switches and the API token. Every call goes through the generated ``pyPeblar.webui`` API
-classes on the policy layer; the logic (session, modes, checks) is ``_web_base``'s flows, which
+classes on the policy layer; the logic (session, modes, checks) is ``_web.flows``', which
 ``AsyncPeblarWeb`` runs too.
 """
 

@@ -5,13 +5,13 @@ sends ``{"action": "subscribe", "topic": T}`` and gets a ``result`` for it, then
 ``event`` messages. The messages are schemas of ``openapi/webui.yaml``, generated with the other
 models (``WebSocketMessage``, ``SubscriptionResult``, ``SessionStatus``...).
 
-Everything a stream decides is here, written once as a flow (``_base``'s design): log in, open the
-websocket, subscribe and wait for the acknowledgements under the deadline, read events, and after
-a lost connection wait (backoff, jittered), log in again if the charger forgot the session, and
-subscribe again. The flow yields steps (``Connect``, ``Send``, ``Receive``, ``Disconnect``,
-``Emit``, and ``_base``'s ``Call`` and ``Sleep``); ``_sync_events`` runs them for ``PeblarWeb``
-and ``_aio_events`` for ``AsyncPeblarWeb``, each with its own websocket engine. This module
-imports neither engine.
+Everything a stream decides is here, written once as a flow (``_shared.flow``'s design): log in,
+open the websocket, subscribe and wait for the acknowledgements under the deadline, read events, and
+after a lost connection wait (backoff, jittered), log in again if the charger forgot the session,
+and subscribe again. The flow yields steps (``Connect``, ``Send``, ``Receive``, ``Disconnect``,
+``Emit``, and ``_shared.flow``'s ``Call`` and ``Sleep``); ``sync_events`` runs them for
+``PeblarWeb`` and ``aio_events`` for ``AsyncPeblarWeb``, each with its own websocket engine. This
+module imports neither engine.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class Emit(NamedTuple):
 
 R = TypeVar("R")
 
-#: A stream's flow: yields steps (``_base``'s and the websocket's), receives their results.
+#: A stream's flow: yields steps (``_shared.flow``'s and the websocket's), receives their results.
 StreamFlow = Generator[Call | Sleep | Connect | Send | Receive | Disconnect | Emit, Any, R]
 
 

@@ -1,6 +1,6 @@
 """``PeblarWeb.events()``: the charger's live events as a plain iterator, over ``websockets``.
 
-The stream's logic is ``_events.event_flow``, the one ``AsyncPeblarWeb.events()`` runs too; this
+The stream's logic is ``events.event_flow``, the one ``AsyncPeblarWeb.events()`` runs too; this
 module runs its steps with ``PeblarWeb``'s generated API (the log-in, over urllib3) and the
 ``websockets`` library's threading client (the ``events`` extra). Why that library and not
 aiohttp on a private thread: docs/events.md ("Why websockets for the plain iterator") gives the
