@@ -36,6 +36,7 @@ class AsyncPeblarModbus(ModbusBase, AsyncClosing):
     """
 
     _link: AsyncModbusLink | None = None
+    _apis: ModbusApis | None = None
 
     async def close(self) -> None:
         """Close the connection. Leaving an ``async with`` block does this."""
@@ -45,15 +46,17 @@ class AsyncPeblarModbus(ModbusBase, AsyncClosing):
 
     async def _run(self, flow: Flow[R], *, switches_phases: bool = False) -> R:
         """Run a flow with the asyncio engine, in one deadline."""
-        if self._link is None:
+        apis = self._apis
+        if apis is None:  # made on the first call, then kept
             from pyPeblar._modbus.aio_link import AsyncModbusLink
 
             self._link = AsyncModbusLink(
                 self._address.host, self._address.port, self._unit, self._policy, self.host
             )
             self._link.closed = self._closed
+            apis = self._apis = ModbusApis(self._link)
         with call_deadline(self._call_seconds(switches_phases=switches_phases)):
-            return await drive_async(flow, ModbusApis(self._link))
+            return await drive_async(flow, apis)
 
     async def meter(self) -> MeterResponse:
         """``PeblarModbus.meter``: currents, voltages, powers and energy, from the registers."""
