@@ -103,8 +103,7 @@ class AsyncPeblarWeb(WebBase, AsyncClosing):
     def api_client(self) -> ApiClient:
         """The asyncio generated ``pyPeblar.webui.aio.ApiClient`` this client calls through."""
         if self._api_client is None:
-            if self._closed:
-                raise PeblarClosedError("this AsyncPeblarWeb client is closed")
+            self._check_open()
             from pyPeblar._transport.aio_rest import RESTClientObject
             from pyPeblar.webui.aio.api_client import ApiClient
 
@@ -114,6 +113,10 @@ class AsyncPeblarWeb(WebBase, AsyncClosing):
             )
             self._api_client = on_road(api_client, self._rest_client)
         return self._api_client
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PeblarClosedError("this AsyncPeblarWeb client is closed")
 
     def _use_cookie(self, cookie: str) -> None:
         self.api_client.cookie = cookie or None
@@ -133,8 +136,7 @@ class AsyncPeblarWeb(WebBase, AsyncClosing):
         return AsyncWebApis(self.api_client)
 
     async def _run(self, flow: Flow[R]) -> R:
-        if self._closed:
-            raise PeblarClosedError("this AsyncPeblarWeb client is closed")
+        self._check_open()
         with call_deadline(self._policy.deadline):
             return await drive_async(flow, self._apis)
 
@@ -172,8 +174,7 @@ class AsyncPeblarWeb(WebBase, AsyncClosing):
         from pyPeblar._web.events import stream_arguments
 
         chosen, settings = stream_arguments(topics, reconnect_backoff, max_reconnect_backoff)
-        if self._closed:
-            raise PeblarClosedError("this AsyncPeblarWeb client is closed")
+        self._check_open()
         from pyPeblar._web.aio_events import AsyncEventStream
 
         stream = AsyncEventStream(self, self._apis, self._rest(), chosen, settings)

@@ -115,8 +115,7 @@ class PeblarWeb(WebBase, Closing):
         >>> web.login(); DeviceApi(web.api_client).get_ntp_sync()        # doctest: +SKIP
         """
         if self._api_client is None:
-            if self._closed:
-                raise PeblarClosedError("this PeblarWeb client is closed")
+            self._check_open()
             from pyPeblar._transport.sync_rest import RESTClientObject
             from pyPeblar.webui.api_client import ApiClient
 
@@ -126,6 +125,10 @@ class PeblarWeb(WebBase, Closing):
             )
             self._api_client = on_road(api_client, self._rest_client)
         return self._api_client
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PeblarClosedError("this PeblarWeb client is closed")
 
     def _use_cookie(self, cookie: str) -> None:
         self.api_client.cookie = cookie or None
@@ -139,8 +142,7 @@ class PeblarWeb(WebBase, Closing):
         return WebApis(self.api_client)
 
     def _run(self, flow: Flow[R]) -> R:
-        if self._closed:
-            raise PeblarClosedError("this PeblarWeb client is closed")
+        self._check_open()
         with call_deadline(self._policy.deadline):
             return drive(flow, self._apis)
 
@@ -190,8 +192,7 @@ class PeblarWeb(WebBase, Closing):
         from pyPeblar._web.events import stream_arguments
 
         chosen, settings = stream_arguments(topics, reconnect_backoff, max_reconnect_backoff, until)
-        if self._closed:
-            raise PeblarClosedError("this PeblarWeb client is closed")
+        self._check_open()
         from pyPeblar._web.sync_events import EventStream
 
         stream = EventStream(self, self._apis, chosen, settings, until)
