@@ -48,6 +48,20 @@ def wait_until(
         time.sleep(0.01)
 
 
+def wait_until_back(port: int) -> None:
+    """Wait (up to 60 s, however busy the machine) until a rebooted simulator accepts connections
+    on ``port`` of loopback again."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def fixture_text(name: str) -> str:
     """A captured-style charger response, exactly as a charger formats it."""
     return (FIXTURES / name).read_text(encoding="utf-8")

@@ -7,7 +7,6 @@ simulated charger as the reference.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -315,11 +314,8 @@ def test_the_modbus_switch_in_the_web_settings_turns_it_off(
 # -- errors ------------------------------------------------------------------------------------
 
 
-def test_connection_refused(modbus: Callable[..., Any]) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with modbus(f"127.0.0.1:{port}") as charger:
+def test_connection_refused(modbus: Callable[..., Any], closed_port: int) -> None:
+    with modbus(f"127.0.0.1:{closed_port}") as charger:
         error, _ = outcome(charger.meter, bound=1.0)
     assert type(error) is PeblarConnectionError
     assert error.request_sent is False
