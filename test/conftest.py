@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pyPeblar import ChargerMemory, Peblar, PeblarWeb
+from pyPeblar import ChargerMemory, Peblar
 from pyPeblar.simulator import Simulator
 from test.cli import cli  # noqa: F401 - the in-process command line, a fixture for every module
 from test.clients import (
@@ -23,9 +23,9 @@ from test.clients import (
     MODBUS_CLIENTS,
     WEB_CLIENTS,
     BlockingAsyncPeblar,
-    BlockingAsyncPeblarWeb,
     modbus_class,
     run,
+    web_client_class,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,7 +233,7 @@ def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 def web_class(request: pytest.FixtureRequest) -> Any:
     """The web client class under test: each test taking it runs with ``PeblarWeb`` and with
     ``AsyncPeblarWeb`` awaited on a background loop (test/clients.py)."""
-    return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
+    return web_client_class(request.param)
 
 
 @pytest.fixture

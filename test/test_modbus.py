@@ -8,7 +8,6 @@ simulated charger as the reference.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,7 +30,7 @@ from pyPeblar import (
 )
 from pyPeblar.simulator import Simulator
 from test.clients import MODBUS_CLIENTS, modbus_class
-from test.conftest import FAST
+from test.conftest import FAST, wait_until
 from test.reliability.conftest import outcome
 
 
@@ -355,9 +354,7 @@ def test_closing_ends_a_request_in_flight(modbus: Callable[..., Any], sim: Simul
     outcomes: list[Any] = []
     reader = threading.Thread(target=lambda: outcomes.append(outcome(charger.meter, bound=2.0)))
     reader.start()
-    deadline = time.monotonic() + 5
-    while reads(sim) == 0 and time.monotonic() < deadline:  # the request reached the charger
-        time.sleep(0.01)
+    wait_until(lambda: reads(sim) > 0, 5.0)  # the request reached the charger
     charger.close()
     reader.join(timeout=5)
     assert outcomes, "the read did not end, or raised what is not a PeblarError"
