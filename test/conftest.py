@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import socket
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pyPeblar import ChargerMemory, Peblar, PeblarWeb
+from pyPeblar import ChargerMemory, Peblar
 from pyPeblar.simulator import Simulator
 from test.cli import cli  # noqa: F401 - the in-process command line, a fixture for every module
 from test.clients import (
@@ -22,9 +23,9 @@ from test.clients import (
     MODBUS_CLIENTS,
     WEB_CLIENTS,
     BlockingAsyncPeblar,
-    BlockingAsyncPeblarWeb,
     modbus_class,
     run,
+    web_client_class,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,33 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 #: Fast retries and short timeouts, so failure paths are exercised for real without slowing tests.
 FAST: dict[str, Any] = {"timeout": (1.0, 2.0), "backoff": 0.01}
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    seconds: float = 20.0,
+    message: str = "the simulator never got there",
+) -> None:
+    """Wait (polling, never a fixed sleep) for ``condition``, which the simulator's own threads
+    or a charger acting after its answer make true; fail with ``message`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.01)
+
+
+def wait_until_back(port: int) -> None:
+    """Wait (up to 60 s, however busy the machine) until a rebooted simulator accepts connections
+    on ``port`` of loopback again."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def fixture_text(name: str) -> str:
@@ -205,7 +233,16 @@ def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 def web_class(request: pytest.FixtureRequest) -> Any:
     """The web client class under test: each test taking it runs with ``PeblarWeb`` and with
     ``AsyncPeblarWeb`` awaited on a background loop (test/clients.py)."""
-    return PeblarWeb if request.param == "PeblarWeb" else BlockingAsyncPeblarWeb
+    return web_client_class(request.param)
+
+
+@pytest.fixture
+def web(web_class: Any, sim: Simulator, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A web client (``web_class``) of ``sim``, logged in with the module's ``PASSWORD`` (the
+    password its ``sim`` fixture gives the simulator) or the simulator's default one."""
+    password = getattr(request.module, "PASSWORD", "peblar")
+    with web_class(sim.host, password, **FAST) as client:
+        yield client
 
 
 @pytest.fixture

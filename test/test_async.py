@@ -27,7 +27,7 @@ from pyPeblar import (
     PeblarRelayProtectionError,
 )
 from pyPeblar.simulator import Simulator
-from test.conftest import FAST
+from test.conftest import FAST, wait_until
 
 #: The most an asyncio program may wait for its loop while pyPeblar works (the issue's bound).
 MAX_LOOP_LAG = 0.050
@@ -225,13 +225,15 @@ class TestCancellation:
             assert asyncio.run(main()) < 1.0
 
     def test_a_cancelled_call_raises_cancelled_error(self) -> None:
+        """Cancelled while in flight (the charger has the request and holds its answer)."""
         with Simulator(rate_limit=False) as sim:
             sim.inject("hang", path="/meter", seconds=5, times=1)
 
             async def main() -> None:
                 async with client(sim, timeout=(1.0, 4.0)) as charger:
                     call = asyncio.create_task(charger.meter())
-                    await asyncio.sleep(0.2)
+                    arrived = lambda: "GET /meter" in sim.stats().by_route  # noqa: E731
+                    await asyncio.to_thread(wait_until, arrived, 5.0)  # the charger holds it
                     call.cancel()
                     with pytest.raises(asyncio.CancelledError):
                         await call

@@ -44,22 +44,29 @@ def section(out: str, title: str) -> str:
     return out[start : start + len(title) + following.start() if following else len(out)]
 
 
+def assert_lines(text: str, *patterns: str) -> None:
+    """Fail, naming the first one missing, unless ``text`` has every pattern (``re.search``)."""
+    for pattern in patterns:
+        assert re.search(pattern, text), pattern
+
+
 @pytest.mark.slow
 def test_quick_benchmark_prints_every_figure() -> None:
     out = bench(str(ROOT / "bench" / "run.py"), "--quick")
     per_call = section(out, "1. Per call")
-    for line in (
+    assert_lines(
+        per_call,
         rf"GET /meter\n.*\n +urllib3 pool \+ validate \(floor\){TIMINGS}",
         rf" +generated API class{TIMINGS}",
         rf" +Peblar client{TIMINGS}",
         rf"Peblar client / floor: CPU {RATIO} {VERDICT}, wall {NUMBER}x\n",
         rf"generated API class / floor: CPU {RATIO} \(no target\), wall {NUMBER}x\n",
         r"GET /evinterface\n",
-    ):
-        assert re.search(line, per_call), line
+    )
     assert "model_validate_json (the ApiClient's path)" in section(out, "2. Decoding")
     cold = section(out, "3. Cold start")
-    for line in (
+    assert_lines(
+        cold,
         rf"'import pydantic, urllib3' \(floor\) +{NUMBER} ms +{RATIO}\n",
         rf"pypeblar --help +{NUMBER} ms +{RATIO}\n",
         rf"pypeblar --json meter +{NUMBER} ms +{RATIO}\n",
@@ -67,21 +74,21 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"urllib3 GET \+ MeterResponse.model_validate_json, cold +{NUMBER} ms +{RATIO}\n",
         r"generated modules the first meter\(\) loads: pyPeblar.api.meter_api, "
         r"pyPeblar.models.meter_response \(target: the meter's alone: met\)\n",
-    ):
-        assert re.search(line, cold), line
+    )
     usage = section(out, "4. Connections and memory")
     assert "connections the simulator saw for 1000 sequential calls: 1\n" in usage
     assert "resident memory growth over" in usage
     assert "16 threads" in section(out, "5. Threads sharing one client")
     # The peblar package is a development requirement: its rows are there, in its own process.
     peer = section(out, "6. The synchronous client against the peblar package")
-    for line in (
+    assert_lines(
+        peer,
         rf"urllib3 pool \+ validate \(floor\) / peblar [\d.]+: CPU {RATIO} \(no target\)",
         rf"Peblar client / peblar [\d.]+: CPU {RATIO} {VERDICT}",
-    ):
-        assert re.search(line, peer), line
+    )
     asyncio = section(out, "7. Asyncio, GET /meter")
-    for line in (
+    assert_lines(
+        asyncio,
         rf"\n +aiohttp session \+ validate \(floor\){TIMINGS}",
         rf"\n +asyncio generated API class{TIMINGS}",
         rf"\n +AsyncPeblar client{TIMINGS}",
@@ -89,16 +96,16 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"AsyncPeblar client / floor: CPU {RATIO} {VERDICT}, wall {NUMBER}x\n",
         rf"AsyncPeblar client / peblar [\d.]+: CPU {RATIO} {VERDICT}, wall {NUMBER}x\n",
         rf"asyncio generated API class / peblar [\d.]+: CPU {RATIO} \(no target\)",
-    ):
-        assert re.search(line, asyncio), line
+    )
     imports = section(out, "8. Importing the async client")
-    for line in (
+    assert_lines(
+        imports,
         rf"'import aiohttp, pydantic' \(floor\) +{NUMBER} ms +{RATIO}\n",
         rf"'from pyPeblar import AsyncPeblar; .+' +{NUMBER} ms +{RATIO} {VERDICT}\n",
-    ):
-        assert re.search(line, imports), line
+    )
     web = section(out, "9. Web interface, GET /api/v1/config/user")
-    for line in (
+    assert_lines(
+        web,
         rf"\n +urllib3 pool \+ cookie \+ validate \(floor\){TIMINGS}",
         rf"\n +PeblarWeb client{TIMINGS}",
         rf"\n +aiohttp session \+ cookie \+ validate \(floor\){TIMINGS}",
@@ -106,16 +113,15 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"\n +peblar [\d.]+ \(Peblar.user_configuration\){TIMINGS}",
         rf"PeblarWeb client / floor: CPU {RATIO} \(no target\), wall {NUMBER}x\n",
         rf"AsyncPeblarWeb client / peblar [\d.]+: CPU {RATIO} \(no target\)",
-    ):
-        assert re.search(line, web), line
+    )
     web_import = section(out, "10. Importing the web client")
-    for line in (
+    assert_lines(
+        web_import,
         rf"'import pydantic, urllib3' \(floor\) +{NUMBER} ms +{RATIO}\n",
         rf"'from pyPeblar import PeblarWeb' +{NUMBER} ms +{RATIO}\n",
         rf"'from pyPeblar import PeblarWeb; import pyPeblar.webui.api_client, \.\.\.' "
         rf"+{NUMBER} ms +{RATIO}\n",
-    ):
-        assert re.search(line, web_import), line
+    )
     live = section(out, "11. Live events: from a change in the simulator to the event")
     latencies = rf" +{NUMBER} us +{NUMBER} us +{NUMBER} us\n"  # median, p99, CPU per event
     memory = rf" +{NUMBER} MiB +{NUMBER} MiB  growth [+-]{NUMBER} MiB\n"
@@ -133,7 +139,8 @@ def test_quick_benchmark_prints_every_figure() -> None:
         live,
     )
     modbus = section(out, "12. Modbus, meter()")
-    for line in (
+    assert_lines(
+        modbus,
         rf"\n +pymodbus read \+ MeterResponse \(floor\){TIMINGS}",
         rf"\n +PeblarModbus client{TIMINGS}",
         rf"\n +Peblar client, over HTTP{TIMINGS}",
@@ -143,8 +150,7 @@ def test_quick_benchmark_prints_every_figure() -> None:
         rf"\n +AsyncPeblarModbus client{TIMINGS}",
         rf"AsyncPeblarModbus client / asyncio floor: CPU {RATIO} \(no target\)",
         rf"pypeblar --modbus --json meter +{NUMBER} ms +{RATIO}\n",
-    ):
-        assert re.search(line, modbus), line
+    )
     assert "skipped: not run in quick mode" in section(out, "13. The cross-check")
     simulator = bench(str(ROOT / "bench" / "simulator_throughput.py"), "--quick")
     assert "sequential keep-alive GET /meter per second" in simulator

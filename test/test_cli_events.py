@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from pyPeblar.simulator import Simulator
+from test.conftest import wait_until
 from test.test_cli import SCRIPT, run
 from test.test_cli_signals import READY_TIMEOUT, first_line
-from test.test_events import wait_until
 
 #: A password no output may ever contain.
 SECRET = "Ev3nts-s3cret-Pw-91"

@@ -30,13 +30,6 @@ from test.conftest import Road, client_for, open_road
 pytestmark = pytest.mark.usefixtures("each_client")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def test_the_tree_matches_home_assistant_expectations() -> None:
     assert issubclass(PeblarConnectionTimeoutError, PeblarConnectionError)
     for cls in (PeblarAuthenticationError, PeblarBadRequestError, PeblarRateLimitError):
@@ -46,9 +39,9 @@ def test_the_tree_matches_home_assistant_expectations() -> None:
 
 
 class TestConnectionFailures:
-    def test_connection_refused(self) -> None:
+    def test_connection_refused(self, closed_port: int) -> None:
         started = time.monotonic()
-        with Peblar(f"127.0.0.1:{free_port()}", "t" * 64, backoff=0.01) as charger:
+        with Peblar(f"127.0.0.1:{closed_port}", "t" * 64, backoff=0.01) as charger:
             with pytest.raises(PeblarConnectionError) as info:
                 charger.meter()
         assert time.monotonic() - started < 2.0

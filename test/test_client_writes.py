@@ -21,7 +21,7 @@ from pyPeblar import (
 )
 from pyPeblar.models import ChargeCurrentLimitSource, CpState
 from pyPeblar.simulator import Simulator
-from test.conftest import client_for
+from test.conftest import client_for, wait_until
 
 #: Every test here runs with Peblar and with AsyncPeblar (test/conftest.py: each_client).
 pytestmark = pytest.mark.usefixtures("each_client")
@@ -289,15 +289,9 @@ class TestChargeSession:
             sim.plug_in()
             assert charger.ev_interface().cp_state is CpState.STATE_B
             charger.authorize_charge_session(token="04A1B2C3")
-            deadline = time.monotonic() + 3
-            while charger.ev_interface().cp_state is not CpState.STATE_C:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            wait_until(lambda: charger.ev_interface().cp_state is CpState.STATE_C, 3.0)
             charger.authorize_charge_session(name="Garage card")
-            deadline = time.monotonic() + 3
-            while charger.ev_interface().cp_state is not CpState.STATE_B:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            wait_until(lambda: charger.ev_interface().cp_state is CpState.STATE_B, 3.0)
             assert sim.stats().charge_session_posts == 2
 
     def test_unknown_card_is_refused(self, charger: Peblar) -> None:

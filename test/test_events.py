@@ -15,7 +15,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,7 +33,7 @@ from pyPeblar import (
 )
 from pyPeblar.simulator import Simulator
 from pyPeblar.webui.models import FirmwareUpdateStatus, SessionState, SessionStatus, TokenFound
-from test.conftest import FAST
+from test.conftest import FAST, wait_until
 from test.test_async import LagProbe, assert_loop_kept_running
 
 PASSWORD = "events-password-5d1c"
@@ -47,20 +47,6 @@ def sim() -> Iterator[Simulator]:
     with Simulator(password=PASSWORD, require_authorization=True) as simulator:
         simulator.reboot_duration = 0.3
         yield simulator
-
-
-@pytest.fixture
-def web(web_class: Any, sim: Simulator) -> Iterator[Any]:
-    with web_class(sim.host, PASSWORD, **FAST) as client:
-        yield client
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    """Wait for the simulator to see ``condition`` (it serves on its own threads)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the simulator never got there"
-        time.sleep(0.01)
 
 
 def states(events: list[ChargerEvent]) -> list[str]:

@@ -7,9 +7,7 @@ simulated charger as the reference.
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,7 +30,7 @@ from pyPeblar import (
 )
 from pyPeblar.simulator import Simulator
 from test.clients import MODBUS_CLIENTS, modbus_class
-from test.conftest import FAST
+from test.conftest import FAST, wait_until
 from test.reliability.conftest import outcome
 
 
@@ -315,11 +313,8 @@ def test_the_modbus_switch_in_the_web_settings_turns_it_off(
 # -- errors ------------------------------------------------------------------------------------
 
 
-def test_connection_refused(modbus: Callable[..., Any]) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with modbus(f"127.0.0.1:{port}") as charger:
+def test_connection_refused(modbus: Callable[..., Any], closed_port: int) -> None:
+    with modbus(f"127.0.0.1:{closed_port}") as charger:
         error, _ = outcome(charger.meter, bound=1.0)
     assert type(error) is PeblarConnectionError
     assert error.request_sent is False
@@ -359,9 +354,7 @@ def test_closing_ends_a_request_in_flight(modbus: Callable[..., Any], sim: Simul
     outcomes: list[Any] = []
     reader = threading.Thread(target=lambda: outcomes.append(outcome(charger.meter, bound=2.0)))
     reader.start()
-    deadline = time.monotonic() + 5
-    while reads(sim) == 0 and time.monotonic() < deadline:  # the request reached the charger
-        time.sleep(0.01)
+    wait_until(lambda: reads(sim) > 0, 5.0)  # the request reached the charger
     charger.close()
     reader.join(timeout=5)
     assert outcomes, "the read did not end, or raised what is not a PeblarError"

@@ -43,12 +43,6 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-@pytest.fixture
-def web(web_class: Any, sim: Simulator) -> Iterator[Any]:
-    with web_class(sim.host, PASSWORD, **FAST) as client:
-        yield client
-
-
 def local_client(sim: Simulator, **options: Any) -> Peblar:
     return Peblar(sim.host, sim.token, **{**FAST, "memory": ChargerMemory(), **options})
 

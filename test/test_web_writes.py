@@ -181,12 +181,6 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-@pytest.fixture
-def web(web_class: Any, sim: Simulator) -> Iterator[Any]:
-    with web_class(sim.host, PASSWORD, **FAST) as client:
-        yield client
-
-
 def prepared(name: str, sim: Simulator, web: Any) -> Write:
     write = WRITES.get(name) or SENT_ONCE[name]
     write.setup(sim, web)

@@ -9,7 +9,6 @@ Modbus charger can show run on the Modbus road too (``PeblarModbus``, ``AsyncPeb
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -31,7 +30,7 @@ from pyPeblar.exceptions import ApiException, UnauthorizedException
 from pyPeblar.models import MeterResponse
 from pyPeblar.simulator import Simulator
 from test.clients import MODBUS_CLIENTS
-from test.conftest import Road, open_road
+from test.conftest import ROADS, Road, open_road, wait_until_back
 from test.reliability.conftest import QUICK, outcome
 
 
@@ -45,11 +44,9 @@ def attempts(sim: Simulator) -> int:
     return sim.stats().by_route.get("GET /meter", 0)
 
 
-def test_connection_refused(road_name: str) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with Road(road_name, f"127.0.0.1:{port}", "t" * 64, **QUICK) as road:
+@pytest.mark.parametrize("road_name", ROADS + MODBUS_CLIENTS)
+def test_connection_refused(road_name: str, closed_port: int) -> None:
+    with Road(road_name, f"127.0.0.1:{closed_port}", "t" * 64, **QUICK) as road:
         error, _ = outcome(road.meter, bound=1.0)
     assert type(error) is PeblarConnectionError
     assert error.request_sent is False
@@ -177,31 +174,39 @@ def test_429_honours_retry_after(road_name: str, sim: Simulator) -> None:
     assert elapsed >= 0.95
 
 
-def test_charger_rebooting_mid_run(road_name: str, sim: Simulator) -> None:
-    """A polling loop loses a few calls while the charger is away, then carries on."""
+def polled_through_a_reboot(
+    road_name: str, sim: Simulator, *, downtime: float
+) -> tuple[list[Exception], Any]:
+    """A polling loop's view of a reboot: the failed calls while the charger was away, and the
+    last call's outcome (a ``MeterResponse`` once it is back, if it came back within 5 s)."""
     failures: list[Exception] = []
-    recovered = False
+    result: Any = None
     with open_road(road_name, sim, **QUICK) as road:
         road.meter()
-        sim.reboot(downtime=1.5)
+        sim.reboot(downtime=downtime)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             result, _ = outcome(road.meter, bound=1.5)
             if isinstance(result, MeterResponse):
-                recovered = True
                 break
             failures.append(result)
             time.sleep(0.2)
+    return failures, result
+
+
+def test_charger_rebooting_mid_run(road_name: str, sim: Simulator) -> None:
+    """A polling loop loses a few calls while the charger is away, then carries on."""
+    failures, result = polled_through_a_reboot(road_name, sim, downtime=1.5)
     assert failures, "the reboot went unnoticed: the test proved nothing"
     assert all(type(f) is PeblarConnectionError and f.request_sent is False for f in failures)
-    assert recovered
+    assert isinstance(result, MeterResponse)
 
 
 def test_token_rejected_after_a_reboot(road_name: str, sim: Simulator) -> None:
     with open_road(road_name, sim, **QUICK) as road:
         road.meter()
         sim.reboot(downtime=0.2, new_token=True)
-        time.sleep(0.5)
+        wait_until_back(sim.port)
         error, _ = outcome(road.meter, bound=1.0)
     assert type(error) is PeblarAuthenticationError
     assert isinstance(error, UnauthorizedException)  # caught the openapi-generator way too
@@ -329,30 +334,9 @@ def test_modbus_answer_dripping_ends_at_the_read_timeout(
 
 
 @pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
-def test_modbus_connection_refused(road_name: str) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with Road(road_name, f"127.0.0.1:{port}", "", **QUICK) as road:
-        error, _ = outcome(road.meter, bound=1.0)
-    assert type(error) is PeblarConnectionError
-    assert error.request_sent is False
-
-
-@pytest.mark.parametrize("road_name", MODBUS_CLIENTS)
 def test_modbus_charger_rebooting_mid_run(road_name: str, modbus_sim: Simulator) -> None:
     """A polling loop loses a few calls while the charger is away, then carries on."""
-    failures: list[Exception] = []
-    with open_road(road_name, modbus_sim, **QUICK) as road:
-        road.meter()
-        modbus_sim.reboot(downtime=1.0)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            result, _ = outcome(road.meter, bound=1.5)
-            if isinstance(result, MeterResponse):
-                break
-            failures.append(result)
-            time.sleep(0.2)
+    failures, result = polled_through_a_reboot(road_name, modbus_sim, downtime=1.0)
     assert failures, "the reboot went unnoticed: the test proved nothing"
     assert all(isinstance(failure, PeblarConnectionError) for failure in failures)
     assert isinstance(result, MeterResponse)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from pyPeblar.simulator import Simulator
+from test.simulator.web import WebClient, client_of
 
 BASE = "/api/wlac/v1"
 
@@ -48,3 +52,11 @@ def call(
         return Answer(response.status, dict(response.getheaders()), response.read())
     finally:
         connection.close()
+
+
+@pytest.fixture
+def web(sim: Simulator) -> Iterator[WebClient]:
+    """A plain ``WebClient`` of ``sim``, logged in (closed after the test)."""
+    client = client_of(sim)
+    yield client
+    client.close()

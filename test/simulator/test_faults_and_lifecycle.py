@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from pyPeblar.simulator import FAULT_KINDS, Simulator
+from test.conftest import wait_until_back
 from test.simulator.conftest import call
 from test.simulator.web import WebClient
 
@@ -174,19 +175,6 @@ class TestFaults:
         assert call(sim, "GET", "/meter").status == 200
 
 
-def wait_until_back(sim: Simulator, port: int) -> None:
-    """Wait (up to 60 s, however busy the machine) until the simulator accepts connections."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()
-            return
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         try:
@@ -202,7 +190,7 @@ class TestLifecycle:
         sim.reboot(downtime=0.5)
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        wait_until_back(sim, port)
+        wait_until_back(port)
         assert sim.port == port
         assert call(sim, "GET", "/system").json["Uptime"] < 60
 
@@ -229,7 +217,7 @@ class TestLifecycle:
     def test_reboot_with_a_new_token(self, sim: Simulator) -> None:
         old = sim.token
         sim.reboot(downtime=0.1, new_token=True)
-        wait_until_back(sim, sim.port)
+        wait_until_back(sim.port)
         assert call(sim, "GET", "/meter", token=old).status == 401
         assert call(sim, "GET", "/meter").status == 200
 
@@ -394,5 +382,5 @@ class TestWebInterface:
     def test_reboot_forgets_sessions(self, sim: Simulator) -> None:
         headers = {"Cookie": self.login(sim) or ""}
         sim.reboot(downtime=0.1)
-        time.sleep(0.4)
+        wait_until_back(sim.port)
         assert call(sim, "GET", "/api/v1/config/user", token=None, headers=headers).status == 401

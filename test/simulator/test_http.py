@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pyPeblar.simulator import Simulator
-from test.conftest import schema_errors
+from test.conftest import schema_errors, wait_until
 from test.simulator.conftest import call
 
 
@@ -168,7 +168,7 @@ class TestChargeSession:
                 {"Method": "Rfid", "Token": "04A1B2C3"},
             )
             assert (answer.status, answer.raw) == (202, b"")
-            wait_for(lambda: sim.cp_state == "State C")
+            wait_until(lambda: sim.cp_state == "State C", 3.0)
             assert sim.authorized
             call(
                 sim,
@@ -176,7 +176,7 @@ class TestChargeSession:
                 "/authorization/charge-session",
                 {"Method": "Rfid", "Name": "Garage card"},
             )
-            wait_for(lambda: sim.cp_state == "State B")
+            wait_until(lambda: sim.cp_state == "State B", 3.0)
             assert not sim.authorized
             assert sim.stats().charge_session_posts == 2
 
@@ -239,10 +239,3 @@ def test_keep_alive_one_connection() -> None:
         connection.close()
         assert sim.stats().connections_opened == 1
         assert sim.stats().by_route["GET /meter"] == 50
-
-
-def wait_for(condition: Any, seconds: float = 3.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)

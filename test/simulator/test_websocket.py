@@ -19,8 +19,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from pyPeblar.simulator import Simulator
+from test.conftest import wait_until
 from test.simulator.web import WebClient, schema_problems
-from test.test_events import wait_until
 from test.test_generation import run_python
 
 SESSION = "/session/status/connector/1"
@@ -89,14 +89,6 @@ def sim() -> Iterator[Simulator]:
     with Simulator(require_authorization=True, rate_limit=False) as simulator:
         simulator.reboot_duration = 0.3
         yield simulator
-
-
-@pytest.fixture
-def web(sim: Simulator) -> Iterator[WebClient]:
-    client = WebClient(sim)
-    assert client.login() == 200
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Every answer is validated against ``openapi/webui.yaml`` by ``WebClient`` (test/
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -14,7 +13,8 @@ from typing import Any
 import pytest
 
 from pyPeblar.simulator import Simulator
-from test.simulator.web import WebClient, schema_problems, web_spec
+from test.conftest import wait_until
+from test.simulator.web import WebClient, client_of, schema_problems, web_spec
 
 USER_KEYS = set(web_spec()["components"]["schemas"]["UserConfiguration"]["properties"])
 WRITABLE = set(web_spec()["components"]["schemas"]["UserConfigurationUpdate"]["properties"])
@@ -31,20 +31,6 @@ def sim() -> Iterator[Simulator]:
     simulator = start()
     yield simulator
     simulator.stop()
-
-
-@pytest.fixture
-def web(sim: Simulator) -> Iterator[WebClient]:
-    client = WebClient(sim)
-    assert client.login() == 200
-    yield client
-    client.close()
-
-
-def client_of(sim: Simulator) -> WebClient:
-    client = WebClient(sim)
-    assert client.login() == 200
-    return client
 
 
 class TestSpec:
@@ -390,13 +376,6 @@ class TestConnector:
             sim.stop()
 
 
-def wait_for(condition: Any, deadline: float = 10.0) -> None:
-    ends = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < ends, "timed out"
-        time.sleep(0.01)
-
-
 class TestTokens:
     def test_rfid_list_is_the_one_authorize_checks(self, web: WebClient, sim: Simulator) -> None:
         assert web.get("/config/auth/standalonelist") == {
@@ -411,10 +390,10 @@ class TestTokens:
         assert web.status("POST", "/config/auth/standalonelist", guest) == 400
         assert web.get("/config/auth/standalonelist/0A0B0C0D") == guest
         assert web.local("POST", "/authorization/charge-session", session)[0] == 202
-        wait_for(lambda: sim.authorized)
+        wait_until(lambda: sim.authorized, 10.0)
         by_name = {"Method": "Rfid", "Name": "Guest"}
         assert web.local("POST", "/authorization/charge-session", by_name)[0] == 202
-        wait_for(lambda: not sim.authorized)
+        wait_until(lambda: not sim.authorized, 10.0)
         web.ok("DELETE", "/config/auth/standalonelist/0A0B0C0D")
         assert web.status("GET", "/config/auth/standalonelist/0A0B0C0D") == 404
         assert web.status("DELETE", "/config/auth/standalonelist/0A0B0C0D") == 404
@@ -510,7 +489,7 @@ class TestStatistics:
             )[0]
             == 202
         )
-        wait_for(lambda: sim.authorized)
+        wait_until(lambda: sim.authorized, 10.0)
         sim.advance(1800)
         sim.unplug()
         first, second = web.get(path)["Session"]

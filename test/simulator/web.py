@@ -154,3 +154,10 @@ class WebClient:
 
     def close(self) -> None:
         self.pool.clear()
+
+
+def client_of(sim: Simulator) -> WebClient:
+    """A ``WebClient`` of ``sim``, logged in."""
+    client = WebClient(sim)
+    assert client.login() == 200
+    return client
