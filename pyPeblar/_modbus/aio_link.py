@@ -16,11 +16,7 @@ import asyncio
 import time
 from typing import Any
 
-from pyPeblar._errors import (
-    PeblarClosedError,
-    PeblarConnectionTimeoutError,
-    PeblarError,
-)
+from pyPeblar._errors import PeblarError
 from pyPeblar._modbus.request import (
     TRANSPORT_ERRORS,
     AsyncModbusTcpClient,
@@ -73,13 +69,10 @@ class AsyncModbusLink:
         try:
             await asyncio.wait_for(self._lock.acquire(), attempts.remaining())
         except asyncio.TimeoutError:
-            return PeblarConnectionTimeoutError(
-                f"Modbus {request.what}: another request held the connection past the deadline",
-                request_sent=False,
-            )
+            return request.busy()
         try:
             if self.closed:
-                return PeblarClosedError("this Modbus client is closed")
+                return request.closed()
             return await self._exchange(request, attempts)
         finally:
             self._lock.release()

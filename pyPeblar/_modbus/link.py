@@ -31,11 +31,7 @@ from typing import Any
 
 from urllib3.util import wait_for_read
 
-from pyPeblar._errors import (
-    PeblarClosedError,
-    PeblarConnectionTimeoutError,
-    PeblarError,
-)
+from pyPeblar._errors import PeblarError
 from pyPeblar._modbus.request import TRANSPORT_ERRORS, ModbusTcpClient, Request, attempts_for
 from pyPeblar._modbus.watchdog import shut_down, watching
 from pyPeblar._transport.policy import Attempts, Policy
@@ -91,13 +87,10 @@ class ModbusLink:
     def _attempt(self, request: Request, attempts: Attempts) -> list[int] | PeblarError:
         """One try: the registers, or the error it ended in (returned, not raised)."""
         if not self._lock.acquire(timeout=attempts.remaining()):
-            return PeblarConnectionTimeoutError(
-                f"Modbus {request.what}: another request held the connection past the deadline",
-                request_sent=False,
-            )
+            return request.busy()
         try:
             if self.closed:
-                return PeblarClosedError("this Modbus client is closed")
+                return request.closed()
             return self._exchange(request, attempts)
         finally:
             if self.closed:  # closed while this request was in flight

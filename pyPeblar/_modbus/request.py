@@ -23,6 +23,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pyPeblar._errors import (
+    PeblarClosedError,
     PeblarConnectionError,
     PeblarConnectionTimeoutError,
     PeblarError,
@@ -142,6 +143,19 @@ class Request:
         return PeblarInvalidResponseError(
             f"Modbus {self.what}: {problem}", status=0, statusmsg=problem
         )
+
+    def busy(self) -> PeblarError:
+        """The error for an attempt that never got the connection: another request held it past
+        the call's deadline (nothing was sent)."""
+        return PeblarConnectionTimeoutError(
+            f"Modbus {self.what}: another request held the connection past the deadline",
+            request_sent=False,
+        )
+
+    @staticmethod
+    def closed() -> PeblarError:
+        """The error for an attempt on a closed client."""
+        return PeblarClosedError("this Modbus client is closed")
 
     def connect_failed(self, where: str, seconds: float, elapsed: float) -> PeblarError:
         """The error for a connection pymodbus could not make in ``seconds`` (nothing was sent)."""
