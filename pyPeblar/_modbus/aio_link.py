@@ -1,9 +1,9 @@
-"""The asyncio Modbus engine: ``_modbus_link``'s twin on pymodbus's ``AsyncModbusTcpClient``.
+"""The asyncio Modbus engine: ``link``'s twin on pymodbus's ``AsyncModbusTcpClient``.
 
 The same ``Request``, the same ``Attempts`` (the policy's decisions), the same errors; only the
 waiting differs. pymodbus's client connects, frames, sends and reads, with its own retries off
 (``retries=0``) and its own reconnecting off (``reconnect_delay=0``: the policy decides when to
-connect again). Each step gets its time as in ``_modbus_link`` (the client's one timeout, set
+connect again). Each step gets its time as in ``link`` (the client's one timeout, set
 before the step), and each answer is awaited here, within that time, beside the client's report
 that the connection is gone (its ``trace_connect`` callback): pymodbus itself would wait its
 whole timeout for an answer on a connection the charger closed. The client belongs to the event

@@ -1,7 +1,7 @@
 """What both Modbus engines share, engine-free: one request, and what its outcome means.
 
 pymodbus's clients do every part of a request: ``ModbusTcpClient`` for ``PeblarModbus``,
-``AsyncModbusTcpClient`` for ``AsyncPeblarModbus`` (``_modbus_link``, ``_aio_modbus_link``) connect,
+``AsyncModbusTcpClient`` for ``AsyncPeblarModbus`` (``link``, ``aio_link``) connect,
 frame the request, send it and read its answer into a PDU. This module says which of their
 methods a request is (``Request.send``, the same call on either client), what the answer means
 (``Request.answer``: the registers, or a ``PeblarError``), and which ``PeblarError`` a failure is,
@@ -174,7 +174,7 @@ class Request:
     ) -> PeblarError:
         """The error for a request sent that got no usable answer (it may have arrived).
 
-        ``expired``: the answer's deadline ended it (``_watchdog``, or the engine's own wait).
+        ``expired``: the answer's deadline ended it (``watchdog``, or the engine's own wait).
         """
         error: PeblarError
         timed_out = isinstance(exc, (ModbusIOException, TimeoutError)) and (

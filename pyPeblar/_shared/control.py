@@ -4,11 +4,12 @@ What ``Peblar`` adds to a bare write of the current limit or the phase flag does
 the values travel: the argument checks, pause memory (``resume()`` restores what ``pause()``
 replaced), the relay guard (at most three pauses or phase switches in ten minutes, per charger,
 whichever API switched), verified phase switching, and confirming every write by the state the
-charger then reports. ``ChargerControl`` holds that logic as flows (``_flow``) over an abstract
-EV interface: a subclass says how to read the state (``_read_ev_interface``, ``_fetch_system``),
-how to send a write (``_send_write``) and which failures are refusals (``_refused``).
-``_base.BaseClient`` does so with the REST API's generated classes, ``_modbus_base.ModbusBase``
-with registers; both drive the same flows, synchronously and with asyncio.
+charger then reports. ``ChargerControl`` holds that logic as flows (``flow``) over an abstract EV
+interface: a subclass says how to read the state (``_read_ev_interface``, ``_fetch_system``), how to
+send a write (``_send_write``) and which failures are refusals (``_refused``).
+``_local.flows.BaseClient`` does so with the REST API's generated classes,
+``_modbus.flows.ModbusBase`` with registers; both drive the same flows, synchronously and with
+asyncio.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The REST client under the generated asyncio ``ApiClient``: the same policy, over aiohttp.
 
-The async twin of ``_rest``. The generated ``pyPeblar/aio/rest.py`` (from
+The async twin of ``sync_rest``. The generated ``pyPeblar/aio/rest.py`` (from
 ``openapi/templates/asyncio/rest.mustache``) re-exports this module's classes, so every async
 generated client gets them: ``AsyncPeblar``'s and a plain
 ``pyPeblar.aio.ApiClient(Configuration(...))`` alike. Every decision (deadline, rate limiter,
-which failures to retry and how long to wait, error statuses) is ``_policy.Attempts``, shared with
+which failures to retry and how long to wait, error statuses) is ``policy.Attempts``, shared with
 the urllib3 engine; only the waiting (``asyncio.sleep``) and the I/O differ. The rate limiter is
 the process-wide one of the charger, so sync and async clients of one charger share it.
 
@@ -15,7 +15,7 @@ redirects and cookies off (the web session sets its cookie itself), proxies from
 ignored, and aiohttp's own silent second try on a dropped keep-alive connection off (the policy
 alone decides what is tried again, and counts it). Timeouts as on the synchronous road: the
 connect timeout to get a connection, then the read timeout for the whole answer from the moment
-it has one, so a dripping answer cannot outlive it; ``_aio_deadlines`` keeps them, with one timer
+it has one, so a dripping answer cannot outlive it; ``aio_deadlines`` keeps them, with one timer
 per client instead of aiohttp's timeouts (which are off).
 """
 

@@ -1,6 +1,6 @@
 """What both engines share about a request and its answer, with no engine imported.
 
-The synchronous REST client (``_rest``, over urllib3) and the asyncio one (``_aio_rest``, over
+The synchronous REST client (``sync_rest``, over urllib3) and the asyncio one (``aio_rest``, over
 aiohttp) send the same requests to the same charger and hand the generated ``ApiClient`` the same
 kind of answer. What they share lives here: where a request goes (``Endpoint``), how its body is
 encoded, the 2xx answer (``Answer``) and the type its body is read as (``answer_type``), and how

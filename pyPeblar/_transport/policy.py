@@ -402,7 +402,7 @@ def invalid_answer(
 class Attempts:
     """The attempts of one call under a policy: every decision the sync and async engines share.
 
-    An engine (``_rest`` over urllib3, ``_aio_rest`` over aiohttp) runs the same loop, only its
+    An engine (``sync_rest`` over urllib3, ``aio_rest`` over aiohttp) runs the same loop, only its
     waiting and its I/O differ::
 
         attempts = Attempts(policy, limiter, method, path, retry=None, secrets=...)
@@ -440,7 +440,7 @@ class Attempts:
         secrets: tuple[str, ...] = (),
     ) -> None:
         self.policy = policy
-        #: What the call's errors must not show (the token, the password: ``_secrets``).
+        #: What the call's errors must not show (the token, the password: ``secrets``).
         self.secrets = secrets
         self.limiter = limiter
         self.method = method
@@ -462,7 +462,7 @@ class Attempts:
     def admit(self) -> float:
         """Seconds to wait for the rate limiter before the next attempt (0 without a wait).
 
-        Reports the wait that begins: for the rate limiter, then for the answer (``_waits``)."""
+        Reports the wait that begins: for the rate limiter, then for the answer (``waits``)."""
         wait = self.limiter.reserve() if self.policy.rate_limit else 0.0
         if wait > 0 and time.monotonic() + wait >= self.deadline:
             self.give_up(

@@ -4,7 +4,7 @@ A charger, or a proxy in front of it, may repeat a request in its error answer: 
 ``Authorization`` header (the API token), the log-in body (the web password), the session cookie.
 That text becomes an exception's message, ``statusmsg``, ``body`` and ``headers``, a DEBUG log
 line and the command line's error output. So the REST client under every generated ``ApiClient``
-(``_rest``, ``_aio_rest``) knows each request's secrets and the policy's ``Attempts`` redacts
+(``sync_rest``, ``aio_rest``) knows each request's secrets and the policy's ``Attempts`` redacts
 every error with them before it is logged or raised: one place, under every road.
 
 Where a secret comes from:

@@ -12,7 +12,7 @@ charger with urllib3's own retries and redirects off; a failure that is safe to 
 with back-off (``Retry-After`` honoured); a 2xx answer is read whole, up to the size cap; anything
 else leaves as a ``PeblarError`` (urllib3 and socket errors chained, never raised raw). It logs
 method, path, status and time at DEBUG, never a header, and every error is redacted with the
-request's secrets (its ``Authorization`` and ``Cookie``, the passwords it has sent: ``_secrets``)
+request's secrets (its ``Authorization`` and ``Cookie``, the passwords it has sent: ``secrets``)
 before it is logged or raised, whatever the charger repeated of the request.
 """
 
@@ -205,7 +205,7 @@ class RESTClientObject:
         except PeblarError as error:
             return error
         except (u3.HTTPError, OSError) as exc:
-            # The whole-answer deadline (_connection) ends a dripping answer as a read timeout.
+            # The whole-answer deadline (``connection``) ends a dripping answer as a read timeout.
             return self._connection_error(method, path, exc, connect, read)
         status = response.status
         if attempts.debug:
