@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
-__all__ = ["MASK", "Secrets", "hide_secret_fields", "redact", "redact_error", "remember_secrets"]
+__all__ = ["MASK", "Secrets", "hide_secret_fields", "redact_error", "remember_secrets"]
 
 #: What a secret becomes.
 MASK: Final = "[redacted]"
@@ -96,12 +96,6 @@ def _pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
     # Longest first, so a secret's escaped form is not left half-redacted by a shorter one.
     alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
     return re.compile(alternatives, re.IGNORECASE)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every form of every secret replaced by ``MASK``."""
-    pattern = _pattern(secrets)
-    return text if pattern is None else pattern.sub(MASK, text)
 
 
 def redact_error(error: BaseException, secrets: tuple[str, ...]) -> None:
