@@ -24,7 +24,7 @@ from pyPeblar._shared.flow import Flow, Sleep
 from pyPeblar._shared.memory import ChargerMemory, RelayGuard, process_memory
 from pyPeblar._shared.writes import may_have_applied, not_shown, settle_failure
 from pyPeblar._transport.policy import current_deadline
-from pyPeblar._transport.shown import shown
+from pyPeblar._transport.shown import check_bool, shown
 from pyPeblar._transport.waits import CHANGE, CHANGED, report
 
 if TYPE_CHECKING:
@@ -74,8 +74,7 @@ class ChargerControl:
                 "phase_switch_timeout must be seconds from 0 to 3600, not "
                 f"{shown(phase_switch_timeout)}"
             )
-        if not isinstance(protect_relays, bool):
-            raise ValueError(f"protect_relays must be True or False, not {shown(protect_relays)}")
+        check_bool("protect_relays", protect_relays)
         if memory is not None and not isinstance(memory, ChargerMemory):
             raise ValueError(f"memory must be a ChargerMemory or None, not {shown(memory)}")
         self._phase_switch_timeout = float(phase_switch_timeout)
@@ -166,8 +165,7 @@ class ChargerControl:
         return result
 
     def _force_single_phase(self, enabled: bool) -> Flow[EVInterfaceResponse]:
-        if not isinstance(enabled, bool):
-            raise ValueError(f"enabled must be True or False, not {shown(enabled)}")
+        check_bool("enabled", enabled)
         yield from self._check_phase_switching()
         current = yield from self._read_ev_interface()
         if current.force1_phase is enabled:

@@ -37,7 +37,7 @@ from pyPeblar._errors import (
 )
 from pyPeblar._transport.ratelimit import TokenBucket
 from pyPeblar._transport.secrets import redact_error
-from pyPeblar._transport.shown import shown
+from pyPeblar._transport.shown import check_bool, shown
 from pyPeblar._transport.waits import REQUEST, RETRY, report
 
 __all__ = [
@@ -151,8 +151,7 @@ class Policy:
     ) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
             raise ValueError(f"retries must be a whole number from 0 to 10, not {shown(retries)}")
-        if not isinstance(rate_limit, bool):
-            raise ValueError(f"rate_limit must be True or False, not {shown(rate_limit)}")
+        check_bool("rate_limit", rate_limit)
         size = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1024:
             raise ValueError(

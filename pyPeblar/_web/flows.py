@@ -35,11 +35,10 @@ from pyPeblar._shared.writes import (
     read_quietly,
     settle_failure,
 )
-from pyPeblar._transport.shown import shown
+from pyPeblar._transport.shown import check_bool, shown
 from pyPeblar._web.checks import (
     DAYS,
     check_access_mode,
-    check_bool,
     check_password,
     configuration_update,
     rfid_request,
