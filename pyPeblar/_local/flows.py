@@ -89,7 +89,6 @@ class BaseClient(ChargerOptions, ChargerControl):
         )
         self._token = check_token(token)
         self._init_control(
-            charger=self._address.host,
             memory_key=self._address.netloc,
             protect_relays=protect_relays,
             phase_switch_timeout=phase_switch_timeout,

@@ -74,7 +74,6 @@ class ModbusBase(ChargerOptions, ChargerControl):
             raise ValueError(f"unit must be a Modbus unit id from 0 to 255, not {shown(unit)}")
         self._unit = unit
         self._init_control(
-            charger=self._address.host,
             memory_key=f"modbus:{self._address.netloc}",
             protect_relays=protect_relays,
             phase_switch_timeout=phase_switch_timeout,
@@ -140,7 +139,7 @@ class ModbusBase(ChargerOptions, ChargerControl):
         fields = yield from self._read_fields("ev_interface")
         return EVInterfaceResponse.model_validate(fields)
 
-    # -- how Modbus writes (the hooks of _control) ----------------------------------------------
+    # -- how Modbus writes (the hooks of _shared.control) ---------------------------------------
 
     def _send_write(self, method: str, fields: dict[str, Any]) -> Flow[EVInterfaceResponse | None]:
         """Write each field's holding registers; the answer only echoes where, so the state is

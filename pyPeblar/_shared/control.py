@@ -28,6 +28,7 @@ from pyPeblar._transport.shown import check_bool, shown
 from pyPeblar._transport.waits import CHANGE, CHANGED, report
 
 if TYPE_CHECKING:
+    from pyPeblar._transport.address import Address
     from pyPeblar._transport.policy import Policy
     from pyPeblar.models import EVInterfaceResponse, SystemResponse
 
@@ -47,22 +48,22 @@ SAFE_DEFAULT_MAX: Final = 16000
 class ChargerControl:
     """Pause, resume, the current limit and phase switching as flows, over an abstract API.
 
-    A subclass provides ``_policy`` (``ChargerOptions``) and the hooks below, and calls
-    ``_init_control`` from its constructor.
+    A subclass provides ``_address`` and ``_policy`` (``ChargerOptions``) and the hooks below,
+    and calls ``_init_control`` from its constructor.
     """
 
+    _address: Address
     _policy: Policy
 
     def _init_control(
         self,
         *,
-        charger: str,
         memory_key: str,
         protect_relays: bool,
         phase_switch_timeout: float,
         memory: ChargerMemory | None,
     ) -> None:
-        """Check and keep the options; ``charger`` (its host) keys the relay history, which every
+        """Check and keep the options; the charger's host keys the relay history, which every
         client of the charger shares whatever its API, and ``memory_key`` the pause memory, which
         is the API's own (the REST and Modbus limits are separate registers)."""
         if (
@@ -80,7 +81,7 @@ class ChargerControl:
         self._phase_switch_timeout = float(phase_switch_timeout)
         self._memory = memory or process_memory()
         self._memory_key = memory_key
-        self._guard = RelayGuard(self._memory, charger, enabled=protect_relays)
+        self._guard = RelayGuard(self._memory, self._address.host, enabled=protect_relays)
         self._system: SystemResponse | None = None
 
     def _call_seconds(self, *, switches_phases: bool = False) -> float:
