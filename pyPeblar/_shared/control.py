@@ -130,12 +130,7 @@ class ChargerControl:
     def _set_charge_current_limit(
         self, amps: float | None, milliamps: int | None
     ) -> Flow[EVInterfaceResponse]:
-        limit = milliamps_from(amps, milliamps)
-        result = yield from self._write(
-            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
-        )
-        self._memory.set_paused_limit(self._memory_key, None)
-        return result
+        return (yield from self._write_limit(milliamps_from(amps, milliamps)))
 
     def _pause(self) -> Flow[EVInterfaceResponse]:
         current = yield from self._read_ev_interface()
@@ -159,11 +154,7 @@ class ChargerControl:
         limit = explicit or self._memory.paused_limit(self._memory_key)
         if not limit:
             limit = yield from self._default_maximum()
-        result = yield from self._write(
-            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
-        )
-        self._memory.set_paused_limit(self._memory_key, None)
-        return result
+        return (yield from self._write_limit(limit))
 
     def _force_single_phase(self, enabled: bool) -> Flow[EVInterfaceResponse]:
         check_bool("enabled", enabled)
@@ -176,6 +167,14 @@ class ChargerControl:
         )
 
     # -- flows: internals ---------------------------------------------------------------------
+
+    def _write_limit(self, limit: int) -> Flow[EVInterfaceResponse]:
+        """Set the limit to ``limit`` mA, confirmed; a pause's remembered limit is spent."""
+        result = yield from self._write(
+            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
+        )
+        self._memory.set_paused_limit(self._memory_key, None)
+        return result
 
     def _write(
         self,
