@@ -52,11 +52,15 @@ from pyPeblar._transport.exchange import (
     POOL_SIZE,
     PROXY_FAILED,
     Answer,
-    ClientBase,
+    Endpoint,
+    Requests,
+    Target,
     connection_error,
+    policy_for,
     too_large,
 )
-from pyPeblar._transport.policy import Attempts, Policy, status_error
+from pyPeblar._transport.policy import Attempts, Policy, shared_limiter, status_error
+from pyPeblar._transport.secrets import Secrets
 from pyPeblar._transport.waits import answered
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
@@ -83,15 +87,30 @@ class RESTResponse(Answer):
 RESTResponseType = RESTResponse
 
 
-class RESTClientObject(ClientBase):
-    """Requests to one charger (``configuration.host``) under the policy, from asyncio. Close it
-    with ``await close()`` (the generated ``ApiClient``'s ``async with`` does)."""
+class RESTClientObject:
+    """Requests to one charger (``configuration.host``) under the policy, from asyncio.
+
+    ``policy`` may be replaced at any time; each request reads it once when it starts. Close it
+    with ``await close()`` (the generated ``ApiClient``'s ``async with`` does).
+    """
 
     def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
-        super().__init__(configuration, policy=policy)
+        self.policy = policy if policy is not None else policy_for(configuration)
+        #: Secrets its requests have sent (the web password): redacted from every error.
+        self.secrets = Secrets()
+        self._endpoint = Endpoint.of(configuration)
+        self._requests = Requests(self._endpoint, self.secrets)
+        self.netloc = self._endpoint.netloc
+        self.closed = False
+        self._limiter = shared_limiter(self.netloc)
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self._deadlines: Deadlines | None = None
+
+    @classmethod
+    def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> RESTClientObject:
+        """A client for ``url`` without a generated ``Configuration``; only ``proxy`` is used."""
+        return cls(Target(url, proxy), policy=policy)
 
     async def close(self) -> None:
         """Close the connections; later requests raise ``PeblarClosedError``."""

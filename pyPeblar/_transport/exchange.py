@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from pyPeblar._errors import (
@@ -22,13 +22,10 @@ from pyPeblar._errors import (
     PeblarInvalidResponseError,
 )
 from pyPeblar._transport.address import parse_address
-from pyPeblar._transport.policy import Policy, shared_limiter, timeout_pair
+from pyPeblar._transport.policy import Policy, timeout_pair
 from pyPeblar._transport.secrets import Secrets
 from pyPeblar._transport.shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
 
 __all__ = [
     "BAD_ADDRESS",
@@ -40,7 +37,6 @@ __all__ = [
     "POOL_SIZE",
     "PROXY_FAILED",
     "Answer",
-    "ClientBase",
     "Endpoint",
     "Failure",
     "Request",
@@ -102,32 +98,6 @@ class Endpoint(NamedTuple):
             return url[len(self.origin) :]
         parts = urlsplit(url)
         return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-class ClientBase:
-    """What a REST client of either engine keeps of one charger (``configuration.host``).
-
-    ``policy`` may be replaced at any time (``api_client.rest_client.policy = Policy(...)``);
-    each request reads it once when it starts. ``secrets`` are those its requests have sent (the
-    web password): redacted from every error. The engine's subclass adds its connections.
-    """
-
-    def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
-        self.policy = policy if policy is not None else policy_for(configuration)
-        self.secrets = Secrets()
-        self._endpoint = endpoint = Endpoint.of(configuration)
-        self._requests = Requests(endpoint, self.secrets)
-        self.netloc = endpoint.netloc
-        self.closed = False
-        self._limiter = shared_limiter(endpoint.netloc)
-
-    @classmethod
-    def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> Self:
-        """A client for ``url`` without a generated ``Configuration`` (which imports much more).
-
-        Proxy variables in the environment are not consulted: only ``proxy`` is used.
-        """
-        return cls(Target(url, proxy), policy=policy)
 
 
 class Answer:

@@ -40,15 +40,20 @@ from pyPeblar._transport.exchange import (
     POOL_SIZE,
     PROXY_FAILED,
     Answer,
-    ClientBase,
+    Endpoint,
+    Requests,
+    Target,
     connection_error,
+    policy_for,
     too_large,
 )
 from pyPeblar._transport.policy import (
     Attempts,
     Policy,
+    shared_limiter,
     status_error,
 )
+from pyPeblar._transport.secrets import Secrets
 from pyPeblar._transport.waits import answered
 
 __all__ = ["RESTClientObject", "RESTResponse", "RESTResponseType"]
@@ -87,14 +92,23 @@ class RESTResponse(Answer):
             return self._response
 
 
-class RESTClientObject(ClientBase):
-    """Requests to one charger (``configuration.host``) under the policy, over one urllib3
-    pool. Thread-safe."""
+class RESTClientObject:
+    """Requests to one charger (``configuration.host``) under the policy. Thread-safe.
+
+    ``policy`` may be replaced at any time (``api_client.rest_client.policy = Policy(...)``);
+    each request reads it once when it starts.
+    """
 
     def __init__(self, configuration: Any, *, policy: Policy | None = None) -> None:
-        super().__init__(configuration, policy=policy)
-        target = self._endpoint
+        self.policy = policy if policy is not None else policy_for(configuration)
+        #: Secrets its requests have sent (the web password): redacted from every error.
+        self.secrets = Secrets()
+        self._endpoint = target = Endpoint.of(configuration)
+        self._requests = Requests(target, self.secrets)
+        self.netloc = target.netloc
         self._timeouts_made: dict[tuple[float, float], urllib3.Timeout] = {}
+        self.closed = False
+        self._limiter = shared_limiter(target.netloc)
         # Through a proxy the request names the charger in full; the connection goes to the proxy.
         self._prefix = target.origin if target.proxy else ""
         server = urlsplit(target.proxy or target.origin)
@@ -107,6 +121,14 @@ class RESTClientObject(ClientBase):
             socket_options=DeadlineConnection.default_socket_options,
         )
         self.pool.ConnectionCls = DeadlineConnection
+
+    @classmethod
+    def for_url(cls, url: str, *, policy: Policy, proxy: str | None = None) -> RESTClientObject:
+        """A client for ``url`` without a generated ``Configuration`` (which imports much more).
+
+        Proxy variables in the environment are not consulted: only ``proxy`` is used.
+        """
+        return cls(Target(url, proxy), policy=policy)
 
     def close(self) -> None:
         """Close every pooled connection; later requests raise ``PeblarClosedError``."""
