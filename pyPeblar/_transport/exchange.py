@@ -48,6 +48,7 @@ __all__ = [
     "describe",
     "encode_body",
     "policy_for",
+    "request_of",
     "should_bypass_proxies",
     "too_large",
 ]
@@ -141,13 +142,35 @@ class Request(NamedTuple):
     read: float
 
 
+def request_of(  # noqa: PLR0917 - the request as the generated ApiClient hands it over
+    endpoint: Endpoint,
+    policy: Policy,
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None,
+    body: Any,
+    post_params: Any,
+    request_timeout: Any,
+) -> Request:
+    """A generated ``ApiClient``'s request, resolved once per call for either engine: the path
+    on the charger, a copy of the headers, the body encoded, the policy's timeouts (or the
+    call's ``_request_timeout``, checked)."""
+    headers = dict(headers) if headers else {}
+    payload = None if body is None and not post_params else encode_body(body, post_params, headers)
+    if request_timeout is None:
+        connect, read = policy.connect_timeout, policy.read_timeout
+    else:
+        connect, read = timeout_pair("_request_timeout", request_timeout)
+    return Request(method.upper(), endpoint.path_of(url), headers, payload, connect, read)
+
+
 #: How many requests a client keeps resolved (``Requests``): more than the operations a program
 #: polls; when full, it starts again.
 KEPT_REQUESTS: Final = 32
 
 
 class Requests:
-    """A REST client's requests, resolved for its engine with their secrets.
+    """A REST client's requests, resolved for its engine (``request_of``) with their secrets.
 
     A request without a body or a timeout of its own (every poll: ``get_meter()``) is kept and
     sent again while the call hands over equal headers, the client's policy is the same object
@@ -189,16 +212,9 @@ class Requests:
                 and kept[3].headers == headers
             ):
                 return kept[3], kept[4]
-        # Resolved for either engine: the path on the charger, a copy of the headers, the body
-        # encoded, the policy's timeouts (or the call's ``_request_timeout``, checked).
-        sent = dict(headers) if headers else {}
-        payload = None if body is None and not post_params else encode_body(body, post_params, sent)
-        if request_timeout is None:
-            connect, read = policy.connect_timeout, policy.read_timeout
-        else:
-            connect, read = timeout_pair("_request_timeout", request_timeout)
-        path = self._endpoint.path_of(url)
-        request = Request(method.upper(), path, sent, payload, connect, read)
+        request = request_of(
+            self._endpoint, policy, method, url, headers, body, post_params, request_timeout
+        )
         secrets = self._secrets.of_request(request.headers)
         if plain:
             if len(self._kept) >= KEPT_REQUESTS:
