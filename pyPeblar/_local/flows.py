@@ -1,13 +1,13 @@
 """What ``Peblar`` and ``AsyncPeblar`` share: options, checks, and every call's logic as steps.
 
-A spec cannot say what the hand-written clients add: argument checks, pause memory, the relay
-guard, verified phase switching, read-back after an uncertain write. That logic is written once,
-as *flows* (``_flow``): generator functions that yield the I/O they need (``Call`` a generated API
+A spec cannot say what the hand-written clients add: argument checks, pause memory, the relay guard,
+verified phase switching, read-back after an uncertain write. That logic is written once, as *flows*
+(``_shared.flow``): generator functions that yield the I/O they need (``Call`` a generated API
 method, ``Sleep``) and receive its result, or have its ``PeblarError`` thrown in. What does not
-depend on the API (pause, resume, phase switching, confirmed writes) is ``_control``'s, shared with
-the Modbus clients; this module says how the REST API reads and writes, and adds what only it has
-(``replace_ev_interface``'s PUT, the charge-session call, the ReadOnly check, ``raw()``).
-``Peblar`` runs a flow with the synchronous generated API classes and ``time.sleep``;
+depend on the API (pause, resume, phase switching, confirmed writes) is ``_shared.control``'s,
+shared with the Modbus clients; this module says how the REST API reads and writes, and adds what
+only it has (``replace_ev_interface``'s PUT, the charge-session call, the ReadOnly check,
+``raw()``). ``Peblar`` runs a flow with the synchronous generated API classes and ``time.sleep``;
 ``AsyncPeblar`` with the asyncio ones and ``asyncio.sleep``. Both clients therefore behave
 identically by construction, and neither holds a copy of the other's logic.
 """
@@ -89,7 +89,6 @@ class BaseClient(ChargerOptions, ChargerControl):
         )
         self._token = check_token(token)
         self._init_control(
-            charger=self._address.host,
             memory_key=self._address.netloc,
             protect_relays=protect_relays,
             phase_switch_timeout=phase_switch_timeout,
@@ -239,8 +238,8 @@ class BaseClient(ChargerOptions, ChargerControl):
         return state
 
     def _refused(self, error: PeblarError, method: str) -> Flow[None]:
-        """A 400, 401, 403, 404... of the call's one attempt refuses for good: the same request
-        gets the same answer (``_writes.may_have_applied`` decides, as for the web interface)."""
+        """A 400, 401, 403, 404... of the call's one attempt refuses for good: the same request gets
+        the same answer (``_shared.writes.may_have_applied`` decides, as for the web interface)."""
         if isinstance(error, PeblarResponseError) and not may_have_applied(error):
             if isinstance(error, PeblarForbiddenError):
                 yield from self._raise_read_only_or(error)

@@ -1,9 +1,9 @@
-"""The asyncio Modbus engine: ``_modbus_link``'s twin on pymodbus's ``AsyncModbusTcpClient``.
+"""The asyncio Modbus engine: ``link``'s twin on pymodbus's ``AsyncModbusTcpClient``.
 
 The same ``Request``, the same ``Attempts`` (the policy's decisions), the same errors; only the
 waiting differs. pymodbus's client connects, frames, sends and reads, with its own retries off
 (``retries=0``) and its own reconnecting off (``reconnect_delay=0``: the policy decides when to
-connect again). Each step gets its time as in ``_modbus_link`` (the client's one timeout, set
+connect again). Each step gets its time as in ``link`` (the client's one timeout, set
 before the step), and each answer is awaited here, within that time, beside the client's report
 that the connection is gone (its ``trace_connect`` callback): pymodbus itself would wait its
 whole timeout for an answer on a connection the charger closed. The client belongs to the event
@@ -16,11 +16,7 @@ import asyncio
 import time
 from typing import Any
 
-from pyPeblar._errors import (
-    PeblarClosedError,
-    PeblarConnectionTimeoutError,
-    PeblarError,
-)
+from pyPeblar._errors import PeblarError
 from pyPeblar._modbus.request import (
     TRANSPORT_ERRORS,
     AsyncModbusTcpClient,
@@ -73,13 +69,10 @@ class AsyncModbusLink:
         try:
             await asyncio.wait_for(self._lock.acquire(), attempts.remaining())
         except asyncio.TimeoutError:
-            return PeblarConnectionTimeoutError(
-                f"Modbus {request.what}: another request held the connection past the deadline",
-                request_sent=False,
-            )
+            return request.busy()
         try:
             if self.closed:
-                return PeblarClosedError("this Modbus client is closed")
+                return request.closed()
             return await self._exchange(request, attempts)
         finally:
             self._lock.release()

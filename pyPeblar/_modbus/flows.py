@@ -1,10 +1,10 @@
 """What ``PeblarModbus`` and ``AsyncPeblarModbus`` share: options, the register reads as flows, and
-how a Modbus write goes (the hooks of ``_control``, whose pause, resume and phase switching the
-REST clients run too).
+how a Modbus write goes (the hooks of ``_shared.control``, whose pause, resume and phase switching
+the REST clients run too).
 
-Reads are planned from the register map (``_modbus_map.plan``) and yield one ``Call("link",
-"read", ...)`` per request; the sync client drives them with ``_modbus_link``, the asyncio one with
-``_aio_modbus_link``. A read that the charger refuses with "illegal data address" because of a
+Reads are planned from the register map (``registers.plan``) and yield one ``Call("link",
+"read", ...)`` per request; the sync client drives them with ``link``, the asyncio one with
+``aio_link``. A read that the charger refuses with "illegal data address" because of a
 register it may lack (phase 2 and 3 on a single-phase unit) is read again register by register:
 what the charger has is returned, the rest is None, and the client remembers not to ask again.
 """
@@ -74,7 +74,6 @@ class ModbusBase(ChargerOptions, ChargerControl):
             raise ValueError(f"unit must be a Modbus unit id from 0 to 255, not {shown(unit)}")
         self._unit = unit
         self._init_control(
-            charger=self._address.host,
             memory_key=f"modbus:{self._address.netloc}",
             protect_relays=protect_relays,
             phase_switch_timeout=phase_switch_timeout,
@@ -140,11 +139,11 @@ class ModbusBase(ChargerOptions, ChargerControl):
         fields = yield from self._read_fields("ev_interface")
         return EVInterfaceResponse.model_validate(fields)
 
-    # -- how Modbus writes (the hooks of _control) ----------------------------------------------
+    # -- how Modbus writes (the hooks of _shared.control) ---------------------------------------
 
     def _send_write(self, method: str, fields: dict[str, Any]) -> Flow[EVInterfaceResponse | None]:
         """Write each field's holding registers; the answer only echoes where, so the state is
-        read after it (``_control`` does) to confirm the write."""
+        read after it (``_shared.control`` does) to confirm the write."""
         for field, value in fields.items():
             address, words = encode(field, value)
             yield Call("link", "write", (HOLDING, address, words))

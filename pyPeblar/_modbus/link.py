@@ -1,15 +1,15 @@
 """The synchronous Modbus engine: pymodbus's ``ModbusTcpClient``, under the policy.
 
-Every request follows the same policy as the REST road (``_policy.Attempts``): the call's
+Every request follows the same policy as the REST road (``policy.Attempts``): the call's
 deadline, retries with back-off for what is safe to repeat, the error it ends in. pymodbus's
 client connects, frames, sends and reads, with its own retries off (``retries=0``); this module
-gives each attempt its time, and ``_modbus_request`` says what the outcome was:
+gives each attempt its time, and ``request`` says what the outcome was:
 
 - the client's one timeout (``comm_params.timeout_connect``: pymodbus connects and waits for an
   answer with it) is set before each step to the policy's connect or read timeout, within what is
   left of the call's deadline;
 - pymodbus waits that timeout for each piece of an answer, so a charger that drips bytes could hold
-  it longer: the answer's deadline is on ``_watchdog``'s list too, which shuts the connection down
+  it longer: the answer's deadline is on ``watchdog``'s list too, which shuts the connection down
   when it passes;
 - pymodbus cannot tell that the charger closed an idle connection until a request on it fails: a
   connection with something to read before a request is sent (the charger's close, or bytes
@@ -20,7 +20,7 @@ Every read is safe to repeat, and so is every write pyPeblar makes: each sets a 
 absolute value (a limit, a phase flag), so a repeated write leaves the charger as one would, as
 the REST API's PATCH does. After any failure but a Modbus exception answer the connection is
 closed, so a late answer to one request can never be taken for the answer to the next.
-``_aio_modbus_link`` is the asyncio twin.
+``aio_link`` is the asyncio twin.
 """
 
 from __future__ import annotations
@@ -31,11 +31,7 @@ from typing import Any
 
 from urllib3.util import wait_for_read
 
-from pyPeblar._errors import (
-    PeblarClosedError,
-    PeblarConnectionTimeoutError,
-    PeblarError,
-)
+from pyPeblar._errors import PeblarError
 from pyPeblar._modbus.request import TRANSPORT_ERRORS, ModbusTcpClient, Request, attempts_for
 from pyPeblar._modbus.watchdog import shut_down, watching
 from pyPeblar._transport.policy import Attempts, Policy
@@ -91,13 +87,10 @@ class ModbusLink:
     def _attempt(self, request: Request, attempts: Attempts) -> list[int] | PeblarError:
         """One try: the registers, or the error it ended in (returned, not raised)."""
         if not self._lock.acquire(timeout=attempts.remaining()):
-            return PeblarConnectionTimeoutError(
-                f"Modbus {request.what}: another request held the connection past the deadline",
-                request_sent=False,
-            )
+            return request.busy()
         try:
             if self.closed:
-                return PeblarClosedError("this Modbus client is closed")
+                return request.closed()
             return self._exchange(request, attempts)
         finally:
             if self.closed:  # closed while this request was in flight

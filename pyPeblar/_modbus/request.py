@@ -1,7 +1,7 @@
 """What both Modbus engines share, engine-free: one request, and what its outcome means.
 
 pymodbus's clients do every part of a request: ``ModbusTcpClient`` for ``PeblarModbus``,
-``AsyncModbusTcpClient`` for ``AsyncPeblarModbus`` (``_modbus_link``, ``_aio_modbus_link``) connect,
+``AsyncModbusTcpClient`` for ``AsyncPeblarModbus`` (``link``, ``aio_link``) connect,
 frame the request, send it and read its answer into a PDU. This module says which of their
 methods a request is (``Request.send``, the same call on either client), what the answer means
 (``Request.answer``: the registers, or a ``PeblarError``), and which ``PeblarError`` a failure is,
@@ -23,6 +23,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pyPeblar._errors import (
+    PeblarClosedError,
     PeblarConnectionError,
     PeblarConnectionTimeoutError,
     PeblarError,
@@ -143,6 +144,19 @@ class Request:
             f"Modbus {self.what}: {problem}", status=0, statusmsg=problem
         )
 
+    def busy(self) -> PeblarError:
+        """The error for an attempt that never got the connection: another request held it past
+        the call's deadline (nothing was sent)."""
+        return PeblarConnectionTimeoutError(
+            f"Modbus {self.what}: another request held the connection past the deadline",
+            request_sent=False,
+        )
+
+    @staticmethod
+    def closed() -> PeblarError:
+        """The error for an attempt on a closed client."""
+        return PeblarClosedError("this Modbus client is closed")
+
     def connect_failed(self, where: str, seconds: float, elapsed: float) -> PeblarError:
         """The error for a connection pymodbus could not make in ``seconds`` (nothing was sent)."""
         if elapsed >= TIMED_OUT * seconds:
@@ -160,7 +174,7 @@ class Request:
     ) -> PeblarError:
         """The error for a request sent that got no usable answer (it may have arrived).
 
-        ``expired``: the answer's deadline ended it (``_watchdog``, or the engine's own wait).
+        ``expired``: the answer's deadline ended it (``watchdog``, or the engine's own wait).
         """
         error: PeblarError
         timed_out = isinstance(exc, (ModbusIOException, TimeoutError)) and (

@@ -8,9 +8,9 @@ down, so the read the engine is blocked in returns at once and the engine report
 lost; the attempt knows it was the deadline (``AnswerWatch.expired``). Every byte is still read
 by the engine: nothing here reads or writes a socket.
 
-Standard library only, so the Modbus road loads nothing more for it: ``_modbus_link`` arms it for
+Standard library only, so the Modbus road loads nothing more for it: ``link`` arms it for
 pymodbus's ``ModbusTcpClient``. (urllib3's connections keep their deadline on their socket instead,
-``_connection``: no thread, lock or heap entry per attempt.)
+``_transport.connection``: no thread, lock or heap entry per attempt.)
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import math
 import socket
 import threading
 import time
-from contextvars import ContextVar, Token
 from typing import Protocol
 
-__all__ = ["AnswerWatch", "Connection", "current_watch", "shut_down", "watching"]
+__all__ = ["AnswerWatch", "Connection", "shut_down", "watching"]
 
 
 class Connection(Protocol):
@@ -37,28 +36,22 @@ class Connection(Protocol):
 class AnswerWatch:
     """One attempt's answer: armed when the request has gone out, finished when it is read.
 
-    As a context manager (``with watching() as watch``), it is the attempt an engine's connection
-    arms while the block runs (``current_watch``). (A class, not ``contextlib.contextmanager``: it
-    is on every call's path.)
+    As a context manager (``with watching() as watch``), it is finished when the block ends,
+    whatever ended it. (A class, not ``contextlib.contextmanager``: it is on every call's path.)
     """
 
-    __slots__ = ("_token", "deadline", "expired", "sock")
+    __slots__ = ("deadline", "expired", "sock")
 
     def __init__(self) -> None:
         self.sock: Connection | None = None
         self.deadline = 0.0
         self.expired = False
-        self._token: Token[AnswerWatch | None] | None = None
 
     def __enter__(self) -> AnswerWatch:
-        self._token = _current.set(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.finish()
-        if self._token is not None:
-            _current.reset(self._token)
-            self._token = None
 
     def arm(self, sock: Connection | None, seconds: float) -> None:
         """The request has gone out on ``sock``: its answer must be in within ``seconds``."""
@@ -131,15 +124,8 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
-#: The attempt in progress in this thread or task, which the connection arms.
-_current: ContextVar[AnswerWatch | None] = ContextVar("pyPeblar_answer_watch", default=None)
 
 
 def watching() -> AnswerWatch:
     """Watch the answer of the request made inside; ``expired`` says if the deadline ended it."""
     return AnswerWatch()
-
-
-def current_watch() -> AnswerWatch | None:
-    """The attempt in progress in this thread or task (``with watching()``), if any."""
-    return _current.get()

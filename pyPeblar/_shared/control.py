@@ -4,11 +4,12 @@ What ``Peblar`` adds to a bare write of the current limit or the phase flag does
 the values travel: the argument checks, pause memory (``resume()`` restores what ``pause()``
 replaced), the relay guard (at most three pauses or phase switches in ten minutes, per charger,
 whichever API switched), verified phase switching, and confirming every write by the state the
-charger then reports. ``ChargerControl`` holds that logic as flows (``_flow``) over an abstract
-EV interface: a subclass says how to read the state (``_read_ev_interface``, ``_fetch_system``),
-how to send a write (``_send_write``) and which failures are refusals (``_refused``).
-``_base.BaseClient`` does so with the REST API's generated classes, ``_modbus_base.ModbusBase``
-with registers; both drive the same flows, synchronously and with asyncio.
+charger then reports. ``ChargerControl`` holds that logic as flows (``flow``) over an abstract EV
+interface: a subclass says how to read the state (``_read_ev_interface``, ``_fetch_system``), how to
+send a write (``_send_write``) and which failures are refusals (``_refused``).
+``_local.flows.BaseClient`` does so with the REST API's generated classes,
+``_modbus.flows.ModbusBase`` with registers; both drive the same flows, synchronously and with
+asyncio.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from pyPeblar._shared.flow import Flow, Sleep
 from pyPeblar._shared.memory import ChargerMemory, RelayGuard, process_memory
 from pyPeblar._shared.writes import may_have_applied, not_shown, settle_failure
 from pyPeblar._transport.policy import current_deadline
-from pyPeblar._transport.shown import shown
+from pyPeblar._transport.shown import check_bool, shown
 from pyPeblar._transport.waits import CHANGE, CHANGED, report
 
 if TYPE_CHECKING:
+    from pyPeblar._transport.address import Address
     from pyPeblar._transport.policy import Policy
     from pyPeblar.models import EVInterfaceResponse, SystemResponse
 
@@ -46,22 +48,22 @@ SAFE_DEFAULT_MAX: Final = 16000
 class ChargerControl:
     """Pause, resume, the current limit and phase switching as flows, over an abstract API.
 
-    A subclass provides ``_policy`` (``ChargerOptions``) and the hooks below, and calls
-    ``_init_control`` from its constructor.
+    A subclass provides ``_address`` and ``_policy`` (``ChargerOptions``) and the hooks below,
+    and calls ``_init_control`` from its constructor.
     """
 
+    _address: Address
     _policy: Policy
 
     def _init_control(
         self,
         *,
-        charger: str,
         memory_key: str,
         protect_relays: bool,
         phase_switch_timeout: float,
         memory: ChargerMemory | None,
     ) -> None:
-        """Check and keep the options; ``charger`` (its host) keys the relay history, which every
+        """Check and keep the options; the charger's host keys the relay history, which every
         client of the charger shares whatever its API, and ``memory_key`` the pause memory, which
         is the API's own (the REST and Modbus limits are separate registers)."""
         if (
@@ -73,14 +75,13 @@ class ChargerControl:
                 "phase_switch_timeout must be seconds from 0 to 3600, not "
                 f"{shown(phase_switch_timeout)}"
             )
-        if not isinstance(protect_relays, bool):
-            raise ValueError(f"protect_relays must be True or False, not {shown(protect_relays)}")
+        check_bool("protect_relays", protect_relays)
         if memory is not None and not isinstance(memory, ChargerMemory):
             raise ValueError(f"memory must be a ChargerMemory or None, not {shown(memory)}")
         self._phase_switch_timeout = float(phase_switch_timeout)
         self._memory = memory or process_memory()
         self._memory_key = memory_key
-        self._guard = RelayGuard(self._memory, charger, enabled=protect_relays)
+        self._guard = RelayGuard(self._memory, self._address.host, enabled=protect_relays)
         self._system: SystemResponse | None = None
 
     def _call_seconds(self, *, switches_phases: bool = False) -> float:
@@ -129,12 +130,7 @@ class ChargerControl:
     def _set_charge_current_limit(
         self, amps: float | None, milliamps: int | None
     ) -> Flow[EVInterfaceResponse]:
-        limit = milliamps_from(amps, milliamps)
-        result = yield from self._write(
-            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
-        )
-        self._memory.set_paused_limit(self._memory_key, None)
-        return result
+        return (yield from self._write_limit(milliamps_from(amps, milliamps)))
 
     def _pause(self) -> Flow[EVInterfaceResponse]:
         current = yield from self._read_ev_interface()
@@ -158,15 +154,10 @@ class ChargerControl:
         limit = explicit or self._memory.paused_limit(self._memory_key)
         if not limit:
             limit = yield from self._default_maximum()
-        result = yield from self._write(
-            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
-        )
-        self._memory.set_paused_limit(self._memory_key, None)
-        return result
+        return (yield from self._write_limit(limit))
 
     def _force_single_phase(self, enabled: bool) -> Flow[EVInterfaceResponse]:
-        if not isinstance(enabled, bool):
-            raise ValueError(f"enabled must be True or False, not {shown(enabled)}")
+        check_bool("enabled", enabled)
         yield from self._check_phase_switching()
         current = yield from self._read_ev_interface()
         if current.force1_phase is enabled:
@@ -176,6 +167,14 @@ class ChargerControl:
         )
 
     # -- flows: internals ---------------------------------------------------------------------
+
+    def _write_limit(self, limit: int) -> Flow[EVInterfaceResponse]:
+        """Set the limit to ``limit`` mA, confirmed; a pause's remembered limit is spent."""
+        result = yield from self._write(
+            "PATCH", {"charge_current_limit": limit}, lambda s: s.charge_current_limit == limit
+        )
+        self._memory.set_paused_limit(self._memory_key, None)
+        return result
 
     def _write(
         self,

@@ -2,7 +2,7 @@
 
 A flow yields ``Call(api, operation, args)`` (call ``operation`` of the object the client names
 ``api``) and ``Sleep(seconds)``, and receives each result, or has its ``PeblarError`` thrown in.
-``drive`` runs one synchronously; ``_aio_client.drive_async`` with ``await``. So a synchronous and
+``drive`` runs one synchronously; ``aio_flow.drive_async`` with ``await``. So a synchronous and
 an asyncio client behave identically by construction, and neither holds a copy of the other's
 logic. (This is the "sans-I/O" design of libraries such as h11: the protocol decides, the caller
 does the I/O.) The REST, web and Modbus clients all run their logic this way.
@@ -41,7 +41,7 @@ Flow = Generator["Call | Sleep", Any, R]
 def drive(flow: Flow[R], apis: Any) -> R:
     """Run ``flow`` synchronously: each ``Call`` on ``apis`` (the objects it calls, by name), each
     ``Sleep`` with ``time.sleep``; an error of a call is thrown into the flow, which handles it or
-    lets it out. (``_aio_client.drive_async`` is the asyncio twin.)"""
+    lets it out. (``aio_flow.drive_async`` is the asyncio twin.)"""
     value: Any = None
     error: Exception | None = None
     while True:

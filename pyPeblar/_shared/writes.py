@@ -1,13 +1,12 @@
 """What every confirmed write shares, on the local REST API and on the web interface.
 
 A write returns only once the charger shows what was asked. When it fails, whether it applied is
-decided one way everywhere: a refusal (400, 401, 403, 404, 405, 409, 413, 422: the same request
-gets the same answer every time) of a call's only attempt did not apply, nor did a request that
-never reached the charger; anything else (a 429 or 5xx after retries, a lost or unusable answer)
-may have, so the state is read back and decides. The error says which in ``applied``: ``False``
-when the change is known not to have applied, ``None`` when that could not be found out.
-``_base`` (``Peblar``) and ``_web_base`` (``PeblarWeb``) both decide with these functions, in
-their flows.
+decided one way everywhere: a refusal (400, 401, 403, 404, 405, 409, 413, 422: the same request gets
+the same answer every time) of a call's only attempt did not apply, nor did a request that never
+reached the charger; anything else (a 429 or 5xx after retries, a lost or unusable answer) may have,
+so the state is read back and decides. The error says which in ``applied``: ``False`` when the
+change is known not to have applied, ``None`` when that could not be found out. ``_local.flows``
+(``Peblar``) and ``_web.flows`` (``PeblarWeb``) both decide with these functions, in their flows.
 """
 
 from __future__ import annotations

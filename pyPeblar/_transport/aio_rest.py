@@ -1,10 +1,10 @@
 """The REST client under the generated asyncio ``ApiClient``: the same policy, over aiohttp.
 
-The async twin of ``_rest``. The generated ``pyPeblar/aio/rest.py`` (from
+The async twin of ``sync_rest``. The generated ``pyPeblar/aio/rest.py`` (from
 ``openapi/templates/asyncio/rest.mustache``) re-exports this module's classes, so every async
 generated client gets them: ``AsyncPeblar``'s and a plain
 ``pyPeblar.aio.ApiClient(Configuration(...))`` alike. Every decision (deadline, rate limiter,
-which failures to retry and how long to wait, error statuses) is ``_policy.Attempts``, shared with
+which failures to retry and how long to wait, error statuses) is ``policy.Attempts``, shared with
 the urllib3 engine; only the waiting (``asyncio.sleep``) and the I/O differ. The rate limiter is
 the process-wide one of the charger, so sync and async clients of one charger share it.
 
@@ -15,7 +15,7 @@ redirects and cookies off (the web session sets its cookie itself), proxies from
 ignored, and aiohttp's own silent second try on a dropped keep-alive connection off (the policy
 alone decides what is tried again, and counts it). Timeouts as on the synchronous road: the
 connect timeout to get a connection, then the read timeout for the whole answer from the moment
-it has one, so a dripping answer cannot outlive it; ``_aio_deadlines`` keeps them, with one timer
+it has one, so a dripping answer cannot outlive it; ``aio_deadlines`` keeps them, with one timer
 per client instead of aiohttp's timeouts (which are off).
 """
 
@@ -35,10 +35,7 @@ except ImportError:  # pragma: no cover - tested in a fresh environment by test_
 
 from pyPeblar._errors import (
     PeblarClosedError,
-    PeblarConnectionError,
-    PeblarConnectionTimeoutError,
     PeblarError,
-    PeblarInvalidResponseError,
 )
 from pyPeblar._transport.aio_deadlines import (
     NO_TIMEOUTS,
@@ -47,13 +44,20 @@ from pyPeblar._transport.aio_deadlines import (
     current_clock,
 )
 from pyPeblar._transport.exchange import (
+    BAD_ADDRESS,
+    CONNECT_FAILED,
+    CONNECT_TIMEOUT,
+    CONNECTION_LOST,
+    NO_ANSWER,
     POOL_SIZE,
+    PROXY_FAILED,
     Answer,
     Endpoint,
     Requests,
     Target,
-    describe,
+    connection_error,
     policy_for,
+    too_large,
 )
 from pyPeblar._transport.policy import Attempts, Policy, shared_limiter, status_error
 from pyPeblar._transport.secrets import Secrets
@@ -238,7 +242,7 @@ class RESTClientObject:
         length = response.content_length
         if length is not None and length > cap:
             response.close()
-            raise self._too_large(response.status, method, path, f"{length} bytes announced")
+            raise too_large(method, path, response.status, f"{length} bytes announced", cap)
         if length is not None and "Content-Encoding" not in response.headers:
             return await response.read()
         chunks: list[bytes] = []
@@ -247,17 +251,9 @@ class RESTClientObject:
             size += len(chunk)
             if size > cap:
                 response.close()
-                raise self._too_large(response.status, method, path, f"more than {cap} bytes")
+                raise too_large(method, path, response.status, f"more than {cap} bytes", cap)
             chunks.append(chunk)
         return b"".join(chunks)
-
-    def _too_large(self, status: int, method: str, path: str, size: str) -> PeblarError:
-        return PeblarInvalidResponseError(
-            f"{method} {path}: the answer is too large ({size}; the limit is "
-            f"{self.policy.max_response_bytes} bytes)",
-            status=status,
-            statusmsg="answer too large",
-        )
 
     def _connection_error(
         self,
@@ -270,35 +266,18 @@ class RESTClientObject:
         connecting: bool,
     ) -> PeblarError:
         """The error an attempt ended in; ``connecting``: before it had its connection."""
-        where = self.netloc
         timed_out = isinstance(exc, asyncio.TimeoutError | TimeoutError)
-        error: PeblarError
+        reason: object = None
         if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
-            error = PeblarConnectionError(
-                f"{method} {path}: the proxy failed: {describe(exc)}", request_sent=False
-            )
+            failure = PROXY_FAILED
         elif isinstance(exc, aiohttp.ClientConnectorError):
-            error = PeblarConnectionError(
-                f"{method} {path}: could not connect to {where}: {describe(exc.os_error)}",
-                request_sent=False,
-            )
+            failure, reason = CONNECT_FAILED, exc.os_error
         elif isinstance(exc, aiohttp.ConnectionTimeoutError) or (timed_out and connecting):
-            error = PeblarConnectionTimeoutError(
-                f"{method} {path}: could not connect to {where} within {connect:g} s",
-                request_sent=False,
-            )
+            failure = CONNECT_TIMEOUT
         elif isinstance(exc, aiohttp.ServerTimeoutError) or timed_out:
-            error = PeblarConnectionTimeoutError(
-                f"{method} {path}: {where} did not answer within {read:g} s", request_sent=True
-            )
+            failure = NO_ANSWER
         elif isinstance(exc, aiohttp.InvalidURL):
-            error = PeblarConnectionError(
-                f"{method} {path}: not a usable address ({exc})", request_sent=False
-            )
+            failure = BAD_ADDRESS
         else:
-            error = PeblarConnectionError(
-                f"{method} {path}: lost the connection to {where}: {describe(exc)}",
-                request_sent=True,
-            )
-        error.__cause__ = exc
-        return error
+            failure = CONNECTION_LOST
+        return connection_error(failure, method, path, self.netloc, exc, connect, read, reason)

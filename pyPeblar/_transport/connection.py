@@ -1,22 +1,31 @@
 """urllib3's HTTP connection, with the two promises urllib3 cannot keep by itself.
 
+No HTTP is written here: urllib3 (and ``http.client`` under it) makes the connection, sends the
+request and reads and parses every byte of the answer, as for any ``HTTPConnectionPool``. This
+module only subclasses urllib3's ``HTTPConnection`` (its documented ``ConnectionCls`` hook) to:
+
 1. **A whole-answer timeout.** urllib3's read timeout bounds each receive; a charger (or anything
-   in between) that sends one byte a second never trips it. Here the connection's socket knows
-   the answer's deadline (the read timeout after the request went out, set when urllib3 asks for
-   the answer), and gives every receive only the time left until it: a receive that would pass
-   the deadline times out there (within a millisecond, ``SLACK``), and urllib3 reports the read
-   timeout as it would for a silent charger. Every byte is still read by urllib3
-   (``http.client``); this module only shortens the socket's timeout before a receive. It costs
-   nothing per attempt but an attribute: no watchdog thread, no lock, no heap (until 2026-12,
-   urllib3's answers were on ``_watchdog``'s list, as pymodbus's synchronous client's still are:
-   a lock and a heap entry on every attempt; docs/performance.md).
+   in between) that sends one byte a second never trips it. urllib3 has no setting for a deadline
+   on a whole answer: ``Timeout(total=...)`` only takes the connect time off the read timeout,
+   which still bounds each receive alone ("if a server streams one byte every fifteen seconds, a
+   timeout of 20 seconds will not trigger", ``urllib3.util.Timeout``'s own note, urllib3 2.8).
+   So the socket urllib3 connects is adopted as an ``AnswerSocket`` (the same file descriptor and
+   timeout), which knows the answer's deadline (the read timeout from when urllib3 asks for the
+   answer, ``getresponse``). Its one override, ``recv_into``, lowers the socket's timeout to the
+   time left until that deadline and calls the real ``socket.recv_into``: it neither sends nor
+   parses anything. A receive that would pass the deadline times out there (within a
+   millisecond, ``SLACK``), and urllib3 reports the read timeout as it would for a silent
+   charger. It costs nothing per attempt but an attribute: no watchdog thread, no lock, no heap
+   (until 2026-12, urllib3's answers were on ``_modbus.watchdog``'s list, as pymodbus's
+   synchronous client's still are: a lock and a heap entry on every attempt;
+   docs/performance.md).
 2. **No header on any output.** ``Configuration.debug = True`` sets
    ``http.client.HTTPConnection.debuglevel``, which prints every request header (the token
    included) on stdout. This class pins its own ``debuglevel`` to 0; the policy layer logs method,
    path, status and time instead.
 
-The REST client (``_rest``) uses a plain ``urllib3.HTTPConnectionPool`` with ``DeadlineConnection``
-as its ``ConnectionCls``.
+The REST client (``sync_rest``) uses a plain ``urllib3.HTTPConnectionPool`` with
+``DeadlineConnection`` as its ``ConnectionCls``.
 """
 
 from __future__ import annotations

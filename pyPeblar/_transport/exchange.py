@@ -1,6 +1,6 @@
 """What both engines share about a request and its answer, with no engine imported.
 
-The synchronous REST client (``_rest``, over urllib3) and the asyncio one (``_aio_rest``, over
+The synchronous REST client (``sync_rest``, over urllib3) and the asyncio one (``aio_rest``, over
 aiohttp) send the same requests to the same charger and hand the generated ``ApiClient`` the same
 kind of answer. What they share lives here: where a request goes (``Endpoint``), how its body is
 encoded, the 2xx answer (``Answer``) and the type its body is read as (``answer_type``), and how
@@ -15,6 +15,12 @@ from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
+from pyPeblar._errors import (
+    PeblarConnectionError,
+    PeblarConnectionTimeoutError,
+    PeblarError,
+    PeblarInvalidResponseError,
+)
 from pyPeblar._transport.address import parse_address
 from pyPeblar._transport.policy import Policy, timeout_pair
 from pyPeblar._transport.secrets import Secrets
@@ -22,20 +28,29 @@ from pyPeblar._transport.shown import shown
 from pyPeblar.exceptions import ApiException, ApiValueError
 
 __all__ = [
+    "BAD_ADDRESS",
+    "CONNECTION_LOST",
+    "CONNECT_FAILED",
+    "CONNECT_TIMEOUT",
     "KEPT_REQUESTS",
+    "NO_ANSWER",
     "POOL_SIZE",
+    "PROXY_FAILED",
     "Answer",
     "Endpoint",
+    "Failure",
     "Request",
     "Requests",
     "Target",
     "answer_type",
     "check_proxy",
+    "connection_error",
     "describe",
     "encode_body",
     "policy_for",
     "request_of",
     "should_bypass_proxies",
+    "too_large",
 ]
 
 #: Connections kept per charger: a charger serves ~5 requests/s, more would only queue there.
@@ -310,6 +325,61 @@ def check_proxy(proxy: object) -> str:
     if parts is None or parts.scheme != "http" or not parts.hostname or port == 0:
         raise ValueError(f"proxy must be an http://host[:port] URL, not {shown(proxy)}")
     return str(proxy)
+
+
+class Failure(NamedTuple):
+    """How an attempt failed before it had an answer, as either engine classifies its errors:
+    what the message says after ``METHOD PATH: `` (``{where}``: the charger's ``host:port``,
+    ``{reason}``: ``describe`` of the cause, ``{connect}``/``{read}``: the attempt's timeouts),
+    whether the request may have reached the charger, and whether it was a timeout."""
+
+    text: str
+    sent: bool
+    timeout: bool = False
+
+
+CONNECT_FAILED: Final = Failure("could not connect to {where}: {reason}", sent=False)
+CONNECT_TIMEOUT: Final = Failure(
+    "could not connect to {where} within {connect:g} s", sent=False, timeout=True
+)
+NO_ANSWER: Final = Failure("{where} did not answer within {read:g} s", sent=True, timeout=True)
+BAD_ADDRESS: Final = Failure("not a usable address ({error})", sent=False)
+PROXY_FAILED: Final = Failure("the proxy failed: {reason}", sent=False)
+CONNECTION_LOST: Final = Failure("lost the connection to {where}: {reason}", sent=True)
+
+
+def connection_error(  # noqa: PLR0917 - an attempt's parts, as both engines have them
+    failure: Failure,
+    method: str,
+    path: str,
+    where: str,
+    exc: BaseException,
+    connect: float,
+    read: float,
+    reason: object = None,
+) -> PeblarError:
+    """The ``PeblarError`` an attempt's ``exc`` leaves as, chained to it; ``reason`` is what
+    ``describe`` reads if not ``exc`` itself (aiohttp's connector error carries an ``os_error``)."""
+    text = failure.text.format(
+        where=where,
+        reason=describe(exc if reason is None else reason),
+        error=exc,
+        connect=connect,
+        read=read,
+    )
+    kind = PeblarConnectionTimeoutError if failure.timeout else PeblarConnectionError
+    error = kind(f"{method} {path}: {text}", request_sent=failure.sent)
+    error.__cause__ = exc
+    return error
+
+
+def too_large(method: str, path: str, status: int, size: str, cap: int) -> PeblarError:
+    """The error of an answer over the size cap (``size`` says by how much, as known)."""
+    return PeblarInvalidResponseError(
+        f"{method} {path}: the answer is too large ({size}; the limit is {cap} bytes)",
+        status=status,
+        statusmsg="answer too large",
+    )
 
 
 def describe(reason: object) -> str:

@@ -37,7 +37,7 @@ from pyPeblar._errors import (
 )
 from pyPeblar._transport.ratelimit import TokenBucket
 from pyPeblar._transport.secrets import redact_error
-from pyPeblar._transport.shown import shown
+from pyPeblar._transport.shown import check_bool, shown
 from pyPeblar._transport.waits import REQUEST, RETRY, report
 
 __all__ = [
@@ -151,8 +151,7 @@ class Policy:
     ) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
             raise ValueError(f"retries must be a whole number from 0 to 10, not {shown(retries)}")
-        if not isinstance(rate_limit, bool):
-            raise ValueError(f"rate_limit must be True or False, not {shown(rate_limit)}")
+        check_bool("rate_limit", rate_limit)
         size = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1024:
             raise ValueError(
@@ -402,7 +401,7 @@ def invalid_answer(
 class Attempts:
     """The attempts of one call under a policy: every decision the sync and async engines share.
 
-    An engine (``_rest`` over urllib3, ``_aio_rest`` over aiohttp) runs the same loop, only its
+    An engine (``sync_rest`` over urllib3, ``aio_rest`` over aiohttp) runs the same loop, only its
     waiting and its I/O differ::
 
         attempts = Attempts(policy, limiter, method, path, retry=None, secrets=...)
@@ -440,7 +439,7 @@ class Attempts:
         secrets: tuple[str, ...] = (),
     ) -> None:
         self.policy = policy
-        #: What the call's errors must not show (the token, the password: ``_secrets``).
+        #: What the call's errors must not show (the token, the password: ``secrets``).
         self.secrets = secrets
         self.limiter = limiter
         self.method = method
@@ -462,7 +461,7 @@ class Attempts:
     def admit(self) -> float:
         """Seconds to wait for the rate limiter before the next attempt (0 without a wait).
 
-        Reports the wait that begins: for the rate limiter, then for the answer (``_waits``)."""
+        Reports the wait that begins: for the rate limiter, then for the answer (``waits``)."""
         wait = self.limiter.reserve() if self.policy.rate_limit else 0.0
         if wait > 0 and time.monotonic() + wait >= self.deadline:
             self.give_up(

@@ -4,7 +4,7 @@ A charger, or a proxy in front of it, may repeat a request in its error answer: 
 ``Authorization`` header (the API token), the log-in body (the web password), the session cookie.
 That text becomes an exception's message, ``statusmsg``, ``body`` and ``headers``, a DEBUG log
 line and the command line's error output. So the REST client under every generated ``ApiClient``
-(``_rest``, ``_aio_rest``) knows each request's secrets and the policy's ``Attempts`` redacts
+(``sync_rest``, ``aio_rest``) knows each request's secrets and the policy's ``Attempts`` redacts
 every error with them before it is logged or raised: one place, under every road.
 
 Where a secret comes from:
@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
-__all__ = ["MASK", "Secrets", "hide_secret_fields", "redact", "redact_error", "remember_secrets"]
+__all__ = ["MASK", "Secrets", "hide_secret_fields", "redact_error", "remember_secrets"]
 
 #: What a secret becomes.
 MASK: Final = "[redacted]"
@@ -96,12 +96,6 @@ def _pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
     # Longest first, so a secret's escaped form is not left half-redacted by a shorter one.
     alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
     return re.compile(alternatives, re.IGNORECASE)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every form of every secret replaced by ``MASK``."""
-    pattern = _pattern(secrets)
-    return text if pattern is None else pattern.sub(MASK, text)
 
 
 def redact_error(error: BaseException, secrets: tuple[str, ...]) -> None:

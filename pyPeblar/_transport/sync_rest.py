@@ -12,7 +12,7 @@ charger with urllib3's own retries and redirects off; a failure that is safe to 
 with back-off (``Retry-After`` honoured); a 2xx answer is read whole, up to the size cap; anything
 else leaves as a ``PeblarError`` (urllib3 and socket errors chained, never raised raw). It logs
 method, path, status and time at DEBUG, never a header, and every error is redacted with the
-request's secrets (its ``Authorization`` and ``Cookie``, the passwords it has sent: ``_secrets``)
+request's secrets (its ``Authorization`` and ``Cookie``, the passwords it has sent: ``secrets``)
 before it is logged or raised, whatever the charger repeated of the request.
 """
 
@@ -28,20 +28,24 @@ from urllib3 import exceptions as u3
 
 from pyPeblar._errors import (
     PeblarClosedError,
-    PeblarConnectionError,
-    PeblarConnectionTimeoutError,
     PeblarError,
-    PeblarInvalidResponseError,
 )
 from pyPeblar._transport.connection import DeadlineConnection
 from pyPeblar._transport.exchange import (
+    BAD_ADDRESS,
+    CONNECT_FAILED,
+    CONNECT_TIMEOUT,
+    CONNECTION_LOST,
+    NO_ANSWER,
     POOL_SIZE,
+    PROXY_FAILED,
     Answer,
     Endpoint,
     Requests,
     Target,
-    describe,
+    connection_error,
     policy_for,
+    too_large,
 )
 from pyPeblar._transport.policy import (
     Attempts,
@@ -201,7 +205,7 @@ class RESTClientObject:
         except PeblarError as error:
             return error
         except (u3.HTTPError, OSError) as exc:
-            # The whole-answer deadline (_connection) ends a dripping answer as a read timeout.
+            # The whole-answer deadline (``connection``) ends a dripping answer as a read timeout.
             return self._connection_error(method, path, exc, connect, read)
         status = response.status
         if attempts.debug:
@@ -235,13 +239,13 @@ class RESTClientObject:
         length = response.length_remaining
         try:
             if length is not None and length > cap:
-                raise self._too_large(response, method, path, f"{length} bytes announced")
+                raise too_large(method, path, response.status, f"{length} bytes announced", cap)
             if length is not None and "content-encoding" not in response.headers:
                 data: bytes = response.read()
             else:
                 data = response.read(cap + 1)
                 if len(data) > cap:
-                    raise self._too_large(response, method, path, f"more than {cap} bytes")
+                    raise too_large(method, path, response.status, f"more than {cap} bytes", cap)
         except BaseException:
             response.close()
             response.release_conn()
@@ -249,49 +253,24 @@ class RESTClientObject:
         response.release_conn()
         return data
 
-    def _too_large(
-        self, response: urllib3.BaseHTTPResponse, method: str, path: str, size: str
-    ) -> PeblarInvalidResponseError:
-        return PeblarInvalidResponseError(
-            f"{method} {path}: the answer is too large ({size}; the limit is "
-            f"{self.policy.max_response_bytes} bytes)",
-            status=response.status,
-            statusmsg="answer too large",
-        )
-
     def _connection_error(
         self, method: str, path: str, exc: BaseException, connect: float, read: float
     ) -> PeblarError:
-        where = self.netloc
-        error: PeblarError
+        """The error an attempt ended in, from urllib3's (or the socket's) exception."""
         if self.closed or isinstance(exc, u3.ClosedPoolError):
-            error = PeblarClosedError("this client is closed")
-        elif isinstance(exc, u3.NewConnectionError):
-            error = PeblarConnectionError(
-                f"{method} {path}: could not connect to {where}: {describe(exc)}",
-                request_sent=False,
-            )
+            closed = PeblarClosedError("this client is closed")
+            closed.__cause__ = exc
+            return closed
+        if isinstance(exc, u3.NewConnectionError):
+            failure = CONNECT_FAILED
         elif isinstance(exc, (u3.ConnectTimeoutError, u3.EmptyPoolError)):
-            error = PeblarConnectionTimeoutError(
-                f"{method} {path}: could not connect to {where} within {connect:g} s",
-                request_sent=False,
-            )
+            failure = CONNECT_TIMEOUT
         elif isinstance(exc, (u3.ReadTimeoutError, TimeoutError)):
-            error = PeblarConnectionTimeoutError(
-                f"{method} {path}: {where} did not answer within {read:g} s", request_sent=True
-            )
+            failure = NO_ANSWER
         elif isinstance(exc, (u3.LocationValueError, u3.LocationParseError)):
-            error = PeblarConnectionError(
-                f"{method} {path}: not a usable address ({exc})", request_sent=False
-            )
+            failure = BAD_ADDRESS
         elif isinstance(exc, u3.ProxyError):
-            error = PeblarConnectionError(
-                f"{method} {path}: the proxy failed: {describe(exc)}", request_sent=False
-            )
+            failure = PROXY_FAILED
         else:
-            error = PeblarConnectionError(
-                f"{method} {path}: lost the connection to {where}: {describe(exc)}",
-                request_sent=True,
-            )
-        error.__cause__ = exc
-        return error
+            failure = CONNECTION_LOST
+        return connection_error(failure, method, path, self.netloc, exc, connect, read)

@@ -29,7 +29,6 @@ __all__ = [
     "ACCESS_MODES",
     "DAYS",
     "check_access_mode",
-    "check_bool",
     "check_password",
     "configuration_update",
     "request_model",
@@ -48,12 +47,6 @@ def check_password(password: object) -> str:
     if not isinstance(password, str) or not password:
         raise ValueError("the web interface password must be a non-empty string")
     return password
-
-
-def check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, not {shown(value)}")
-    return value
 
 
 def check_access_mode(access_mode: object) -> str:

@@ -1,12 +1,12 @@
 """What ``PeblarWeb`` and ``AsyncPeblarWeb`` share: the session, the checks, and every call's logic.
 
-The web interface's API (``openapi/webui.yaml``, generated into ``pyPeblar.webui``) has no token:
-a password login gives a session cookie, which the charger forgets on a reboot. A spec cannot say
-what the clients add: logging in on first use and once more on a 401, the smart-charging modes
-and their wire keys, refusing a setting the charger does not allow before sending it, choosing
-the firmware's path for the plug state and the socket unlock, the token setup. As for ``Peblar``,
-that logic is written once as flows (``_base``): each yields ``Call`` steps that the synchronous
-client runs with ``pyPeblar.webui``'s API classes and the async one with ``pyPeblar.webui.aio``'s.
+The web interface's API (``openapi/webui.yaml``, generated into ``pyPeblar.webui``) has no token: a
+password login gives a session cookie, which the charger forgets on a reboot. A spec cannot say what
+the clients add: logging in on first use and once more on a 401, the smart-charging modes and their
+wire keys, refusing a setting the charger does not allow before sending it, choosing the firmware's
+path for the plug state and the socket unlock, the token setup. As for ``Peblar``, that logic is
+written once as flows (``_shared.flow``): each yields ``Call`` steps that the synchronous client
+runs with ``pyPeblar.webui``'s API classes and the async one with ``pyPeblar.webui.aio``'s.
 
 Every request rides the same policy layer as the local REST API (one rate limiter per charger,
 both APIs together); a POST (log-in, reboot, update, adding a card, renewing the token) is never
@@ -35,11 +35,10 @@ from pyPeblar._shared.writes import (
     read_quietly,
     settle_failure,
 )
-from pyPeblar._transport.shown import shown
+from pyPeblar._transport.shown import check_bool, shown
 from pyPeblar._web.checks import (
     DAYS,
     check_access_mode,
-    check_bool,
     check_password,
     configuration_update,
     rfid_request,
@@ -290,7 +289,7 @@ class WebBase(ChargerOptions):
         The web interface answers its writes with nothing to check, so the read-back confirms:
         if it does not show the write, ``PeblarStateTimeoutError`` says what the charger reports,
         with ``applied`` False. A failed write is decided as the local REST API's are
-        (``_writes``): a refusal or a request that never reached the charger did not apply;
+        (``_shared.writes``): a refusal or a request that never reached the charger did not apply;
         otherwise the state read back decides, and ``applied`` is None if it cannot be read.
         """
         try:
