@@ -31,6 +31,8 @@ MANY = 2000
 DEFAULT = ("meter-urllib3", "meter-client", "meter-aiohttp", "meter-async-client")
 #: Each contender's engine, imported first (as ``_child.py`` does).
 ENGINES = {"meter-urllib3": "urllib3", "meter-aiohttp": "aiohttp"}
+#: The contenders that read the simulator's Modbus server (``modbus-http`` reads its REST API).
+MODBUS = ("modbus-pymodbus", "modbus-client", "modbus-pymodbus-asyncio", "modbus-async-client")
 
 CHILD = """
 import sys
@@ -60,6 +62,8 @@ def engine_of(key: str) -> str:
 
     if key in ENGINES:
         return ENGINES[key]
+    if key in MODBUS:
+        return "pymodbus"
     return "urllib3" if key in _contenders.BLOCKING else "aiohttp"
 
 
@@ -95,11 +99,13 @@ def instructions(key: str, host: str, secret: str, calls: int, folder: Path) -> 
 def main(keys: list[str]) -> None:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
-    with SimulatorProcess() as simulator, tempfile.TemporaryDirectory() as folder:
+    modbus = ("--modbus-port", "0") if any(key in MODBUS for key in keys) else ()
+    with SimulatorProcess(*modbus) as simulator, tempfile.TemporaryDirectory() as folder:
         print(f"instructions per call (callgrind; {FEW + MANY} calls less {FEW}, over {MANY})")
         for key in keys:
-            few = instructions(key, simulator.host, simulator.token, FEW, Path(folder))
-            more = instructions(key, simulator.host, simulator.token, FEW + MANY, Path(folder))
+            host = simulator.modbus_host if key in MODBUS else simulator.host
+            few = instructions(key, host, simulator.token, FEW, Path(folder))
+            more = instructions(key, host, simulator.token, FEW + MANY, Path(folder))
             print(f"   {key:30} {(more - few) / MANY:>10,.0f}", flush=True)
 
 

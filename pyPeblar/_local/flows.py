@@ -30,9 +30,9 @@ from pyPeblar._shared.current import milliamps_from
 from pyPeblar._shared.flow import Call, Flow
 from pyPeblar._shared.memory import ChargerMemory
 from pyPeblar._shared.options import ChargerOptions, check_token, from_environment
+from pyPeblar._shared.wiring import USER_AGENT
 from pyPeblar._shared.writes import may_have_applied
 from pyPeblar._transport.shown import shown
-from pyPeblar._version import __version__
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -153,7 +153,7 @@ class BaseClient(ChargerOptions, ChargerControl):
         if retry is not None and not isinstance(retry, bool):
             raise ValueError(f"retry must be True, False or None, not {shown(retry)}")
         # The spec's ApiToken scheme, written out: raw() must not need the generated layers.
-        headers = {"Accept": "application/json", "User-Agent": f"pyPeblar/{__version__}"}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if path != "/health":
             headers["Authorization"] = self._token
         if body is not None:

@@ -1,8 +1,8 @@
 """What every client of a charger takes and shows: its address, the policy and a proxy.
 
-``Peblar``/``AsyncPeblar`` (``_base``) and ``PeblarWeb``/``AsyncPeblarWeb`` (``_web_base``) build
-on this: the same option names, the same checks and messages, the same repr (address only: never
-the token or the password) and the same ``from_env`` shape.
+``Peblar``/``AsyncPeblar`` (``_local.flows``), ``PeblarWeb``/``AsyncPeblarWeb`` (``_web.flows``)
+and the Modbus clients build on this: the same option names, the same checks and messages, the
+same repr (address only: never the token or the password) and the same ``from_env`` shape.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ __all__ = [
 #: The GET endpoints ``check`` and ``dump`` read, in this order.
 ENDPOINTS: Final = ("/health", "/system", "/meter", "/evinterface")
 #: The web interface's GET answers ``check`` reads with a password (paths under ``/api/v1``), each
-#: with the generated API (as ``_web_base.WEB_API_CLASSES`` names it) and operation that reads it.
+#: with the generated API (as ``_web.flows.WEB_API_CLASSES`` names it) and operation that reads it.
 WEB_ENDPOINTS: Final = {
     "/config/user": ("settings", "get_user_configuration"),
     "/system/info": ("device", "get_system_information"),
