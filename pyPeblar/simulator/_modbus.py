@@ -34,6 +34,7 @@ from pyPeblar._modbus.registers import (
     LIMIT_SOURCES,
     NO_SIGNAL,
     REGISTERS,
+    WRITABLE,
     Register,
 )
 from pyPeblar.simulator._reply import RefusedError
@@ -82,6 +83,9 @@ UNKNOWN_FUNCTION: Final = 0x55
 CP_LETTERS: Final = {text: ord(letter) for letter, text in CP_STATES.items()}
 SOURCE_NUMBERS: Final = {text: number for number, text in enumerate(LIMIT_SOURCES) if text}
 FIRST_HOLDING: Final = min(row.address for row in REGISTERS if row.table == HOLDING)
+#: The holding registers a write acts on, as the map places them.
+LIMIT: Final = WRITABLE["charge_current_limit"]
+PHASE: Final = WRITABLE["force1_phase"]
 
 
 def _key(field: str) -> str:
@@ -310,15 +314,15 @@ class ModbusServer:
             for offset, word in enumerate(row_words)
         }
         image.update({address + offset: word for offset, word in enumerate(words)})
-        limit = image[FIRST_HOLDING] << 16 | image[FIRST_HOLDING + 1]
-        single = image[FIRST_HOLDING + 2]
-        touched = set(range(address, address + len(words)))
+        limit = LIMIT.decode([image[at] for at in range(LIMIT.address, LIMIT.end)])
+        single = image[PHASE.address]
+        touched = range(address, address + len(words))
         if single > 1:
             return ExcCodes.ILLEGAL_VALUE
         try:
             self.charger.write_modbus(
-                limit=limit if touched & {FIRST_HOLDING, FIRST_HOLDING + 1} else None,
-                single=bool(single) if FIRST_HOLDING + 2 in touched else None,
+                limit=None if set(touched).isdisjoint(range(LIMIT.address, LIMIT.end)) else limit,
+                single=bool(single) if PHASE.address in touched else None,
             )
         except RefusedError:
             return ExcCodes.ILLEGAL_VALUE
