@@ -121,6 +121,27 @@ def _source(text: str | None) -> int:
     return SOURCE_NUMBERS.get(text, len(LIMIT_SOURCES))
 
 
+#: The REST API's key of each register's field, worked out once.
+REST_KEYS: Final = {row.field: _key(row.field) for row in REGISTERS}
+#: The registers that do not hold the REST API's value as it is: field -> the value they hold,
+#: from the charger and the REST API's answer for the row's model.
+CONVERTED: Final[dict[str, Callable[[Charger, dict[str, Any]], Any]]] = {
+    "charge_current_limit": lambda charger, _: charger.modbus_limit,
+    "cp_state": lambda _, answer: _letter(answer.get("CpState")),
+    "charge_current_limit_source": lambda _, answer: _source(
+        answer.get("ChargeCurrentLimitSource")
+    ),
+    "wlan_signal_strength": lambda _, answer: answer.get("WlanSignalStrength") or NO_SIGNAL,
+    "cellular_signal_strength": lambda _, answer: answer.get("CellularSignalStrength") or NO_SIGNAL,
+}
+
+
+def _value(row: Register, charger: Charger, answer: dict[str, Any]) -> Any:
+    """What ``row`` holds, from the REST API's ``answer`` for its model."""
+    convert = CONVERTED.get(row.field)
+    return answer.get(REST_KEYS[row.field]) if convert is None else convert(charger, answer)
+
+
 class _Listener(ModbusTcpServer):
     """pymodbus's server, with each connection's answers handed to ``outgoing`` on their way out
     (pymodbus's ``trace_packet`` hook, set per connection so a fault can write to it later)."""
@@ -274,43 +295,22 @@ class ModbusServer:
         return None
 
     def _values(self, rows: Sequence[Register]) -> list[tuple[Register, list[int]]]:
-        """The registers of ``rows``, from what the REST API answers now."""
+        """The registers of ``rows``, from what the REST API answers now (one call a model)."""
         charger = self.charger
-        models = {row.model for row in rows}
-        answers = {
-            "meter": charger.meter() if "meter" in models else {},
-            "system": charger.system() if "system" in models else {},
-            "ev_interface": charger.ev_interface() if "ev_interface" in models else {},
+        reads = {
+            "meter": charger.meter,
+            "system": charger.system,
+            "ev_interface": charger.ev_interface,
         }
-        special = {
-            "charge_current_limit": charger.modbus_limit,
-            "cp_state": _letter(answers["ev_interface"].get("CpState")),
-            "charge_current_limit_source": _source(
-                answers["ev_interface"].get("ChargeCurrentLimitSource")
-            ),
-            "wlan_signal_strength": answers["system"].get("WlanSignalStrength") or NO_SIGNAL,
-            "cellular_signal_strength": answers["system"].get("CellularSignalStrength")
-            or NO_SIGNAL,
-        }
-        return [
-            (
-                row,
-                _words(
-                    row,
-                    special[row.field]
-                    if row.field in special
-                    else answers[row.model].get(_key(row.field)),
-                ),
-            )
-            for row in rows
-        ]
+        answers = {model: reads[model]() for model in {row.model for row in rows}}
+        return [(row, _words(row, _value(row, charger, answers[row.model]))) for row in rows]
 
     def _write(self, address: int, words: list[int]) -> ExcCodes | None:
         if self.charger.settings.get("ModbusServerAccessMode") != "ReadWrite":
             return ExcCodes.ILLEGAL_FUNCTION
         image = {
             row.address + offset: word
-            for row, row_words in self._values([r for r in REGISTERS if r.table == HOLDING])
+            for row, row_words in self._values(list(WRITABLE.values()))
             for offset, word in enumerate(row_words)
         }
         image.update({address + offset: word for offset, word in enumerate(words)})
