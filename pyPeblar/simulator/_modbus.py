@@ -357,11 +357,14 @@ class ModbusServer:
         return data[:1]
 
     def go_down(self) -> None:
-        """A reboot: every connection closes now; requests get no answer until ``down`` is
-        False again."""
+        """A reboot: every connection closes now; requests get no answer until ``come_back``."""
         self.down = True
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._drop_connections)
+
+    def come_back(self) -> None:
+        """The reboot is over: requests are answered again."""
+        self.down = False
 
     def _drop_connections(self) -> None:
         """Close every connection: the answer being made is never sent."""

@@ -187,7 +187,7 @@ class Simulator:
                     self._held = None
                     self._serve(port, held)
                     if self._modbus is not None:
-                        self._modbus.down = False
+                        self._modbus.come_back()
 
         timer = threading.Timer(downtime, come_back)
         timer.daemon = True
