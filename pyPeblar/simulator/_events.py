@@ -158,10 +158,11 @@ class EventHub:
 
     def publish(self, topic: str, data: Any) -> int:
         """Send an event of ``topic`` to its subscribers; how many there were."""
+        message = event(topic, data)
         with self._lock:
             receivers = [c for c, topics in self._subscriptions.items() if topic in topics]
             for connection in receivers:
-                connection.push(event(topic, data))
+                connection.push(message)
         return len(receivers)
 
     def charger_changed(self) -> None:
