@@ -54,6 +54,7 @@ __all__ = [
     "WaitShower",
     "checked_count",
     "count_option",
+    "events_installed",
     "no_arguments",
     "password_option",
     "read_secret",
@@ -256,6 +257,16 @@ def checked_count(count: int | None) -> int | None:
     if count is not None and not 1 <= count <= MAX_COUNT:
         raise UsageError(f"--count must be from 1 to {MAX_COUNT:,} (without it: until stopped)")
     return count
+
+
+def events_installed() -> bool:
+    """Whether the ``events`` extra (the websockets library ``PeblarWeb.events()`` runs on) is
+    installed: ``events`` needs it, ``watch`` follows the session with it when it can."""
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def password_option(text: str) -> str:
