@@ -54,6 +54,7 @@ __all__ = [
     "WaitShower",
     "checked_count",
     "count_option",
+    "events_installed",
     "no_arguments",
     "password_option",
     "read_secret",
@@ -181,10 +182,13 @@ def read_secret(secret: Secret, path: str | None, option: str | None, prompt: st
     ``-`` reads one line of standard input), or from its environment variable, cleaned as
     ``secret.clean`` says; ``""`` when none is given.
 
-    A file or standard input named on the command line must give one: otherwise a ``UsageError``
-    names the source. What was read is never put in an error message: it may be the secret, or
-    whatever else the file holds.
+    Only one of ``option`` and ``path`` may be given: each is taken before or after the command,
+    where no parser sees the two together. A file or standard input named on the command line
+    must give one: otherwise a ``UsageError`` names the source. What was read is never put in an
+    error message: it may be the secret, or whatever else the file holds.
     """
+    if option is not None and path is not None:
+        raise UsageError(f"give {secret.option} or {secret.file_option}, not both")
     read = path is not None or option == "-"
     if path is not None:
         source, text = f"{secret.file_option} {path}", read_secret_file(secret, path)
@@ -255,6 +259,16 @@ def checked_count(count: int | None) -> int | None:
     return count
 
 
+def events_installed() -> bool:
+    """Whether the ``events`` extra (the websockets library ``PeblarWeb.events()`` runs on) is
+    installed: ``events`` needs it, ``watch`` follows the session with it when it can."""
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def password_option(text: str) -> str:
     """``--password`` takes only ``-``: a password written on the command line shows in ``ps``.
 
@@ -319,7 +333,6 @@ class Context:
         """
         if self._token is None:
             self.one_reader_of_standard_input()
-            self.one_source(TOKEN, self.args.token, self.args.token_file)
             self._token = read_secret(TOKEN, self.args.token_file, self.args.token)
         return self._token or None
 
@@ -333,7 +346,6 @@ class Context:
         """
         if self._password is None:
             self.one_reader_of_standard_input()
-            self.one_source(PASSWORD, self.args.password, self.args.password_file)
             self.quiet()
             prompt = f"Web interface password for {self.host() or 'the charger'}: "
             password = read_secret(PASSWORD, self.args.password_file, self.args.password, prompt)
@@ -341,13 +353,6 @@ class Context:
                 password = read_secret(PASSWORD, None, "-", prompt)
             self._password = password
         return self._password or None
-
-    @staticmethod
-    def one_source(secret: Secret, option: str | None, path: str | None) -> None:
-        """One of --token and --token-file (or the password's two), not both: each is taken
-        before or after the command, where no parser sees the two together."""
-        if option is not None and path is not None:
-            raise UsageError(f"give {secret.option} or {secret.file_option}, not both")
 
     def one_reader_of_standard_input(self) -> None:
         if self.args.token == "-" and self.args.password == "-":

@@ -118,6 +118,14 @@ class Report:
             grouped = by_endpoint(checked, drifts).items()
             return {endpoint: [drift.to_dict() for drift in found] for endpoint, found in grouped}
 
+        def api(not_checked: str | None, checked: list[str], drifts: list[Drift]) -> dict[str, Any]:
+            """A further API's part: whether it was checked (why not), and its endpoints."""
+            return {
+                "checked": not_checked is None,
+                "not_checked": not_checked,
+                "endpoints": endpoints(checked, drifts),
+            }
+
         return {
             "host": self.host,
             "firmware": self.firmware,
@@ -125,16 +133,8 @@ class Report:
             "matches_spec": not self.drifted,
             "endpoints": endpoints(self.checked, self.drifts),
             "operations": [probe.to_dict() for probe in self.probes],
-            "web": {
-                "checked": self.web_not_checked is None,
-                "not_checked": self.web_not_checked,
-                "endpoints": endpoints(self.web_checked, self.web_drifts),
-            },
-            "modbus": {
-                "checked": self.modbus_not_checked is None,
-                "not_checked": self.modbus_not_checked,
-                "endpoints": endpoints(self.modbus_checked, self.modbus_drifts),
-            },
+            "web": api(self.web_not_checked, self.web_checked, self.web_drifts),
+            "modbus": api(self.modbus_not_checked, self.modbus_checked, self.modbus_drifts),
         }
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pyPeblar._shared.signals import stopped_by_signals
-from pyPeblar.cli._context import count_option
+from pyPeblar.cli._context import count_option, events_installed
 
 if TYPE_CHECKING:
     from pyPeblar.cli._context import Context
@@ -44,10 +44,8 @@ def run(context: Context) -> int:
 
     topics = check_topics(context.args.topics)  # a ValueError is a usage error (exit 2)
     count = checked_count(context.args.count)
-    try:
-        import websockets  # noqa: F401
-    except ImportError:
-        raise UsageError(INSTALL_HINT) from None
+    if not events_installed():
+        raise UsageError(INSTALL_HINT)
     web = context.web()
     with stopped_by_signals() as stop, web.events(*topics, until=stop.is_set) as stream:
         for shown, event in enumerate(stream, 1):

@@ -45,7 +45,7 @@ def modbus_drifts(endpoint: str, rest: Any, modbus: Any) -> list[Drift]:
     REST API leaves out is None too).
     """
     drifts = []
-    for field in type(rest).model_fields:
+    for field, info in type(rest).model_fields.items():
         ours, theirs = getattr(modbus, field), getattr(rest, field)
         if field in NOT_COMPARED or ours is None or theirs is None or _close(field, ours, theirs):
             continue
@@ -53,7 +53,7 @@ def modbus_drifts(endpoint: str, rest: Any, modbus: Any) -> list[Drift]:
             Drift(
                 endpoint,
                 DIFFERS,
-                wire_name_of(type(rest), field),
+                info.alias or wire_name(field),  # the REST API's key (``EnergyTotal``)
                 f"Modbus reads {ours!r}, the REST API {theirs!r}",
                 ours,
             )
@@ -68,9 +68,3 @@ def _close(field: str, ours: Any, theirs: Any) -> bool:
         return False
     absolute, relative = TOLERANCES[field]
     return abs(ours - theirs) <= max(absolute, relative * abs(theirs))
-
-
-def wire_name_of(model: Any, field: str) -> str:
-    """The REST API's key of ``field`` in ``model`` (``EnergyTotal``)."""
-    info = model.model_fields.get(field)
-    return str(info.alias) if info is not None and info.alias else wire_name(field)

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pyPeblar._shared.signals import Stop, stopped_by_signals
-from pyPeblar.cli._context import count_option
+from pyPeblar.cli._context import count_option, events_installed
 
 if TYPE_CHECKING:
     from pyPeblar._web.client import PeblarWeb
@@ -147,9 +147,7 @@ class SessionChanges:
         extra is installed; None otherwise."""
         if not context.host() or not context.password(ask=False):
             return None
-        try:
-            import websockets  # noqa: F401
-        except ImportError:
+        if not events_installed():
             if sys.stderr.isatty():
                 sys.stderr.write(
                     "pypeblar: session changes would show at once with pyPeblar[events] "
