@@ -6,8 +6,10 @@ Every client test talks HTTP to a real simulator on loopback; nothing of pyPebla
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -110,6 +112,37 @@ def escaped_into(home: Path) -> str | None:
     more = len(written) - 10
     shown = ", ".join(written[:10]) + (f" and {more} more" if more > 0 else "")
     return f"the tests wrote outside their own temporary folders, into {home}: {shown}"
+
+
+#: Where Hypothesis keeps its example database and caches during the run (``pytest_configure``).
+HYPOTHESIS_FOLDER = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point Hypothesis's storage at a temporary folder before anything is collected.
+
+    Its default is ``.hypothesis`` in the current folder (the checkout, when the suite runs from
+    it), written already while collecting (its plugin caches the constants of the test modules):
+    the tests write only inside temporary folders (test/test_isolation.py checks this one).
+    """
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    folder = Path(tempfile.mkdtemp(prefix="pypeblar-hypothesis-"))
+    config.stash[HYPOTHESIS_FOLDER] = folder
+    set_hypothesis_home_dir(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's Hypothesis folder."""
+    folder = config.stash.get(HYPOTHESIS_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hypothesis_folder(pytestconfig: pytest.Config) -> Path:
+    """The run's Hypothesis folder (``pytest_configure``)."""
+    return pytestconfig.stash[HYPOTHESIS_FOLDER]
 
 
 @pytest.fixture(scope="session", autouse=True)

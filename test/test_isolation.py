@@ -83,6 +83,16 @@ def test_the_runs_own_home_is_empty_so_far(session_home: Path) -> None:
     assert escaped_into(session_home) is None
 
 
+def test_hypothesis_keeps_what_it_stores_in_a_temporary_folder(hypothesis_folder: Path) -> None:
+    """Its example database and caches, which it would write into ``.hypothesis`` of the current
+    folder (the checkout): the property tests write nothing outside the run's temporary folders."""
+    from hypothesis.configuration import storage_directory
+
+    stored = storage_directory("examples", intent_to_write=False).path
+    assert stored.is_relative_to(hypothesis_folder)
+    assert not stored.is_relative_to(Path.cwd())
+
+
 def test_what_escapes_is_found_and_said(tmp_path: Path) -> None:
     """The end-of-run check is not idle: a file written into a run's home is named."""
     home = tmp_path / "home"
